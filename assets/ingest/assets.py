@@ -1,0 +1,190 @@
+"""Ingest assets: reference data, one daily-partitioned asset per source, and
+the warehouse tables built over the staged partitions.
+
+Partitioned steps only write Parquet, so several processes may stage days in
+parallel; the unpartitioned steps below them are the only DuckDB writers.
+"""
+
+
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from assets.db import scalar
+from assets.ingest import contract as c
+from assets.ingest import queries
+from assets.ingest.inbox import files_by_partition
+from assets.ingest.reference import (
+    ReferenceMissing,
+    load_reference,
+    read_reference_snapshot,
+    reference_keys,
+    write_reference_snapshot,
+)
+from assets.ingest.staging import StagedStore, stage_partition
+from pipelines.planning import record_reference_inputs
+from pipelines.resources import WindowWatchHome, Warehouse
+
+PARTITION_START = "2015-01-01"
+# end_offset=1: today's partition exists, so an as-of of today is accepted.
+DAILY_PARTITIONS = dg.DailyPartitionsDefinition(
+    start_date=PARTITION_START, timezone="Asia/Shanghai", end_offset=1
+)
+
+SOURCE_TABLES = {
+    "attendance": "attendance",
+    "leave": "leave_records",
+    "queue": "queue_tickets",
+    "monitoring": "monitoring_events",
+    "ratings": "ratings",
+}
+
+
+def write_frames(warehouse: Warehouse, frames: dict[str, pl.DataFrame]) -> None:
+    """Replace tables in one transaction: a crash leaves all old or all new."""
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        for table, frame in frames.items():
+            con.register("__frame", frame)
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM __frame")
+            con.unregister("__frame")
+        con.execute("COMMIT")
+
+
+@dg.asset(group_name="ingest", kinds={"duckdb", "parquet"})
+def reference_data(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Halls, departments, windows, staff and matters (基础数据), replaced whole."""
+    try:
+        data = load_reference(home.inbox_dir / "reference")
+    except ReferenceMissing as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    write_reference_snapshot(data, home.reference_snapshot_dir)
+    record_reference_inputs(home.inbox_dir, home.reference_snapshot_dir)
+    frames = dict(data.tables)
+    if "halls" not in frames:
+        halls = frames["windows"].select("hall_id").unique().sort("hall_id")
+        frames["halls"] = halls.with_columns(hall_name=pl.col("hall_id"))
+    frames["reference_quality"] = data.quality
+    frames["reference_quarantine"] = data.quarantine
+    write_frames(warehouse, frames)
+    return dg.MaterializeResult(
+        metadata={
+            "version": data.version,
+            **{f"{name}_rows": frame.height for name, frame in data.tables.items()},
+            "rows_quarantined": data.quarantine.height,
+        }
+    )
+
+
+def staged_asset(source: str) -> dg.AssetsDefinition:
+    spec = c.DAILY_SOURCES[source]
+
+    @dg.asset(
+        name=f"{source}_staged",
+        group_name="ingest",
+        partitions_def=DAILY_PARTITIONS,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[reference_data],
+        kinds={"parquet"},
+        description=f"{spec.zh} ({source}): one validated Parquet file per export day.",
+    )
+    def _staged(context: dg.AssetExecutionContext, home: WindowWatchHome) -> dg.MaterializeResult:
+        tables, version = read_reference_snapshot(home.reference_snapshot_dir)
+        keys = reference_keys(tables)
+        store = StagedStore(home.staged_dir)
+        inbox = files_by_partition(home.inbox_dir, source)
+        staged = skipped = loaded = quarantined = 0
+        for key in context.partition_keys:
+            day = date.fromisoformat(key)
+            files = inbox.get(day, [])
+            if store.is_current(source, day, files, version):
+                skipped += 1
+                continue
+            manifest = stage_partition(store, source, day, files, keys, version)
+            staged += 1
+            loaded += int(manifest["rows_loaded"].sum())
+            quarantined += int(manifest["rows_quarantined"].sum())
+        context.log.info(f"{source}: {staged} day(s) staged, {skipped} unchanged")
+        return dg.MaterializeResult(
+            metadata={
+                "days_staged": staged,
+                "days_unchanged": skipped,
+                "rows_loaded": loaded,
+                "rows_quarantined": quarantined,
+            }
+        )
+
+    return _staged
+
+
+STAGED_ASSETS = {source: staged_asset(source) for source in c.DAILY_SOURCES}
+
+
+@dg.asset(group_name="warehouse", deps=[STAGED_ASSETS["cases"]], kinds={"duckdb"})
+def cases_current(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
+    """办件 upserted by case_id: the latest updated_at on or before the as-of date wins."""
+    files = StagedStore(home.staged_dir).data_files("cases", home.as_of_date)
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        if files:
+            sql = queries.CASES_CURRENT.format(files=queries.sql_files(files), as_of=home.as_of_date.isoformat())
+            con.execute(sql)
+        else:
+            _create_empty(con, "cases_current", "cases")
+        rows = scalar(con, f"SELECT count(*) FROM cases_current")
+        con.execute("COMMIT")
+    return dg.MaterializeResult(metadata={"cases": rows, "partitions": len(files)})
+
+
+def _create_empty(con, table: str, source: str) -> None:
+    con.register("__empty", pl.DataFrame(schema=c.staged_schema(source)))
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM __empty")
+    con.unregister("__empty")
+
+
+def _source_view(con, view: str, source: str, files) -> None:
+    if files:
+        con.execute(queries.staged_view(view, files))
+    else:
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+        _create_empty(con, f"{view}_empty", source)
+        con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {view}_empty")
+
+
+@dg.asset(
+    group_name="warehouse",
+    deps=[STAGED_ASSETS[s] for s in SOURCE_TABLES],
+    kinds={"duckdb"},
+)
+def source_tables(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Views over the staged days up to the as-of date: attendance, leave_records,
+    queue_tickets, monitoring_events, ratings."""
+    store = StagedStore(home.staged_dir)
+    counts = {}
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        for source, view in SOURCE_TABLES.items():
+            _source_view(con, view, source, store.data_files(source, home.as_of_date))
+            counts[view] = scalar(con, f"SELECT count(*) FROM {view}")
+        con.execute("COMMIT")
+    return dg.MaterializeResult(metadata=counts)
+
+
+@dg.asset(group_name="warehouse", deps=[STAGED_ASSETS["callbacks"], cases_current], kinds={"duckdb"})
+def callbacks(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
+    """电话回访 matched to their case (hall and window come from the case);
+    callbacks whose case is unknown go to callbacks_unmatched (quarantine)."""
+    files = StagedStore(home.staged_dir).data_files("callbacks", home.as_of_date)
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        _source_view(con, "callbacks_staged_view", "callbacks", files)
+        con.execute(queries.CALLBACKS_MATCHED)
+        con.execute(f"CREATE OR REPLACE TABLE callbacks_unmatched AS {queries.CALLBACKS_UNMATCHED}")
+        matched = scalar(con, f"SELECT count(*) FROM callbacks")
+        unmatched = scalar(con, f"SELECT count(*) FROM callbacks_unmatched")
+        con.execute("COMMIT")
+    return dg.MaterializeResult(metadata={"callbacks": matched, "unknown_case": unmatched})
+
+
+INGEST_ASSETS = [reference_data, *STAGED_ASSETS.values(), cases_current, source_tables, callbacks]

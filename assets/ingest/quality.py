@@ -1,0 +1,107 @@
+"""The accounting of every inbox file and every quarantined row.
+
+For each file: rows read = rows loaded + rows quarantined + duplicates removed.
+Callbacks whose case turns out unknown are found after staging (the case may
+arrive in a later file), so they move from loaded to quarantined here.
+"""
+
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from assets.ingest import contract as c
+from assets.ingest.assets import PARTITION_START, STAGED_ASSETS, callbacks, reference_data, write_frames
+from assets.ingest.inbox import all_daily_files, is_hidden
+from assets.ingest.staging import FILE_QUALITY_SCHEMA, StagedStore
+from assets.ingest.validate import QUARANTINE_SCHEMA
+from pipelines.resources import WindowWatchHome, Warehouse
+
+KNOWN_FOLDERS = {"reference", "rectification_updates", *c.DAILY_SOURCES}
+
+
+def unusable_inbox_files(inbox: Path, as_of: date) -> pl.DataFrame:
+    """Files that belong to no partition: no date in the name, a date before
+    the calendar starts, or a folder the contract does not know."""
+    rows = []
+    start = date.fromisoformat(PARTITION_START)
+    for f in all_daily_files(inbox):
+        if f.partition is None:
+            message = "文件名中没有有效日期（应为 YYYY-MM-DD）(no valid date in file name)"
+        elif f.partition < start:
+            message = f"日期早于 {PARTITION_START}，不予处理 (date before {PARTITION_START})"
+        else:
+            continue
+        rows.append((f.source, f.path.name, None, "rejected", 0, 0, 0, 0, message, f.fingerprint, ""))
+    if inbox.is_dir():
+        for folder in sorted(inbox.iterdir()):
+            if folder.is_dir() and folder.name not in KNOWN_FOLDERS and not is_hidden(folder):
+                for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                    rows.append(
+                        (folder.name, path.name, None, "rejected", 0, 0, 0, 0, f"未知的文件夹 {folder.name} (unknown folder)", "", "")
+                    )
+    return pl.DataFrame(rows, schema=FILE_QUALITY_SCHEMA, orient="row")
+
+
+def read_many(files: list[Path], schema: dict) -> pl.DataFrame:
+    if not files:
+        return pl.DataFrame(schema=schema)
+    return pl.concat([pl.read_parquet(p) for p in files], how="vertical_relaxed").cast(schema)
+
+
+def collect_quality(
+    store: StagedStore,
+    as_of: date,
+    reference_quality: pl.DataFrame,
+    reference_quarantine: pl.DataFrame,
+    callbacks_unmatched: pl.DataFrame,
+    unusable: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    manifests = read_many([p for s in c.DAILY_SOURCES for p in store.manifest_files(s, as_of)], FILE_QUALITY_SCHEMA)
+    quarantine = read_many([p for s in c.DAILY_SOURCES for p in store.quarantine_files(s, as_of)], QUARANTINE_SCHEMA)
+    unmatched = callbacks_unmatched.cast(QUARANTINE_SCHEMA)
+    moved = unmatched.group_by("file", "partition_date").agg(pl.len().cast(pl.Int64).alias("moved"))
+    manifests = (
+        manifests.join(moved, on=["file", "partition_date"], how="left")
+        .with_columns(moved=pl.when(pl.col("source") == "callbacks").then(pl.col("moved").fill_null(0)).otherwise(0))
+        .with_columns(
+            rows_loaded=pl.col("rows_loaded") - pl.col("moved"),
+            rows_quarantined=pl.col("rows_quarantined") + pl.col("moved"),
+        )
+        .drop("moved")
+    )
+    quality = pl.concat([reference_quality.cast(FILE_QUALITY_SCHEMA), manifests, unusable]).sort(
+        "source", "partition_date", "file", nulls_last=True
+    )
+    quarantine_all = pl.concat([reference_quarantine.cast(QUARANTINE_SCHEMA), quarantine, unmatched]).sort(
+        "source", "partition_date", "file", "row", nulls_last=True
+    )
+    return quality, quarantine_all
+
+
+@dg.asset(
+    group_name="warehouse",
+    deps=[reference_data, *STAGED_ASSETS.values(), callbacks],
+    kinds={"duckdb"},
+)
+def ingest_quality(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
+    """file_quality (one row per inbox file) and quarantine (one row per bad row)."""
+    store = StagedStore(home.staged_dir)
+    with warehouse.connect() as con:
+        ref_quality = con.sql("SELECT * FROM reference_quality").pl()
+        ref_quarantine = con.sql("SELECT * FROM reference_quarantine").pl()
+        unmatched = con.sql("SELECT * FROM callbacks_unmatched").pl()
+    quality, quarantine = collect_quality(
+        store, home.as_of_date, ref_quality, ref_quarantine, unmatched, unusable_inbox_files(home.inbox_dir, home.as_of_date)
+    )
+    write_frames(warehouse, {"file_quality": quality, "quarantine": quarantine})
+    totals = quality.select(pl.col("rows_read", "rows_loaded", "rows_quarantined", "duplicates_removed").sum()).row(0, named=True)
+    return dg.MaterializeResult(
+        metadata={
+            "files": quality.height,
+            "files_rejected": int((quality["status"] == "rejected").sum()),
+            **{k: int(v) for k, v in totals.items()},
+        }
+    )

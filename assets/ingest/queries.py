@@ -1,0 +1,68 @@
+"""Named DuckDB queries of the ingest layer.
+
+File lists are inlined as SQL string literals (DuckDB takes no parameters in
+DDL); ``sql_files`` quotes them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def sql_files(paths: list[Path]) -> str:
+    quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    return f"[{quoted}]"
+
+
+def staged_view(view: str, files: list[Path]) -> str:
+    """A view over a source's staged partitions (already limited to as-of)."""
+    return f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet({sql_files(files)}, union_by_name = true)"
+
+
+# The latest version of every case, among versions updated on or before the
+# as-of date; ties broken by the later delivery, then the later row.
+CASES_CURRENT = """
+CREATE OR REPLACE TABLE cases_current AS
+SELECT * EXCLUDE (version_rank)
+FROM (
+    SELECT *,
+           row_number() OVER (
+               PARTITION BY case_id
+               ORDER BY updated_at DESC, partition_date DESC, source_row DESC
+           ) AS version_rank
+    FROM read_parquet({files}, union_by_name = true)
+    WHERE updated_at < CAST('{as_of}' AS DATE) + INTERVAL 1 DAY
+)
+WHERE version_rank = 1
+ORDER BY case_id
+"""
+
+# Callbacks take their hall and window from their case; a callback naming a
+# hall must name its case's hall.
+CALLBACKS_MATCHED = """
+CREATE OR REPLACE TABLE callbacks AS
+SELECT cb.* EXCLUDE (hall_id),
+       cs.hall_id,
+       cs.window_id,
+       cs.staff_id AS case_staff_id
+FROM callbacks_staged_view AS cb
+JOIN cases_current AS cs
+  ON cs.case_id = cb.case_id AND (cb.hall_id IS NULL OR cb.hall_id = cs.hall_id)
+ORDER BY cb.partition_date, cb.source_file, cb.source_row
+"""
+
+CALLBACKS_UNMATCHED = """
+SELECT 'callbacks' AS source,
+       cb.source_file AS file,
+       cb.partition_date,
+       cb.source_row AS row,
+       'unknown_case' AS reason,
+       'case_id（办件编号）办件编号不存在：''' || cb.case_id || '''' AS detail,
+       to_json(cb)::VARCHAR AS raw_values
+FROM callbacks_staged_view AS cb
+WHERE NOT EXISTS (
+    SELECT 1 FROM cases_current AS cs
+    WHERE cs.case_id = cb.case_id AND (cb.hall_id IS NULL OR cb.hall_id = cs.hall_id)
+)
+ORDER BY cb.partition_date, cb.source_row
+"""

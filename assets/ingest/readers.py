@@ -1,0 +1,115 @@
+"""Read one inbox file, whatever its form, into a frame of text cells.
+
+Every reader returns the same shape: one String column per header exactly as
+the file spelled it, in file order, plus nothing else. Turning text into
+typed values is validation's job, so a CSV cell, an Excel datetime cell and a
+Parquet timestamp all reach it as the same kind of text.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import polars as pl
+
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".parquet")
+ROW_NUMBER = "__row"  # 1-based data row, header not counted
+
+
+class FileRejected(Exception):
+    """The whole file cannot be used; the message says why, in plain words."""
+
+
+def detect_encoding(data: bytes) -> str:
+    """UTF-8 (with or without BOM) if it decodes as such, else GB18030.
+
+    GB18030 is a superset of GBK and GB2312, so it is the right fallback for
+    exports from Chinese office software; a file that is valid UTF-8 is almost
+    never meant as GB18030.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def read_csv_text(path: Path) -> pl.DataFrame:
+    data = path.read_bytes()
+    encoding = detect_encoding(data)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise FileRejected(f"无法识别文件编码（既不是 UTF-8 也不是 GB18030）: {exc}") from exc
+    if not text.strip():
+        raise FileRejected("文件为空 (empty file)")
+    try:
+        return pl.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            infer_schema=False,
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        raise FileRejected(f"CSV 格式错误: {_first_line(exc)}") from exc
+
+
+def read_xlsx_text(path: Path) -> pl.DataFrame:
+    try:
+        # Every cell as text: calamine writes datetime cells as
+        # 'YYYY-MM-DD HH:MM:SS' and whole numbers without '.0'.
+        return pl.read_excel(path, sheet_id=1, engine="calamine", infer_schema_length=0)
+    except Exception as exc:  # fastexcel raises its own exception types
+        raise FileRejected(f"Excel 文件无法读取: {_first_line(exc)}") from exc
+
+
+def read_parquet_text(path: Path) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:
+        raise FileRejected(f"Parquet 文件无法读取: {_first_line(exc)}") from exc
+    return frame.select([_as_text(name, dtype) for name, dtype in frame.schema.items()])
+
+
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(name)
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is not None:
+            col = col.dt.convert_time_zone("Asia/Shanghai").dt.replace_time_zone(None)
+        return col.dt.strftime("%Y-%m-%d %H:%M:%S%.f").alias(name)
+    if isinstance(dtype, pl.Date):
+        return col.dt.strftime("%Y-%m-%d").alias(name)
+    if dtype == pl.Boolean:
+        return col.cast(pl.String).alias(name)
+    if dtype.is_float():
+        whole = col == col.round(0)
+        return (
+            pl.when(whole).then(col.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(col.cast(pl.String))
+        ).alias(name)
+    return col.cast(pl.String).alias(name)
+
+
+def read_text_frame(path: Path) -> pl.DataFrame:
+    """The file's cells as text plus ``__row``; raises FileRejected with a reason."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame = read_csv_text(path)
+    elif suffix == ".xlsx":
+        frame = read_xlsx_text(path)
+    elif suffix == ".parquet":
+        frame = read_parquet_text(path)
+    else:
+        raise FileRejected(f"不支持的文件类型 {suffix or '(无扩展名)'}；只接受 CSV、XLSX、Parquet")
+    if frame.width == 0:
+        raise FileRejected("文件没有表头 (no header row)")
+    # Row numbers are taken before blank lines are dropped, so that a row
+    # number always points at the line a person sees in the file.
+    frame = frame.with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
+    cells = [name for name in frame.columns if name != ROW_NUMBER]
+    return frame.filter(~pl.all_horizontal(pl.col(cells).is_null()))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

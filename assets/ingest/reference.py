@@ -1,0 +1,212 @@
+"""Reference data: halls, departments, windows, staff, matters.
+
+Replaced whole on each delivery. Its rows go through the same validation as
+daily rows, plus the links between tables (a window's department must exist,
+a staff member's usual window must exist). The content hash of the result is
+the reference *version*: a daily partition staged against another version is
+staged again, so a window added later releases the rows it quarantined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from assets.ingest import contract as c
+from assets.ingest.inbox import InboxFile, is_hidden, newest_first
+from assets.ingest.readers import FileRejected, read_text_frame
+from assets.ingest.staging import FILE_QUALITY_SCHEMA, write_parquet_atomic
+from assets.ingest.validate import KEY_SEP, QUARANTINE_SCHEMA, ReferenceKeys, validate_file
+
+
+class ReferenceMissing(Exception):
+    """A required reference table is absent or unusable: nothing can be checked."""
+
+
+@dataclass
+class ReferenceData:
+    tables: dict[str, pl.DataFrame]
+    quality: pl.DataFrame
+    quarantine: pl.DataFrame
+    version: str = ""
+    keys: ReferenceKeys = field(default_factory=ReferenceKeys.empty)
+
+
+def reference_files(ref_dir: Path) -> dict[str, list[InboxFile]]:
+    found: dict[str, list[InboxFile]] = {}
+    if not ref_dir.is_dir():
+        return found
+    for path in sorted(ref_dir.iterdir()):
+        if path.is_file() and not is_hidden(path):
+            stat = path.stat()
+            found.setdefault(path.stem.lower(), []).append(
+                InboxFile("reference", path, None, stat.st_size, stat.st_mtime_ns)
+            )
+    return found
+
+
+def load_reference(ref_dir: Path) -> ReferenceData:
+    files = reference_files(ref_dir)
+    quality: list[tuple] = []
+    quarantine: list[pl.DataFrame] = []
+    tables: dict[str, pl.DataFrame] = {}
+    for stem, candidates in files.items():
+        if stem not in c.REFERENCE_SOURCES:
+            for f in candidates:
+                quality.append(_row(f, "rejected", 0, 0, 0, 0, f"未知的基础数据文件名 {f.path.name}（应为 halls/departments/windows/staff/matters）"))
+            continue
+        ordered = newest_first(candidates)
+        for older in ordered[1:]:
+            quality.append(_row(older, "rejected", 0, 0, 0, 0, f"被更新的文件 {ordered[0].path.name} 取代 (superseded)"))
+        f = ordered[0]
+        source = c.REFERENCE_SOURCES[stem]
+        try:
+            result = validate_file(source, read_text_frame(f.path), _permissive(), f.path.name, None)
+        except FileRejected as exc:
+            quality.append(_row(f, "rejected", 0, 0, 0, 0, str(exc)))
+            continue
+        table = result.loaded.drop("partition_date")
+        if "hall_id" in table.columns:
+            table = table.with_columns(pl.col("hall_id").fill_null(c.DEFAULT_HALL))
+        table, dup_quarantine = _unique_keys(source, table, f.path.name)
+        tables[stem] = table
+        bad = pl.concat([result.quarantined, dup_quarantine])
+        quarantine.append(bad)
+        quality.append(_row(f, "loaded", result.rows_read, table.height, bad.height, result.duplicates_removed, ""))
+
+    missing = [name for name in c.REQUIRED_REFERENCE if name not in tables]
+    if missing:
+        reasons = [f"{name}（{c.REFERENCE_SOURCES[name].zh}）" for name in missing]
+        raise ReferenceMissing(
+            f"基础数据缺失或无法读取: {'、'.join(reasons)}；请把文件放入 {ref_dir} (reference data missing)"
+        )
+    tables, link_quarantine = _check_links(tables)
+    quarantine.append(link_quarantine)
+    quality_frame = pl.DataFrame(quality, schema=FILE_QUALITY_SCHEMA, orient="row")
+    quality_frame = _subtract_link_failures(quality_frame, link_quarantine)
+    data = ReferenceData(tables, quality_frame, pl.concat(quarantine).cast(QUARANTINE_SCHEMA))
+    data.version = reference_version(tables)
+    data.keys = reference_keys(tables)
+    return data
+
+
+def _permissive() -> ReferenceKeys:
+    # Reference tables are not checked against each other by validate_file:
+    # they have no hall or window to look up yet. _check_links does that.
+    return ReferenceKeys(frozenset(), frozenset(), {}, frozenset())
+
+
+def _row(f: InboxFile, status, read, loaded, quarantined, dups, message) -> tuple:
+    return ("reference", f.path.name, None, status, read, loaded, quarantined, dups, message, f.fingerprint, "")
+
+
+def _unique_keys(source: c.Source, table: pl.DataFrame, file_name: str):
+    """The first row of a repeated id wins; later ones are quarantined."""
+    key = ["hall_id", source.key] if source.name == "windows" else [source.key]
+    first = table.select(pl.struct(key).is_first_distinct()).to_series()
+    dups = table.filter(~first).select(
+        pl.lit("reference").alias("source"),
+        pl.lit(file_name).alias("file"),
+        pl.lit(None, pl.Date).alias("partition_date"),
+        pl.col("source_row").alias("row"),
+        pl.lit("duplicate_key").alias("reason"),
+        pl.lit(f"{source.key} 编号重复，以先出现的一行为准").alias("detail"),
+        pl.lit(None, pl.String).alias("raw_values"),
+    )
+    return table.filter(first), dups.cast(QUARANTINE_SCHEMA)
+
+
+def _check_links(tables: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Drop rows that point at a department or window that does not exist."""
+    depts = tables["departments"]["dept_id"]
+    halls = tables.get("halls")
+    known_halls = set(halls["hall_id"]) if halls is not None else None
+    bad_frames = []
+
+    def split(name: str, ok: pl.Expr, reason: str) -> None:
+        frame = tables[name]
+        bad = frame.filter(~ok)
+        if bad.height:
+            bad_frames.append(
+                bad.select(
+                    pl.lit("reference").alias("source"),
+                    pl.col("source_file").alias("file"),
+                    pl.lit(None, pl.Date).alias("partition_date"),
+                    pl.col("source_row").alias("row"),
+                    pl.lit("unknown_code").alias("reason"),
+                    pl.lit(reason).alias("detail"),
+                    pl.struct(pl.exclude("source_file", "source_row")).struct.json_encode().alias("raw_values"),
+                )
+            )
+        tables[name] = frame.filter(ok)
+
+    window_ok = pl.col("dept_id").is_in(depts.implode())
+    if known_halls is not None:
+        window_ok = window_ok & pl.col("hall_id").is_in(list(known_halls))
+    split("windows", window_ok, "窗口的部门编码或大厅编号不存在")
+    split("matters", pl.col("dept_id").is_in(depts.implode()), "事项的部门编码不存在")
+    window_keys = tables["windows"].select(pl.concat_str(["hall_id", pl.lit(KEY_SEP), "window_id"])).to_series()
+    staff_ok = pl.col("dept_id").is_in(depts.implode()) & pl.concat_str(
+        ["hall_id", pl.lit(KEY_SEP), "window_id"]
+    ).is_in(window_keys.implode())
+    split("staff", staff_ok, "人员的部门编码或常驻窗口不存在")
+    quarantine = pl.concat(bad_frames).cast(QUARANTINE_SCHEMA) if bad_frames else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    lineage_free = {name: frame.drop("source_file", "source_row") for name, frame in tables.items()}
+    return lineage_free, quarantine
+
+
+def _subtract_link_failures(quality: pl.DataFrame, link_quarantine: pl.DataFrame) -> pl.DataFrame:
+    """Rows dropped for broken links move from loaded to quarantined."""
+    if link_quarantine.height == 0:
+        return quality
+    moved_by_file = dict(link_quarantine.group_by("file").len().iter_rows())
+    moved = pl.col("file").replace_strict(moved_by_file, default=0, return_dtype=pl.Int64)
+    loaded = pl.col("status") == "loaded"
+    moved = pl.when(loaded).then(moved).otherwise(0)
+    return quality.with_columns(
+        (pl.col("rows_loaded") - moved).alias("rows_loaded"),
+        (pl.col("rows_quarantined") + moved).alias("rows_quarantined"),
+    )
+
+
+def reference_version(tables: dict[str, pl.DataFrame]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(tables):
+        frame = tables[name]
+        digest.update(name.encode())
+        digest.update(frame.write_csv().encode())
+    return digest.hexdigest()[:16]
+
+
+def reference_keys(tables: dict[str, pl.DataFrame]) -> ReferenceKeys:
+    windows = tables["windows"]
+    halls = set(windows["hall_id"]) | {c.DEFAULT_HALL}
+    if "halls" in tables:
+        halls |= set(tables["halls"]["hall_id"])
+    staff = tables["staff"]
+    return ReferenceKeys(
+        halls=frozenset(halls),
+        windows=frozenset(f"{h}{KEY_SEP}{w}" for h, w in windows.select("hall_id", "window_id").iter_rows()),
+        staff_hall=dict(staff.select("staff_id", "hall_id").iter_rows()),
+        matters=frozenset(tables["matters"]["matter_code"]),
+    )
+
+
+def write_reference_snapshot(data: ReferenceData, folder: Path) -> None:
+    """Parquet copies that partition steps read (they never open DuckDB)."""
+    for name, frame in data.tables.items():
+        write_parquet_atomic(frame, folder / f"{name}.parquet")
+    tmp = folder / ".version.tmp"
+    tmp.write_text(data.version)
+    tmp.replace(folder / "version.txt")
+
+
+def read_reference_snapshot(folder: Path) -> tuple[dict[str, pl.DataFrame], str]:
+    version_file = folder / "version.txt"
+    if not version_file.exists():
+        raise ReferenceMissing(f"基础数据尚未加载: {folder}")
+    tables = {p.stem: pl.read_parquet(p) for p in folder.glob("*.parquet")}
+    return tables, version_file.read_text().strip()

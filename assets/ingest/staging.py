@@ -1,0 +1,173 @@
+"""Staged Parquet: one data file, one quarantine file and one manifest per
+source and day, each written atomically (temp file, fsync, rename).
+
+The manifest is written last and records the inbox files it was made from.
+A partition counts as staged only when its manifest matches the inbox, so a
+process killed between the three writes leaves a partition that the next run
+simply stages again.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from assets.ingest import contract as c
+from assets.ingest.inbox import InboxFile, newest_first
+from assets.ingest.readers import FileRejected, read_text_frame
+from assets.ingest.validate import QUARANTINE_SCHEMA, ReferenceKeys, validate_file
+
+FILE_QUALITY_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "file": pl.String(),
+    "partition_date": pl.Date(),
+    "status": pl.String(),  # loaded / rejected
+    "rows_read": pl.Int64(),
+    "rows_loaded": pl.Int64(),
+    "rows_quarantined": pl.Int64(),
+    "duplicates_removed": pl.Int64(),
+    "message": pl.String(),
+    "fingerprint": pl.String(),
+    "reference_version": pl.String(),
+}
+
+
+def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.write_parquet(tmp, statistics=True)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def remove_if_exists(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+@dataclass(frozen=True)
+class StagedStore:
+    """The staged area under HOME/staged."""
+
+    root: Path
+
+    def data_path(self, source: str, day: date) -> Path:
+        return self.root / source / f"{day.isoformat()}.parquet"
+
+    def quarantine_path(self, source: str, day: date) -> Path:
+        return self.root / source / "_quarantine" / f"{day.isoformat()}.parquet"
+
+    def manifest_path(self, source: str, day: date) -> Path:
+        return self.root / source / "_files" / f"{day.isoformat()}.parquet"
+
+    def staged_days(self, source: str) -> list[date]:
+        folder = self.root / source / "_files"
+        if not folder.is_dir():
+            return []
+        return sorted(date.fromisoformat(p.stem) for p in folder.glob("*.parquet"))
+
+    def data_files(self, source: str, up_to: date) -> list[Path]:
+        """Data files of partitions dated on or before ``up_to``, oldest first."""
+        return [
+            p
+            for day in self.staged_days(source)
+            if day <= up_to and (p := self.data_path(source, day)).exists()
+        ]
+
+    def manifest_files(self, source: str, up_to: date) -> list[Path]:
+        return [self.manifest_path(source, d) for d in self.staged_days(source) if d <= up_to]
+
+    def quarantine_files(self, source: str, up_to: date) -> list[Path]:
+        return [
+            p for d in self.staged_days(source) if d <= up_to and (p := self.quarantine_path(source, d)).exists()
+        ]
+
+    def recorded_inputs(self, source: str, day: date) -> tuple[str, ...] | None:
+        manifest = self.manifest_path(source, day)
+        if not manifest.exists() or not self.data_path(source, day).exists():
+            return None
+        frame = pl.read_parquet(manifest, columns=["fingerprint", "reference_version"])
+        return tuple(sorted(frame["fingerprint"].to_list())) + tuple(sorted(set(frame["reference_version"])))
+
+    def is_current(self, source: str, day: date, files: list[InboxFile], reference_version: str) -> bool:
+        expected = tuple(sorted(f.fingerprint for f in files)) + ((reference_version,) if files else ())
+        recorded = self.recorded_inputs(source, day)
+        if not files:
+            return recorded is None and not self.manifest_path(source, day).exists()
+        return recorded == expected
+
+    def drop(self, source: str, day: date) -> None:
+        # Manifest first: without it the leftovers are stale and get redone.
+        for path in (self.manifest_path(source, day), self.quarantine_path(source, day), self.data_path(source, day)):
+            remove_if_exists(path)
+
+
+def empty_staged(source: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=c.staged_schema(source))
+
+
+def stage_partition(
+    store: StagedStore,
+    source_name: str,
+    day: date,
+    files: list[InboxFile],
+    reference: ReferenceKeys,
+    reference_version: str,
+) -> pl.DataFrame:
+    """Stage one (source, day) from its inbox files; returns its manifest rows.
+
+    When a day was delivered more than once under different names, the newest
+    file is the delivery; older ones are listed as rejected (superseded), so
+    nothing is counted twice and nothing disappears without a line saying so.
+    """
+    source = c.DAILY_SOURCES[source_name]
+    if not files:
+        store.drop(source_name, day)
+        return pl.DataFrame(schema=FILE_QUALITY_SCHEMA)
+
+    ordered = newest_first(files)
+    delivery, superseded = ordered[0], ordered[1:]
+    quality_rows = [
+        _quality_row(
+            f, day, "rejected", 0, 0, 0, 0, f"被同日更新的文件 {delivery.path.name} 取代 (superseded)", reference_version
+        )
+        for f in superseded
+    ]
+    loaded = empty_staged(source_name)
+    quarantined = pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    try:
+        text = read_text_frame(delivery.path)
+        result = validate_file(source, text, reference, delivery.path.name, day)
+        loaded, quarantined = result.loaded, result.quarantined
+        quality_rows.append(
+            _quality_row(
+                delivery,
+                day,
+                "loaded",
+                result.rows_read,
+                loaded.height,
+                quarantined.height,
+                result.duplicates_removed,
+                "",
+                reference_version,
+            )
+        )
+    except FileRejected as exc:
+        quality_rows.append(_quality_row(delivery, day, "rejected", 0, 0, 0, 0, str(exc), reference_version))
+
+    manifest = pl.DataFrame(quality_rows, schema=FILE_QUALITY_SCHEMA, orient="row")
+    write_parquet_atomic(loaded, store.data_path(source_name, day))
+    write_parquet_atomic(quarantined, store.quarantine_path(source_name, day))
+    write_parquet_atomic(manifest, store.manifest_path(source_name, day))
+    return manifest
+
+
+def _quality_row(f: InboxFile, day, status, read, loaded, quarantined, dups, message, reference_version) -> tuple:
+    return (f.source, f.path.name, day, status, read, loaded, quarantined, dups, message, f.fingerprint, reference_version)

@@ -1,0 +1,235 @@
+"""Split one file's text frame into loaded rows, quarantined rows and duplicates.
+
+The invariant kept for every file: rows read = loaded + quarantined +
+duplicates removed. A row is quarantined for its first problem (in column
+order); ``detail`` lists every problem the row has, in Chinese, so the office
+can fix the source in one go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from assets.ingest import contract as c
+from assets.ingest.parsing import PARSE_FAILURE_REASON, REASONS, cleaned, parser_for
+from assets.ingest.readers import ROW_NUMBER, FileRejected
+
+KEY_SEP = "\x1f"
+
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "file": pl.String(),
+    "partition_date": pl.Date(),
+    "row": pl.Int64(),
+    "reason": pl.String(),
+    "detail": pl.String(),
+    "raw_values": pl.String(),  # JSON object: the row's cells under the file's own headers
+}
+
+
+@dataclass(frozen=True)
+class ReferenceKeys:
+    """What codes in daily rows are checked against."""
+
+    halls: frozenset[str]
+    windows: frozenset[str]  # hall_id + KEY_SEP + window_id
+    staff_hall: dict[str, str]  # staff_id -> hall_id
+    matters: frozenset[str]
+
+    @classmethod
+    def empty(cls) -> "ReferenceKeys":
+        return cls(frozenset(), frozenset(), {}, frozenset())
+
+
+@dataclass
+class ValidatedFile:
+    loaded: pl.DataFrame
+    quarantined: pl.DataFrame
+    rows_read: int
+    duplicates_removed: int
+
+
+def map_headers(source: c.Source, headers: list[str]) -> dict[str, str]:
+    """Canonical column -> the file's header for it (first one wins)."""
+    aliases = c.header_aliases(source)
+    found: dict[str, str] = {}
+    for header in headers:
+        canonical = aliases.get(c.normalise_header(header))
+        if canonical and canonical not in found:
+            found[canonical] = header
+    return found
+
+
+def missing_required(source: c.Source, mapping: dict[str, str]) -> list[c.Column]:
+    return [col for col in source.columns if col.required and col.name not in mapping]
+
+
+def describe_columns(columns: list[c.Column]) -> str:
+    return "、".join(f"{col.name}（{col.zh}）" for col in columns)
+
+
+def validate_file(
+    source: c.Source,
+    text: pl.DataFrame,
+    reference: ReferenceKeys,
+    file_name: str,
+    partition_date: date | None,
+) -> ValidatedFile:
+    raw_headers = [h for h in text.columns if h != ROW_NUMBER]
+    mapping = map_headers(source, raw_headers)
+    missing = missing_required(source, mapping)
+    if missing:
+        raise FileRejected(f"缺少必需列 missing required columns: {describe_columns(missing)}")
+
+    rows_read = text.height
+    # An exact duplicate is identical in every cell, extra columns included.
+    first = text.filter(pl.struct(raw_headers).is_first_distinct()) if raw_headers else text
+    duplicates = rows_read - first.height
+
+    canonical = first.select(
+        pl.col(ROW_NUMBER),
+        pl.struct(raw_headers).struct.json_encode().alias("__raw"),
+        *[
+            (pl.col(mapping[col.name]) if col.name in mapping else pl.lit(None, pl.String)).alias(col.name)
+            for col in source.columns
+        ],
+    )
+    checked = canonical.with_columns(
+        *[parser_for(col).alias(f"__v_{col.name}") for col in source.columns],
+    ).with_columns(*_hall_resolution(source, reference))
+    problems = _problems(source, reference)
+    checked = checked.with_columns(
+        pl.coalesce([code for code, _ in problems]).alias("__reason") if problems else pl.lit(None, pl.String).alias("__reason"),
+        pl.concat_str([text for _, text in problems], separator="；", ignore_nulls=True).alias("__detail")
+        if problems
+        else pl.lit(None, pl.String).alias("__detail"),
+    )
+
+    good = checked.filter(pl.col("__reason").is_null())
+    bad = checked.filter(pl.col("__reason").is_not_null())
+    loaded = good.select(
+        *[_staged_value(source, col) for col in source.columns],
+        pl.lit(partition_date, pl.Date).alias("partition_date"),
+        pl.lit(file_name).alias("source_file"),
+        pl.col(ROW_NUMBER).alias("source_row"),
+    )
+    quarantined = bad.select(
+        pl.lit(source.name).alias("source"),
+        pl.lit(file_name).alias("file"),
+        pl.lit(partition_date, pl.Date).alias("partition_date"),
+        pl.col(ROW_NUMBER).alias("row"),
+        pl.col("__reason").alias("reason"),
+        pl.col("__detail").alias("detail"),
+        pl.col("__raw").alias("raw_values"),
+    ).cast(QUARANTINE_SCHEMA)
+    return ValidatedFile(loaded, quarantined, rows_read, duplicates)
+
+
+def _staged_value(source: c.Source, col: c.Column) -> pl.Expr:
+    value = pl.col(f"__v_{col.name}").cast(col.dtype)
+    if (source.name, col.name) in c.EMPTY_MEANS_FALSE:
+        value = value.fill_null(False)
+    return value.alias(col.name)
+
+
+def _hall_resolution(source: c.Source, reference: ReferenceKeys) -> list[pl.Expr]:
+    """Fill __v_hall_id: the row's own, else the staff member's hall, else main."""
+    if not source.daily or "hall_id" not in {col.name for col in source.columns}:
+        return []
+    given = pl.col("__v_hall_id")
+    if source.name in ("attendance", "leave"):
+        staff_hall = pl.col("__v_staff_id").replace_strict(reference.staff_hall, default=None, return_dtype=pl.String)
+        return [pl.coalesce(given, staff_hall, pl.lit(c.DEFAULT_HALL)).alias("__v_hall_id")]
+    if source.name == "callbacks":
+        # A callback's hall is its case's; it is filled in when matched to the case.
+        return []
+    return [pl.coalesce(given, pl.lit(c.DEFAULT_HALL)).alias("__v_hall_id")]
+
+
+def _problem(code: str, condition: pl.Expr, column: c.Column | None, raw: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr]:
+    label = f"{column.name}（{column.zh}）" if column else ""
+    parts = [pl.lit(f"{label}{REASONS[code]}")]
+    if raw is not None:
+        parts += [pl.lit("：'"), raw.fill_null(""), pl.lit("'")]
+    text = pl.concat_str(parts)
+    return (
+        pl.when(condition).then(pl.lit(code)),
+        pl.when(condition).then(text),
+    )
+
+
+def _problems(source: c.Source, ref: ReferenceKeys) -> list[tuple[pl.Expr, pl.Expr]]:
+    out: list[tuple[pl.Expr, pl.Expr]] = []
+    names = {col.name for col in source.columns}
+    for col in source.columns:
+        raw = cleaned(col.name)
+        value = pl.col(f"__v_{col.name}")
+        empty_is_false = (source.name, col.name) in c.EMPTY_MEANS_FALSE
+        if col.required and not empty_is_false:
+            out.append(_problem("missing_value", raw.is_null(), col))
+        if col.kind != c.TEXT:
+            failure = PARSE_FAILURE_REASON[col.kind]
+            out.append(_problem(failure, raw.is_not_null() & value.is_null(), col, raw))
+        if col.kind == c.COUNT:
+            out.append(_problem("negative_count", value < 0, col, raw))
+        if col.kind == c.NUMBER:
+            out.append(_problem("out_of_range", value < 0, col, raw))
+        if col.kind == c.SCORE:
+            out.append(_problem("out_of_range", (value < 1) | (value > 5), col, raw))
+
+    if source.daily:  # reference tables are linked to each other in reference.py
+        out += _reference_problems(source, ref, names)
+    out += _order_problems(source)
+    if source.name == "cases":
+        completed_without_time = (pl.col("__v_status") == "completed") & pl.col("__v_completed_at").is_null()
+        out.append(_problem("missing_value", completed_without_time, source.column("completed_at")))
+    return out
+
+
+def _reference_problems(source: c.Source, ref: ReferenceKeys, names: set[str]) -> list[tuple[pl.Expr, pl.Expr]]:
+    out = []
+    hall = pl.col("__v_hall_id")
+    if "hall_id" in names:
+        unknown_hall = hall.is_not_null() & ~hall.is_in(list(ref.halls))
+        out.append(_problem("unknown_code", unknown_hall, source.column("hall_id"), hall))
+    if "window_id" in names:
+        window = pl.col("__v_window_id")
+        key = pl.concat_str([hall, pl.lit(KEY_SEP), window])
+        out.append(
+            _problem(
+                "unknown_code",
+                window.is_not_null() & hall.is_not_null() & ~key.is_in(list(ref.windows)),
+                source.column("window_id"),
+                window,
+            )
+        )
+    if "staff_id" in names:
+        staff = pl.col("__v_staff_id")
+        out.append(
+            _problem("unknown_code", staff.is_not_null() & ~staff.is_in(list(ref.staff_hall)), source.column("staff_id"), staff)
+        )
+    if "matter_code" in names:
+        matter = pl.col("__v_matter_code")
+        out.append(
+            _problem("unknown_code", matter.is_not_null() & ~matter.is_in(list(ref.matters)), source.column("matter_code"), matter)
+        )
+    return out
+
+
+# (earlier, later) pairs: the later time must not come before the earlier one.
+TIME_ORDER = {
+    "cases": [("received_at", "completed_at")],
+    "queue": [("issued_at", "called_at"), ("called_at", "finished_at"), ("issued_at", "finished_at")],
+    "leave": [("leave_start", "leave_end")],
+}
+
+
+def _order_problems(source: c.Source) -> list[tuple[pl.Expr, pl.Expr]]:
+    out = []
+    for earlier, later in TIME_ORDER.get(source.name, []):
+        cond = pl.col(f"__v_{later}") < pl.col(f"__v_{earlier}")
+        out.append(_problem("finish_before_start", cond, source.column(later), cleaned(later)))
+    return out

@@ -1,0 +1,433 @@
+"""Great Expectations suites for the staged daily sources.
+
+The suites are derived from the input contract (``assets.ingest.contract``),
+not written by hand per source:
+
+* every required column exists and is not null;
+* a code column holds only its English codes (nulls are left to the not-null
+  check, so an optional code column may be empty);
+* a score lies in 1..5, a count or a number is >= 0;
+* the row's id (``Source.key``) is not null;
+* a few time orders that the contract states in prose (``ORDERED_PAIRS``),
+  checked only where both timestamps are present;
+* the lineage columns (partition_date, source_file, source_row) are present.
+
+Each expectation is either *blocking* (GX severity ``critical``, meta
+``blocking: True``): the downstream cannot trust the data -- a missing required
+column, a null id / identifier, a null required timestamp or code, an unknown
+code, a score out of range, a negative count; or a *warning* (severity
+``warning``): a null in another required column (a boolean, a count, a
+score), a time order broken, lineage missing.
+
+``validate_frame`` runs a suite over a polars frame with one ephemeral GX
+context per process and, when asked, writes Data Docs. GX is imported inside
+the functions: the import alone takes about 3 s.
+
+Data Docs and several processes: GX's site index builder deletes every page
+whose validation result is not in the context's results store. An ephemeral
+context keeps its results in memory, so each new process would wipe the pages
+of the previous ones. Each docs directory therefore gets a filesystem results
+store of its own (``<docs_dir>/.validation_results``) that feeds the site, and
+pages accumulate across runs; the index lists the newest
+``INDEX_RESULTS_LIMIT`` validations.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from assets.ingest import contract as c
+
+BLOCKING = "blocking"
+WARNING = "warning"
+
+# Time orders the contract states in prose ("a finish before its start goes to
+# quarantine"): (later column, earlier column, blocking?). Checked only where
+# both values are present (optional timestamps may be empty).
+ORDERED_PAIRS: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "queue": (
+        ("called_at", "issued_at", False),
+        ("finished_at", "called_at", False),
+        ("finished_at", "issued_at", False),  # still checked when called_at is empty
+    ),
+    "leave": (("leave_end", "leave_start", False),),
+    "cases": (("completed_at", "received_at", False),),
+}
+
+# Ranges by kind of column (min, max); None = unbounded.
+KIND_RANGES: dict[str, tuple[int | None, int | None]] = {
+    c.SCORE: (1, 5),
+    c.COUNT: (0, None),
+    c.NUMBER: (0, None),
+}
+
+INDEX_RESULTS_LIMIT = 200  # validations listed on the Data Docs index page
+RESULTS_SUBDIR = ".validation_results"  # per docs dir: the results behind the pages
+_EXAMPLES = 3  # unexpected values quoted in a failure message
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation of a suite, independent of GX (cheap to build and test)."""
+
+    expectation: str  # GX class name, e.g. "ExpectColumnValuesToBeInSet"
+    kwargs: dict[str, Any]
+    blocking: bool
+    why: str
+
+    @property
+    def column(self) -> str:
+        if "column" in self.kwargs:
+            return self.kwargs["column"]
+        return f"{self.kwargs['column_A']}>={self.kwargs['column_B']}"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        if "column" in self.kwargs:
+            return (self.kwargs["column"],)
+        return (self.kwargs["column_A"], self.kwargs["column_B"])
+
+
+@dataclass
+class GxOutcome:
+    source: str
+    success: bool  # every blocking expectation passed
+    blocking_failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    evaluated: int = 0  # expectations evaluated
+    rows: int = 0
+    docs_index: Path | None = None  # Data Docs index.html, when docs_dir was given
+    seconds: float = 0.0
+
+
+def _is_identifier(src: c.Source, col: c.Column) -> bool:
+    # Every required TEXT column of a daily source is an id: the row's own key
+    # or a reference to a window / staff member / matter / case.
+    return col.name == src.key or (col.kind == c.TEXT and col.name.endswith(("_id", "_code")))
+
+
+def suite_rules(source: str) -> list[Rule]:
+    """The expectations of ``source`` as plain data, derived from the contract."""
+    src = c.DAILY_SOURCES[source]
+    rules: list[Rule] = []
+    for col in src.columns:
+        name = col.name
+        if col.required:
+            rules.append(Rule("ExpectColumnToExist", {"column": name}, True, "required column"))
+        if col.required or name == src.key:
+            blocking = _is_identifier(src, col) or col.kind in (c.TIMESTAMP, c.CODE)
+            what = "id" if _is_identifier(src, col) else f"required {col.kind}"
+            rules.append(
+                Rule("ExpectColumnValuesToNotBeNull", {"column": name}, blocking, f"{what} not null")
+            )
+        if col.kind == c.CODE:
+            rules.append(
+                Rule(
+                    "ExpectColumnValuesToBeInSet",
+                    {"column": name, "value_set": sorted(col.codes)},
+                    True,
+                    "known English code",
+                )
+            )
+        if col.kind in KIND_RANGES:
+            lo, hi = KIND_RANGES[col.kind]
+            rules.append(
+                Rule(
+                    "ExpectColumnValuesToBeBetween",
+                    {"column": name, "min_value": lo, "max_value": hi},
+                    True,
+                    f"{col.kind} in range",
+                )
+            )
+    names = {col.name for col in src.columns}
+    for later, earlier, blocking in ORDERED_PAIRS.get(source, ()):
+        assert later in names and earlier in names, (source, later, earlier)
+        rules.append(
+            Rule(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {
+                    "column_A": later,
+                    "column_B": earlier,
+                    "or_equal": True,
+                    "ignore_row_if": "either_value_is_missing",
+                },
+                blocking,
+                "time order",
+            )
+        )
+    for name in c.LINEAGE_SCHEMA:
+        rules.append(Rule("ExpectColumnToExist", {"column": name}, False, "lineage"))
+        rules.append(Rule("ExpectColumnValuesToNotBeNull", {"column": name}, False, "lineage"))
+    rules.append(
+        Rule(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "source_row", "min_value": 1, "max_value": None},
+            False,
+            "lineage",
+        )
+    )
+    return rules
+
+
+def expectations_for(source: str) -> list:
+    """GX 1.x Expectation objects for a daily source (severity + meta mark blocking)."""
+    import great_expectations as gx
+    from great_expectations.expectations.metadata_types import FailureSeverity
+
+    out = []
+    for rule in suite_rules(source):
+        cls = getattr(gx.expectations, rule.expectation)
+        out.append(
+            cls(
+                **rule.kwargs,
+                severity=FailureSeverity.CRITICAL if rule.blocking else FailureSeverity.WARNING,
+                meta={BLOCKING: rule.blocking, "why": rule.why},
+            )
+        )
+    return out
+
+
+# ---- one ephemeral GX context per process -----------------------------------
+
+_LOCK = threading.RLock()
+_STATE: dict[str, Any] = {}  # "ctx", "datasource", "vds": {source: vd}, "sites": {dir: (site, store)}
+
+_DATASOURCE = "windowwatch"
+
+
+def _context():
+    """The process's GX context, created on first use with every suite added."""
+    if "ctx" in _STATE:
+        return _STATE["ctx"]
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    datasource = ctx.data_sources.add_pandas(_DATASOURCE)
+    # Every suite up front: the site index drops expectation pages of suites the
+    # context does not know, even those written by an earlier process.
+    for source in c.DAILY_SOURCES:
+        ctx.suites.add(gx.ExpectationSuite(name=source, expectations=expectations_for(source)))
+    _STATE.update(ctx=ctx, datasource=datasource, vds={}, sites={})
+    return ctx
+
+
+def _validation_definition(source: str):
+    vds = _STATE["vds"]
+    if source not in vds:
+        import great_expectations as gx
+
+        ctx = _STATE["ctx"]
+        asset = _STATE["datasource"].add_dataframe_asset(name=source)
+        batch_def = asset.add_batch_definition_whole_dataframe("whole_frame")
+        vds[source] = ctx.validation_definitions.add(
+            gx.ValidationDefinition(name=source, data=batch_def, suite=ctx.suites.get(source))
+        )
+    return vds[source]
+
+
+def _site_for(docs_dir: Path) -> tuple[str, Any]:
+    """(site name, results store) of a docs directory, added once per context."""
+    key = str(docs_dir)
+    sites = _STATE["sites"]
+    if key not in sites:
+        ctx = _STATE["ctx"]
+        tag = hashlib.sha1(key.encode()).hexdigest()[:10]
+        site, store_name = f"ww_docs_{tag}", f"ww_results_{tag}"
+        store = ctx.add_store(
+            store_name,
+            {
+                "class_name": "ValidationResultsStore",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir / RESULTS_SUBDIR),
+                },
+            },
+        )
+        ctx.add_data_docs_site(
+            site,
+            {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {
+                    "class_name": "DefaultSiteIndexBuilder",
+                    "validation_results_limit": INDEX_RESULTS_LIMIT,
+                },
+                "site_section_builders": {
+                    "validations": {"source_store_name": store_name},
+                    "profiling": "None",
+                },
+            },
+        )
+        sites[key] = (site, store)
+    return sites[key]
+
+
+def reset_context() -> None:
+    """Forget the process's GX context (tests use it to act as a new process)."""
+    with _LOCK:
+        _STATE.clear()
+
+
+# ---- validation ---------------------------------------------------------------
+
+
+def _conform(source: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Add optional contract columns the frame lacks, as nulls (the contract
+    allows them to be missing); required ones are left missing for GX to report."""
+    src = c.DAILY_SOURCES[source]
+    missing = [col for col in src.columns if not col.required and col.name not in frame.columns]
+    if not missing:
+        return frame
+    return frame.with_columns(pl.lit(None, dtype=col.dtype).alias(col.name) for col in missing)
+
+
+def _run_name(source: str, frame: pl.DataFrame) -> str:
+    if "partition_date" in frame.columns and frame.height:
+        days = frame.get_column("partition_date").drop_nulls().unique().sort()
+        if len(days) == 1:
+            return f"{source}-{days[0]}"
+        if len(days) > 1:
+            return f"{source}-{days[0]}..{days[-1]}"
+    return source
+
+
+def _describe(rule: Rule, result) -> str:
+    label = f"{rule.expectation}({rule.column})"
+    exc = result.exception_info or {}
+    if exc.get("raised_exception") is None and exc:  # {metric id: {...}} in GX 1.x
+        exc = next(iter(exc.values()), {})
+    if exc.get("raised_exception"):
+        message = str(exc.get("exception_message") or "error").splitlines()[0]
+        return f"{label}: error: {message}"
+    res = result.result or {}
+    if rule.expectation == "ExpectColumnToExist":
+        return f"{label}: column missing"
+    if "unexpected_count" in res:
+        examples = []
+        if rule.expectation != "ExpectColumnValuesToNotBeNull":  # nulls say nothing
+            examples = (res.get("partial_unexpected_list") or [])[:_EXAMPLES]
+        shown = ", ".join(_show(v) for v in examples)
+        total = res.get("element_count")
+        of = f" of {total}" if total is not None else ""
+        return f"{label}: {res['unexpected_count']}{of} rows unexpected" + (
+            f", e.g. {shown}" if shown else ""
+        )
+    return f"{label}: failed"
+
+
+def _show(value) -> str:
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    if isinstance(value, str):
+        return repr(value)
+    if type(value).__name__ in ("datetime64", "Timestamp", "datetime"):
+        text = str(value).replace("T", " ")
+        return text[:19] if len(text) > 19 and text[19:].strip(".0") == "" else text
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def validate_frame(source: str, frame: pl.DataFrame, docs_dir: Path | None = None) -> GxOutcome:
+    """Validate a staged daily frame against its suite; build Data Docs if docs_dir."""
+    import time
+
+    if source not in c.DAILY_SOURCES:
+        raise KeyError(f"unknown daily source {source!r}; one of {sorted(c.DAILY_SOURCES)}")
+    started = time.perf_counter()
+    rules = suite_rules(source)
+    frame = _conform(source, frame)
+    present = set(frame.columns)
+    pdf = frame.to_pandas()
+
+    with _LOCK:
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        ctx = _context()
+        vd = _validation_definition(source)
+        run_id = RunIdentifier(
+            run_name=_run_name(source, frame), run_time=_dt.datetime.now(_dt.timezone.utc)
+        )
+        result = vd.run(batch_parameters={"dataframe": pdf}, result_format="BASIC", run_id=run_id)
+        memory_store = ctx.validation_results_store
+        keys = [k for k in memory_store.list_keys() if k.run_id == run_id]
+        docs_index = None
+        if docs_dir is not None:
+            docs_dir = Path(docs_dir).absolute()
+            site, store = _site_for(docs_dir)
+            for key in keys:
+                store.set(key, result)
+            suite_key = keys[0].expectation_suite_identifier if keys else None
+            urls = ctx.build_data_docs(
+                site_names=[site],
+                resource_identifiers=[*keys, *([suite_key] if suite_key else [])],
+            )
+            docs_index = _path_of(urls.get(site)) or docs_dir / "index.html"
+        for key in keys:  # the in-memory store would grow with every call
+            memory_store.remove_key(key)
+
+    outcome = GxOutcome(
+        source=source,
+        success=True,
+        evaluated=int(result.statistics.get("evaluated_expectations", len(result.results))),
+        rows=frame.height,
+        docs_index=docs_index,
+    )
+    by_config = {_config_key(r.expectation, r.kwargs): r for r in rules}
+    missing_columns = {
+        r.kwargs["column"]
+        for r in rules
+        if r.expectation == "ExpectColumnToExist" and r.kwargs["column"] not in present
+    }
+    for res in result.results:
+        if res.success:
+            continue
+        cfg = res.expectation_config
+        rule = by_config.get(_config_key_from_gx(cfg))
+        if rule is None:  # should not happen: suites are built from the same rules
+            rule = Rule(_class_name(cfg.type), dict(cfg.kwargs), cfg.meta.get(BLOCKING, True), "")
+        if rule.expectation != "ExpectColumnToExist" and set(rule.columns) & missing_columns:
+            continue  # the missing column is already reported once
+        text = _describe(rule, res)
+        if rule.blocking:
+            outcome.blocking_failures.append(text)
+        else:
+            outcome.warnings.append(text)
+    outcome.success = not outcome.blocking_failures
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _path_of(url: str | None) -> Path | None:
+    if not url:
+        return None
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(url)
+    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
+
+
+def _class_name(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_"))
+
+
+def _config_key(expectation: str, kwargs: dict) -> tuple:
+    cols = (kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B"))
+    return (expectation, cols)
+
+
+def _config_key_from_gx(cfg) -> tuple:
+    return _config_key(_class_name(cfg.type), dict(cfg.kwargs))

@@ -1,0 +1,13 @@
+"""Every asset and asset check of the graph, gathered from the modules that
+each hold one kind of thing."""
+
+from assets.ingest.assets import INGEST_ASSETS
+from assets.ingest.quality import ingest_quality
+
+
+def all_assets() -> list:
+    return [*INGEST_ASSETS, ingest_quality]
+
+
+def all_asset_checks() -> list:
+    return []

@@ -1,0 +1,156 @@
+"""`windowwatch`: the command line of ../shared/spec/cli.md.
+
+Every command that computes runs the one Dagster job in-process (runner.py).
+A user's mistake ends with one line on stderr and exit code 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from datetime import date
+from pathlib import Path
+
+EXIT_USAGE = 2
+EXIT_RUN_FAILED = 1
+
+
+class UserError(Exception):
+    """A mistake of the person at the keyboard: one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one clear line instead of usage + error
+        raise UserError(f"{message} (see `{self.prog} --help`)")
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _home(args) -> Path:
+    return Path(args.home or os.environ.get("WINDOWWATCH_HOME") or "./var").resolve()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="windowwatch", description="政务服务中心窗口督查考评 WindowWatch")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def with_home(p):
+        p.add_argument("--home", help="home folder (default: $WINDOWWATCH_HOME or ./var)")
+        return p
+
+    demo = with_home(sub.add_parser("demo", help="write a sample inbox (one hall, 90 days) and run everything on it"))
+    demo.add_argument("--as-of", type=_iso_date, help="last day of the sample (default: yesterday, Asia/Shanghai)")
+
+    run = with_home(sub.add_parser("run", help="load new or changed inbox files, score, publish"))
+    run.add_argument("--inbox", help="inbox folder (default: HOME/inbox)")
+    run.add_argument("--as-of", type=_iso_date, help="YYYY-MM-DD (default: yesterday, Asia/Shanghai)")
+    run.add_argument("--config", help="method config YAML (default: the shipped one)")
+
+    export = sub.add_parser("export", help="write a CSV/XLSX export").add_subparsers(
+        dest="what", required=True, parser_class=_Parser
+    )
+    quality = with_home(export.add_parser("quality", help="one row per inbox file"))
+    quality.add_argument("--out", required=True)
+    quarantine = with_home(export.add_parser("quarantine", help="one row per quarantined row"))
+    quarantine.add_argument("--out", required=True)
+
+    ui = with_home(sub.add_parser("ui", help="the Dagster web UI on 127.0.0.1 (nightly schedule included)"))
+    ui.add_argument("--port", type=int, default=3000)
+    return parser
+
+
+def cmd_run(args, home: Path) -> int:
+    from pipelines.resources import yesterday_in_shanghai
+
+    inbox = Path(args.inbox).resolve() if args.inbox else home / "inbox"
+    if not inbox.is_dir():
+        raise UserError(f"收件箱不存在 inbox does not exist: {inbox}")
+    as_of = args.as_of or yesterday_in_shanghai()
+    config = args.config or ""
+    if config and not Path(config).is_file():
+        raise UserError(f"配置文件不存在 config file not found: {config}")
+    return run_and_report(home, inbox, as_of, config)
+
+
+def run_and_report(home: Path, inbox: Path, as_of: date, config: str) -> int:
+    from pipelines.run_lock import HomeBusy
+    from pipelines.runner import run_graph
+    from pipelines.summary import print_summary
+
+    print(f"WindowWatch: 处理 {inbox} （截至 {as_of.isoformat()}）", file=sys.stderr)
+    try:
+        outcome = run_graph(home, inbox, as_of, config)
+    except HomeBusy as exc:
+        raise UserError(str(exc)) from None
+    print_summary(home, outcome)
+    return 0 if outcome.success else EXIT_RUN_FAILED
+
+
+def cmd_demo(args, home: Path) -> int:
+    from pipelines.demo_inbox import write_inbox
+    from pipelines.resources import yesterday_in_shanghai
+
+    as_of = args.as_of or yesterday_in_shanghai()
+    inbox = home / "inbox"
+    print(f"生成示例收件箱 writing the demo inbox: {inbox}", file=sys.stderr)
+    write_inbox(inbox, as_of)
+    return run_and_report(home, inbox, as_of, "")
+
+
+def cmd_export(args, home: Path) -> int:
+    from pipelines import exports
+    from pipelines.resources import Warehouse
+
+    warehouse = Warehouse(path=str(home / "warehouse.duckdb"))
+    writer = {"quality": exports.export_quality, "quarantine": exports.export_quarantine}[args.what]
+    try:
+        out = writer(warehouse, Path(args.out))
+    except exports.NothingToExport as exc:
+        raise UserError(str(exc)) from None
+    print(out)
+    return 0
+
+
+def cmd_ui(args, home: Path) -> int:
+    import subprocess
+
+    from pipelines.runner import instance_dir, open_instance
+
+    open_instance(home)
+    env = {**os.environ, "DAGSTER_HOME": str(instance_dir(home)), "WINDOWWATCH_HOME": str(home)}
+    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
+    cmd = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port)]
+    cmd += ["-w", str(workspace)] if workspace.exists() else ["-m", "pipelines.definitions"]
+    print(f"Dagster UI: http://127.0.0.1:{args.port}  (Ctrl-C 退出)", file=sys.stderr)
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "export": cmd_export, "ui": cmd_ui}
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore")
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args, _home(args))
+    except UserError as exc:
+        print(f"windowwatch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("windowwatch: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""The one Definitions of WindowWatch, built in one place.
+
+`build_definitions(home)` is what the CLI runs in-process and what
+`dagster dev -w workspace.yaml` loads (through `defs`, from WINDOWWATCH_HOME),
+so the CLI, the schedule and the web UI run the same assets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.asset_list import all_asset_checks, all_assets
+from pipelines.jobs import nightly_job
+from pipelines.resources import WindowWatchHome, Warehouse
+from pipelines.schedules import nightly_schedule_for
+from pipelines.sensors import inbox_sensor_for
+
+DEFAULT_HOME = "./var"
+
+
+def home_from_env() -> str:
+    return os.environ.get("WINDOWWATCH_HOME") or DEFAULT_HOME
+
+
+def build_definitions(home: str | Path, inbox: str = "", as_of: str = "", config_path: str = "") -> dg.Definitions:
+    home_resource = WindowWatchHome(home=str(Path(home).resolve()), inbox=inbox, as_of=as_of, config_path=config_path)
+    warehouse = Warehouse(path=str(home_resource.warehouse_path))
+    return dg.Definitions(
+        assets=all_assets(),
+        asset_checks=all_asset_checks(),
+        jobs=[nightly_job],
+        schedules=[nightly_schedule_for(home_resource)],
+        sensors=[inbox_sensor_for(home_resource)],
+        resources={"home": home_resource, "warehouse": warehouse},
+    )
+
+
+defs = build_definitions(home_from_env(), inbox=os.environ.get("WINDOWWATCH_INBOX", ""))

@@ -1,0 +1,54 @@
+"""CSV exports read from the warehouse (UTF-8 with BOM, so Excel opens them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from assets.db import table_names
+from pipelines.resources import Warehouse
+
+QUALITY_COLUMNS = [
+    "source",
+    "file",
+    "partition",
+    "status",
+    "rows_read",
+    "rows_loaded",
+    "rows_quarantined",
+    "duplicates_removed",
+    "message",
+]
+QUARANTINE_COLUMNS = ["source", "file", "partition", "row", "reason", "detail", "raw_values"]
+
+
+class NothingToExport(Exception):
+    pass
+
+
+def read_table(warehouse: Warehouse, table: str) -> pl.DataFrame:
+    if not Path(warehouse.path).exists():
+        raise NothingToExport(f"还没有运行过：{warehouse.path} 不存在 (no run yet; run `windowwatch run` first)")
+    with warehouse.connect(read_only=True) as con:
+        if table not in table_names(con):
+            raise NothingToExport(f"仓库中没有表 {table} (run `windowwatch run` first)")
+        return con.sql(f"SELECT * FROM {table}").pl()
+
+
+def write_csv_bom(frame: pl.DataFrame, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    frame.write_csv(tmp, include_bom=True, null_value="")
+    tmp.replace(out)
+    return out
+
+
+def export_quality(warehouse: Warehouse, out: Path) -> Path:
+    frame = read_table(warehouse, "file_quality").rename({"partition_date": "partition"})
+    return write_csv_bom(frame.select(QUALITY_COLUMNS), out)
+
+
+def export_quarantine(warehouse: Warehouse, out: Path) -> Path:
+    frame = read_table(warehouse, "quarantine").rename({"partition_date": "partition"})
+    return write_csv_bom(frame.select(QUARANTINE_COLUMNS), out)

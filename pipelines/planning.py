@@ -1,0 +1,64 @@
+"""Which day partitions a run has to (re)stage: the days whose inbox files
+differ from what was staged. Shared by the CLI, the schedule and the sensor,
+so all three ask for the same work."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from assets.ingest.contract import DAILY_SOURCES
+from assets.ingest.inbox import files_by_partition
+from assets.ingest.reference import reference_files
+from assets.ingest.staging import StagedStore
+
+REFERENCE_INPUTS = "inputs.txt"
+
+
+def reference_fingerprint(inbox: Path) -> str:
+    files = reference_files(inbox / "reference")
+    return "\n".join(sorted(f.fingerprint for group in files.values() for f in group))
+
+
+def reference_changed(inbox: Path, snapshot_dir: Path) -> bool:
+    recorded = snapshot_dir / REFERENCE_INPUTS
+    return not recorded.exists() or recorded.read_text() != reference_fingerprint(inbox)
+
+
+def record_reference_inputs(inbox: Path, snapshot_dir: Path) -> None:
+    snapshot_dir.mkdir(parents=True, exist_ok=True)
+    tmp = snapshot_dir / f".{REFERENCE_INPUTS}.tmp"
+    tmp.write_text(reference_fingerprint(inbox))
+    tmp.replace(snapshot_dir / REFERENCE_INPUTS)
+
+
+def changed_days(inbox: Path, staged: Path, snapshot_dir: Path, as_of: date) -> list[date]:
+    """Days on or before as_of whose staged partition does not match the inbox."""
+    store = StagedStore(staged)
+    version_file = snapshot_dir / "version.txt"
+    version = version_file.read_text().strip() if version_file.exists() else ""
+    everything = reference_changed(inbox, snapshot_dir) or not version
+    days: set[date] = set()
+    for source in DAILY_SOURCES:
+        by_day = files_by_partition(inbox, source)
+        candidates = set(by_day) | set(store.staged_days(source))
+        for day in candidates:
+            if day > as_of:
+                continue
+            if everything and by_day.get(day):
+                days.add(day)
+            elif not store.is_current(source, day, by_day.get(day, []), version):
+                days.add(day)
+    return sorted(days)
+
+
+def partition_range(days: list[date], as_of: date) -> tuple[str, str]:
+    """One contiguous range covering every changed day (unchanged days inside
+    it are skipped by the assets); the as-of day when nothing changed."""
+    if not days:
+        return as_of.isoformat(), as_of.isoformat()
+    return days[0].isoformat(), days[-1].isoformat()
+
+
+def range_tags(start: str, end: str) -> dict[str, str]:
+    return {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end}

@@ -1,0 +1,105 @@
+"""Resources: where a WindowWatch home lives and how to open its warehouse.
+
+Configured, not imported globals: the CLI, the schedule and the web UI build
+the same resources from a home folder (see ``definitions.build_definitions``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def yesterday_in_shanghai() -> date:
+    return datetime.now(SHANGHAI).date() - timedelta(days=1)
+
+
+class WindowWatchHome(dg.ConfigurableResource):
+    """The home folder: inbox, staged Parquet, warehouse, outputs, instance."""
+
+    home: str
+    inbox: str = ""  # default HOME/inbox
+    as_of: str = ""  # YYYY-MM-DD; default yesterday in Asia/Shanghai
+    config_path: str = ""  # the method config YAML; default the shipped one
+
+    @property
+    def home_dir(self) -> Path:
+        return Path(self.home).resolve()
+
+    @property
+    def inbox_dir(self) -> Path:
+        return Path(self.inbox).resolve() if self.inbox else self.home_dir / "inbox"
+
+    @property
+    def staged_dir(self) -> Path:
+        return self.home_dir / "staged"
+
+    @property
+    def reference_snapshot_dir(self) -> Path:
+        return self.staged_dir / "_reference"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home_dir / "warehouse.duckdb"
+
+    @property
+    def gx_docs_dir(self) -> Path:
+        return self.home_dir / "gx" / "data_docs"
+
+    @property
+    def dashboards_dir(self) -> Path:
+        return self.home_dir / "dashboards"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.home_dir / "exports"
+
+    @property
+    def as_of_date(self) -> date:
+        return date.fromisoformat(self.as_of) if self.as_of else yesterday_in_shanghai()
+
+
+LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The DuckDB file. Only unpartitioned steps write to it, one at a time."""
+
+    path: str
+    memory_limit: str = "4GB"
+    threads: int = 2
+    lock_retries: int = 20
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        con = self._open(read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        spill = Path(self.path).parent / "duckdb_tmp"
+        config = {"memory_limit": self.memory_limit, "threads": self.threads, "temp_directory": str(spill)}
+        delay = 0.1
+        for attempt in range(self.lock_retries):
+            try:
+                return duckdb.connect(self.path, read_only=read_only, config=config)
+            except duckdb.IOException as exc:
+                # Another process holds the file; in a parallel run that is a
+                # sibling step finishing its write, so wait for it.
+                if not any(m in str(exc) for m in LOCK_MARKERS) or attempt == self.lock_retries - 1:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")

@@ -1,0 +1,57 @@
+"""One run per home at a time.
+
+An advisory lock (flock) on HOME/.run.lock: the kernel drops it when the
+holder dies, kill -9 included, so a crashed run never leaves a stale lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class HomeBusy(Exception):
+    pass
+
+
+def lock_path(home: Path) -> Path:
+    return home / ".run.lock"
+
+
+@contextlib.contextmanager
+def hold_home(home: Path) -> Iterator[None]:
+    home.mkdir(parents=True, exist_ok=True)
+    path = lock_path(home)
+    fh = open(path, "a+")
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "?"
+        fh.close()
+        raise HomeBusy(f"{home} 正被另一个运行占用 (home is held by another run, pid {holder})") from None
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
+    finally:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fh.close()
+
+
+def home_is_busy(home: Path) -> bool:
+    path = lock_path(home)
+    if not path.exists():
+        return False
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    return False

@@ -1,0 +1,80 @@
+"""Runs the one job in-process, recorded in the instance under HOME/dagster so
+the web UI shows the CLI's runs. Holds the home lock for the whole run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.definitions import build_definitions
+from pipelines.progress import step_progress_logger
+from pipelines.planning import changed_days, partition_range, range_tags
+from pipelines.run_lock import hold_home
+
+INSTANCE_YAML = """\
+telemetry:
+  enabled: false
+"""
+
+
+def instance_dir(home: Path) -> Path:
+    return home / "dagster"
+
+
+def open_instance(home: Path) -> dg.DagsterInstance:
+    folder = instance_dir(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_YAML)
+    return dg.DagsterInstance.from_config(str(folder))
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str
+    partition_start: str
+    partition_end: str
+    days_changed: int
+    failures: list[str] = field(default_factory=list)
+
+
+def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        data = event.step_failure_data
+        text = ""
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            text = data.user_failure_data.description
+        elif data.error is not None:
+            error = data.error
+            while error.cause is not None:  # the user code's own exception is innermost
+                error = error.cause
+            text = f"{error.cls_name}: {error.message.strip()}"[:500]
+        messages.append(f"{event.step_key}: {text}")
+    return messages
+
+
+def run_graph(home: Path, inbox: Path, as_of: date, config_path: str = "", progress: bool = True) -> RunOutcome:
+    with hold_home(home):
+        instance = open_instance(home)
+        defs = build_definitions(home, inbox=str(inbox), as_of=as_of.isoformat(), config_path=config_path)
+        home_resource = defs.resources["home"]
+        days = changed_days(inbox, home_resource.staged_dir, home_resource.reference_snapshot_dir, as_of)
+        start, end = partition_range(days, as_of)
+        job = defs.resolve_job_def("windowwatch_nightly")
+        run_config = {"loggers": {"step_progress": {}}} if progress else {}
+        job = job.with_logger_defs({"step_progress": step_progress_logger}) if progress else job
+        result = job.execute_in_process(
+            instance=instance,
+            tags={**range_tags(start, end), "windowwatch/as_of": as_of.isoformat()},
+            raise_on_error=False,
+            run_config=run_config,
+        )
+        return RunOutcome(result.success, result.run_id, start, end, len(days), step_failures(result))

@@ -81,15 +81,23 @@ def cmd_run(args, home: Path) -> int:
 
 
 def run_and_report(home: Path, inbox: Path, as_of: date, config: str) -> int:
-    from pipelines.run_lock import HomeBusy
-    from pipelines.runner import run_graph
+    from pipelines.run_lock import HomeBusy, hold_home
+
+    # The lock is taken before the heavy imports, so that a second run on a
+    # busy home stops at once. Nothing inside the block raises HomeBusy.
+    try:
+        with hold_home(home):
+            return _run_holding_home(home, inbox, as_of, config)
+    except HomeBusy as exc:
+        raise UserError(str(exc)) from None
+
+
+def _run_holding_home(home: Path, inbox: Path, as_of: date, config: str) -> int:
+    from pipelines.runner import run_graph_holding_home
     from pipelines.summary import print_summary
 
     print(f"WindowWatch: 处理 {inbox} （截至 {as_of.isoformat()}）", file=sys.stderr)
-    try:
-        outcome = run_graph(home, inbox, as_of, config)
-    except HomeBusy as exc:
-        raise UserError(str(exc)) from None
+    outcome = run_graph_holding_home(home, inbox, as_of, config)
     print_summary(home, outcome)
     return 0 if outcome.success else EXIT_RUN_FAILED
 

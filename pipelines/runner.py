@@ -63,18 +63,27 @@ def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 def run_graph(home: Path, inbox: Path, as_of: date, config_path: str = "", progress: bool = True) -> RunOutcome:
     with hold_home(home):
-        instance = open_instance(home)
-        defs = build_definitions(home, inbox=str(inbox), as_of=as_of.isoformat(), config_path=config_path)
-        home_resource = defs.resources["home"]
-        days = changed_days(inbox, home_resource.staged_dir, home_resource.reference_snapshot_dir, as_of)
-        start, end = partition_range(days, as_of)
-        job = defs.resolve_job_def("windowwatch_nightly")
-        run_config = {"loggers": {"step_progress": {}}} if progress else {}
-        job = job.with_logger_defs({"step_progress": step_progress_logger}) if progress else job
-        result = job.execute_in_process(
-            instance=instance,
-            tags={**range_tags(start, end), "windowwatch/as_of": as_of.isoformat()},
-            raise_on_error=False,
-            run_config=run_config,
-        )
-        return RunOutcome(result.success, result.run_id, start, end, len(days), step_failures(result))
+        return run_graph_holding_home(home, inbox, as_of, config_path, progress)
+
+
+def run_graph_holding_home(
+    home: Path, inbox: Path, as_of: date, config_path: str = "", progress: bool = True
+) -> RunOutcome:
+    """The run itself; the caller holds the home lock."""
+    instance = open_instance(home)
+    defs = build_definitions(home, inbox=str(inbox), as_of=as_of.isoformat(), config_path=config_path)
+    home_resource = defs.resources["home"]
+    days = changed_days(inbox, home_resource.staged_dir, home_resource.reference_snapshot_dir, as_of)
+    start, end = partition_range(days, as_of)
+    job = defs.resolve_job_def("windowwatch_nightly")
+    run_config = {}
+    if progress:
+        job = job.with_logger_defs({"step_progress": step_progress_logger})
+        run_config = {"loggers": {"step_progress": {}}}
+    result = job.execute_in_process(
+        instance=instance,
+        tags={**range_tags(start, end), "windowwatch/as_of": as_of.isoformat()},
+        raise_on_error=False,
+        run_config=run_config,
+    )
+    return RunOutcome(result.success, result.run_id, start, end, len(days), step_failures(result))

@@ -68,7 +68,7 @@ KIND_RANGES: dict[str, tuple[int | None, int | None]] = {
     c.NUMBER: (0, None),
 }
 
-INDEX_RESULTS_LIMIT = 200  # validations listed on the Data Docs index page
+INDEX_RESULTS_LIMIT = 100  # validations listed on the Data Docs index page (keeps builds ~0.4 s)
 RESULTS_SUBDIR = ".validation_results"  # per docs dir: the results behind the pages
 _EXAMPLES = 3  # unexpected values quoted in a failure message
 

@@ -3,6 +3,7 @@ each hold one kind of thing."""
 
 from assets.ingest.assets import INGEST_ASSETS
 from assets.ingest.quality import ingest_quality
+from checks.asset_checks import ASSET_CHECKS
 
 
 def all_assets() -> list:
@@ -10,4 +11,4 @@ def all_assets() -> list:
 
 
 def all_asset_checks() -> list:
-    return []
+    return list(ASSET_CHECKS)

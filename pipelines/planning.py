@@ -4,11 +4,12 @@ so all three ask for the same work."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 
 from assets.ingest.contract import DAILY_SOURCES
-from assets.ingest.inbox import files_by_partition
+from assets.ingest.inbox import all_daily_files, files_by_partition
 from assets.ingest.reference import reference_files
 from assets.ingest.staging import StagedStore
 
@@ -62,3 +63,10 @@ def partition_range(days: list[date], as_of: date) -> tuple[str, str]:
 
 def range_tags(start: str, end: str) -> dict[str, str]:
     return {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end}
+
+
+def inbox_digest(inbox: Path) -> str:
+    """A short digest of every daily and reference file's name, size and mtime."""
+    parts = sorted(f"{f.source}/{f.fingerprint}" for f in all_daily_files(inbox))
+    parts.append(reference_fingerprint(inbox))
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]

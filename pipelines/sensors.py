@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines.jobs import nightly_job
-from pipelines.planning import changed_days, partition_range, range_tags
+from pipelines.planning import changed_days, inbox_digest, partition_range, range_tags
 from pipelines.resources import WindowWatchHome
 from pipelines.run_lock import home_is_busy
 
@@ -24,8 +24,9 @@ def inbox_sensor_for(home: WindowWatchHome) -> dg.SensorDefinition:
         if not days:
             return dg.SkipReason("收件箱没有新文件 (nothing new)")
         start, end = partition_range(days, as_of)
-        # The cursor names the changed days, so the same change asks once.
-        key = ",".join(d.isoformat() for d in days)
+        # The cursor is a digest of the inbox as seen now, so one change
+        # asks for one run while a file changed again asks anew.
+        key = inbox_digest(home.inbox_dir)
         if context.cursor == key:
             return dg.SkipReason("已请求处理这些日期 (already requested)")
         context.update_cursor(key)

@@ -97,11 +97,9 @@ def deduction_facts(attendance_days: Frame, events: Frame, callbacks_w: Frame) -
     """Long frame of every deduction: hall_id, window_id, staff_id, date, kind
     (attendance / behaviour / callback), points (> 0 rows only)."""
     cols = ["hall_id", "window_id", "staff_id", "date", "kind", "points"]
-    att = (
-        pl.LazyFrame(attendance_days) if isinstance(attendance_days, pl.DataFrame) else attendance_days
-    ).select("hall_id", "window_id", "staff_id", "date", kind=pl.lit("attendance"), points=pl.col("deduction"))
-    ev = (events.lazy()).select("hall_id", "window_id", "staff_id", "date", kind=pl.lit("behaviour"), points="points")
-    cb = (callbacks_w.lazy()).select(
+    att = attendance_days.lazy().select("hall_id", "window_id", "staff_id", "date", kind=pl.lit("attendance"), points=pl.col("deduction"))
+    ev = events.lazy().select("hall_id", "window_id", "staff_id", "date", kind=pl.lit("behaviour"), points="points")
+    cb = callbacks_w.lazy().select(
         "hall_id", "window_id", "staff_id", "date", kind=pl.lit("callback"), points="points"
     )
     return pl.concat([att.select(cols), ev.select(cols), cb.select(cols)]).filter(pl.col("points") > 0)

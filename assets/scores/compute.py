@@ -1,0 +1,152 @@
+"""The one entry point the Dagster assets call: ``compute_scores``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from assets.calendar import WorkCalendar
+from assets.method_config import MethodConfig
+from assets.scores._common import DAY, MONTH, Frame, lazy
+from assets.scores.attendance import punch_days, staff_attendance_days
+from assets.scores.composite import ScoreFacts, export_frame, red_black_lists, window_scores
+from assets.scores.deductions import callbacks_at_windows, deduction_facts, monitoring_events
+from assets.scores.dept_scores import dept_scores
+from assets.scores.satisfaction import rating_facts
+from assets.scores.staff_scores import staff_scores
+from assets.scores.timeliness import case_timeliness
+from assets.scores.waits import ticket_activity, ticket_waits
+from assets.scores.warnings import case_warnings, window_warnings
+
+
+@dataclass(frozen=True)
+class ScoreInputs:
+    """Polars frames (DataFrame or LazyFrame) with the staged schemas of
+    assets.ingest.contract (missing optional columns are added as nulls).
+
+    cases_current: the upserted cases, one row per case_id (latest updated_at <= as_of).
+    attendance_delivered_dates: partition dates that have an attendance file.
+    halls, departments, windows, staff, matters: reference frames.
+    """
+
+    cases_current: Frame
+    queue: Frame
+    attendance: Frame
+    leave: Frame
+    monitoring: Frame
+    ratings: Frame
+    callbacks: Frame
+    attendance_delivered_dates: Iterable[date] = field(default_factory=frozenset)
+    windows: Frame | None = None
+    staff: Frame | None = None
+    matters: Frame | None = None
+    departments: Frame | None = None
+    halls: Frame | None = None
+
+
+@dataclass(frozen=True)
+class ScoreTables:
+    """Everything computed, as DataFrames (see each producing function for columns)."""
+
+    as_of: date
+    cases: pl.DataFrame  # timeliness.case_timeliness (late cases for rectification: late & evaluated)
+    tickets: pl.DataFrame  # waits.ticket_waits
+    attendance_days: pl.DataFrame  # attendance.staff_attendance_days (absent / late_or_early days)
+    events: pl.DataFrame  # deductions.monitoring_events (counts = counting event)
+    callbacks: pl.DataFrame  # deductions.callbacks_at_windows (is_problem = verified problem)
+    ratings: pl.DataFrame  # satisfaction.rating_facts (bad = score <= 2)
+    deductions: pl.DataFrame  # deductions.deduction_facts (long, one row per deduction)
+    window_daily: pl.DataFrame  # composite.window_scores(level=day)
+    window_monthly: pl.DataFrame  # composite.window_scores(level=month), with rank and list
+    red_black: pl.DataFrame  # composite.red_black_lists
+    staff_daily: pl.DataFrame
+    staff_monthly: pl.DataFrame
+    dept_daily: pl.DataFrame
+    dept_monthly: pl.DataFrame
+    case_warnings: pl.DataFrame
+    window_warnings: pl.DataFrame
+    export_daily: pl.DataFrame  # the scores export, period = day
+    export_monthly: pl.DataFrame  # the scores export, period = month
+
+
+def build_facts(inputs: ScoreInputs, cfg: MethodConfig, as_of: date, calendar: WorkCalendar) -> ScoreFacts:
+    cases = case_timeliness(inputs.cases_current, inputs.matters, calendar, as_of, inputs.windows)
+    att_days = staff_attendance_days(
+        inputs.attendance,
+        inputs.leave,
+        inputs.staff,
+        calendar,
+        inputs.attendance_delivered_dates,
+        cfg,
+        as_of,
+    )
+    return ScoreFacts(
+        cases=cases,
+        tickets=ticket_waits(inputs.queue, as_of, cfg.scoring.wait_target_minutes),
+        ticket_activity=ticket_activity(inputs.queue, as_of),
+        attendance_days=att_days,
+        punches=punch_days(inputs.attendance, inputs.staff, as_of),
+        events=monitoring_events(inputs.monitoring, cfg, as_of),
+        callbacks=callbacks_at_windows(inputs.callbacks, inputs.cases_current, cfg, as_of),
+        ratings=rating_facts(inputs.ratings, cfg, as_of),
+        as_of=as_of,
+    )
+
+
+def _materialise(facts: ScoreFacts) -> ScoreFacts:
+    """Collect each fact frame once (they feed several aggregations)."""
+    vals = {
+        name: getattr(facts, name).collect().lazy()
+        for name in ("cases", "tickets", "ticket_activity", "attendance_days", "punches", "events", "callbacks", "ratings")
+    }
+    return ScoreFacts(**vals, as_of=facts.as_of)
+
+
+def compute_scores(
+    inputs: ScoreInputs, cfg: MethodConfig, as_of: date, calendar: WorkCalendar | None = None
+) -> ScoreTables:
+    """Scores of every (hall, window), staff member and department, per day and
+    month, as of ``as_of`` (nothing dated after it counts)."""
+    cal = calendar if calendar is not None else WorkCalendar.from_config(cfg)
+    facts = _materialise(build_facts(inputs, cfg, as_of, cal))
+
+    wd = window_scores(facts, DAY, cfg, inputs.windows).collect()
+    wm = window_scores(facts, MONTH, cfg, inputs.windows).collect()
+    cw = case_warnings(facts.cases, cal, as_of).collect()
+    return ScoreTables(
+        as_of=as_of,
+        cases=facts.cases.collect(),
+        tickets=facts.tickets.collect(),
+        attendance_days=facts.attendance_days.collect(),
+        events=facts.events.collect(),
+        callbacks=facts.callbacks.collect(),
+        ratings=facts.ratings.collect(),
+        deductions=deduction_facts(facts.attendance_days, facts.events, facts.callbacks).collect(),
+        window_daily=wd,
+        window_monthly=wm,
+        red_black=red_black_lists(wm).collect(),
+        staff_daily=staff_scores(facts, DAY, cfg, inputs.staff).collect(),
+        staff_monthly=staff_scores(facts, MONTH, cfg, inputs.staff).collect(),
+        dept_daily=dept_scores(wd, inputs.departments).collect(),
+        dept_monthly=dept_scores(wm, inputs.departments).collect(),
+        case_warnings=cw,
+        window_warnings=window_warnings(cw).collect(),
+        export_daily=export_frame(wd),
+        export_monthly=export_frame(wm),
+    )
+
+
+def empty_inputs(**frames: Frame) -> ScoreInputs:
+    """ScoreInputs with empty staged frames for every source not given (tests, partial runs)."""
+    from assets.ingest.contract import staged_schema
+
+    base: dict = {s: pl.DataFrame(schema=staged_schema(s if s != "cases_current" else "cases"))
+                  for s in ("cases_current", "queue", "attendance", "leave", "monitoring", "ratings", "callbacks")}
+    base.update(frames)
+    return ScoreInputs(**base)
+
+
+__all__ = ["ScoreInputs", "ScoreTables", "build_facts", "compute_scores", "empty_inputs", "lazy"]

@@ -1,0 +1,58 @@
+"""The nightly schedule and the inbox sensor ask for the right days."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from pipelines.definitions import build_definitions
+from pipelines.run_lock import hold_home
+from pipelines.runner import run_graph
+from tests.messy_inbox import write_messy_inbox
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_schedule_is_0130_shanghai_for_previous_day(home):
+    inbox = write_messy_inbox(home / "inbox")
+    defs = build_definitions(home, inbox=str(inbox))
+    schedule = defs.resolve_schedule_def("nightly_0130")
+    assert schedule.cron_schedule == "30 1 * * *"
+    assert schedule.execution_timezone == "Asia/Shanghai"
+    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 3, 7, 1, 30, tzinfo=SHANGHAI))
+    request = schedule.evaluate_tick(context).run_requests[0]
+    # Both inbox days are new, the run ends on the previous day (03-06).
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-03-05"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-03-06"
+
+
+def test_sensor_sees_new_and_changed_files_once(home):
+    inbox = write_messy_inbox(home / "inbox")
+    defs = build_definitions(home, inbox=str(inbox), as_of="2026-03-06")
+    sensor = defs.resolve_sensor_def("inbox_files")
+    with dg.instance_for_test() as instance:
+        first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert len(first.run_requests) == 1
+        again = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+        assert not again.run_requests
+
+    assert run_graph(home, inbox, dt.date(2026, 3, 6), progress=False).success
+    with dg.instance_for_test() as instance:
+        settled = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert not settled.run_requests  # everything is staged
+
+        (inbox / "attendance" / "2026-03-05.csv").write_bytes("工号,打卡时间\nS001,2026/3/5 8:50\n".encode("gb18030"))
+        changed = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        request = changed.run_requests[0]
+        assert request.tags["dagster/asset_partition_range_start"] == "2026-03-05"
+        assert request.tags["dagster/asset_partition_range_end"] == "2026-03-05"
+
+
+def test_schedule_and_sensor_skip_a_busy_home(home):
+    inbox = write_messy_inbox(home / "inbox")
+    defs = build_definitions(home, inbox=str(inbox), as_of="2026-03-06")
+    with hold_home(home), dg.instance_for_test() as instance:
+        tick = defs.resolve_sensor_def("inbox_files").evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert not tick.run_requests and tick.skip_message
+        context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 3, 7, 1, 30, tzinfo=SHANGHAI))
+        assert not defs.resolve_schedule_def("nightly_0130").evaluate_tick(context).run_requests

@@ -3,11 +3,12 @@ each hold one kind of thing."""
 
 from assets.ingest.assets import INGEST_ASSETS
 from assets.ingest.quality import ingest_quality
+from assets.scores.assets import SCORE_ASSETS
 from checks.asset_checks import ASSET_CHECKS
 
 
 def all_assets() -> list:
-    return [*INGEST_ASSETS, ingest_quality]
+    return [*INGEST_ASSETS, ingest_quality, *SCORE_ASSETS]
 
 
 def all_asset_checks() -> list:

@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--out", required=True)
     quarantine = with_home(export.add_parser("quarantine", help="one row per quarantined row"))
     quarantine.add_argument("--out", required=True)
+    scores = with_home(export.add_parser("scores", help="the scores CSV: one row per (period, hall, window)"))
+    scores.add_argument("--period", required=True, choices=["day", "month"])
+    scores.add_argument("--out", required=True)
 
     ui = with_home(sub.add_parser("ui", help="the Dagster web UI on 127.0.0.1 (nightly schedule included)"))
     ui.add_argument("--port", type=int, default=3000)
@@ -75,9 +78,21 @@ def cmd_run(args, home: Path) -> int:
         raise UserError(f"收件箱不存在 inbox does not exist: {inbox}")
     as_of = args.as_of or yesterday_in_shanghai()
     config = args.config or ""
-    if config and not Path(config).is_file():
-        raise UserError(f"配置文件不存在 config file not found: {config}")
+    if config:
+        check_config(Path(config))
     return run_and_report(home, inbox, as_of, config)
+
+
+def check_config(path: Path) -> None:
+    """Refuse a bad config before anything runs, naming the key and reason."""
+    from assets.method_config import ConfigError, load_config
+
+    if not path.is_file():
+        raise UserError(f"配置文件不存在 config file not found: {path}")
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        raise UserError(f"配置有误 bad config {path}: {exc}") from None
 
 
 def run_and_report(home: Path, inbox: Path, as_of: date, config: str) -> int:
@@ -118,9 +133,13 @@ def cmd_export(args, home: Path) -> int:
     from pipelines.resources import Warehouse
 
     warehouse = Warehouse(path=str(home / "warehouse.duckdb"))
-    writer = {"quality": exports.export_quality, "quarantine": exports.export_quarantine}[args.what]
+    writers = {
+        "quality": lambda out: exports.export_quality(warehouse, out),
+        "quarantine": lambda out: exports.export_quarantine(warehouse, out),
+        "scores": lambda out: exports.export_scores(warehouse, args.period, out),
+    }
     try:
-        out = writer(warehouse, Path(args.out))
+        out = writers[args.what](Path(args.out))
     except exports.NothingToExport as exc:
         raise UserError(str(exc)) from None
     print(out)

@@ -52,3 +52,15 @@ def export_quality(warehouse: Warehouse, out: Path) -> Path:
 def export_quarantine(warehouse: Warehouse, out: Path) -> Path:
     frame = read_table(warehouse, "quarantine").rename({"partition_date": "partition"})
     return write_csv_bom(frame.select(QUARANTINE_COLUMNS), out)
+
+
+def export_scores(warehouse: Warehouse, period: str, out: Path) -> Path:
+    from assets.scores.composite import EXPORT_COLUMNS, export_csv_bytes
+
+    table = {"day": "scores_export_daily", "month": "scores_export_monthly"}[period]
+    frame = read_table(warehouse, table).select(EXPORT_COLUMNS).sort("period", "hall_id", "window_id")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_bytes(export_csv_bytes(frame))
+    tmp.replace(out)
+    return out

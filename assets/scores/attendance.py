@@ -14,13 +14,13 @@ attendance file was delivered. Rules, after approved-leave waivers:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import polars as pl
 
 from assets.calendar import WorkCalendar
 from assets.method_config import MethodConfig
-from assets.scores._common import Frame, daily, date_of, hall, reference
+from assets.scores._common import Frame, daily, date_of, reference
 
 
 def judged_days(calendar: WorkCalendar, delivered_dates: Iterable[date], as_of: date | None) -> list[date]:

@@ -342,8 +342,18 @@ def export_frame(scores: Frame) -> pl.DataFrame:
     )
 
 
+def export_csv_bytes(export: pl.DataFrame) -> bytes:
+    """The export frame as CSV bytes: UTF-8 with BOM, 2 decimals, empty cells for nulls.
+
+    (The caller writes the bytes; no file I/O here.)
+    """
+    text = export.write_csv(float_precision=2, null_value="")
+    return b"\xef\xbb\xbf" + text.encode("utf-8")
+
+
 __all__ = [
     "DAY",
+    "export_csv_bytes",
     "MONTH",
     "EXPORT_COLUMNS",
     "ScoreFacts",

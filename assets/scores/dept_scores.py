@@ -34,7 +34,7 @@ def dept_scores(window_scores: Frame, departments: Frame | None = None) -> pl.La
     deductions, mean timeliness/quality/satisfaction/composite, dept_rank."""
     lf = window_scores.lazy().filter(pl.col("dept_id").is_not_null())
     out = lf.group_by("period", "dept_id").agg(
-        pl.len().alias("windows"),
+        pl.len().cast(pl.Int64).alias("windows"),
         *[pl.col(c).sum() for c in _SUMS],
         *[pl.col(c).mean() for c in _MEANS],
     )

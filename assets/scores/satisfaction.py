@@ -16,7 +16,7 @@ from datetime import date
 import polars as pl
 
 from assets.method_config import MethodConfig
-from assets.scores._common import Frame, daily, date_of, hall, period_expr
+from assets.scores._common import Frame, daily, date_of, hall, period_expr, rate, renormalised
 
 
 def rating_facts(ratings: Frame, cfg: MethodConfig, as_of: date) -> pl.LazyFrame:
@@ -91,7 +91,6 @@ def satisfaction_parts(
     """Per (keys, period) with a rating or a callback satisfaction:
     ratings, good_ratings, bad_ratings, good_rate, bad_rate, rating_part,
     rating_hall_mean, callbacks, callback_part, callback_hall_mean, satisfaction."""
-    from assets.scores._common import rate, renormalised
 
     m = cfg.scoring.shrinkage_m
     w = cfg.scoring.weights.satisfaction

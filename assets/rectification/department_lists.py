@@ -1,0 +1,389 @@
+"""Exports of the ledger and the reader of returned department lists.
+
+* ``export_ledger_csv(ledger, path)`` — UTF-8 with BOM, columns
+  ``LEDGER_CSV_COLUMNS``; empty cell for an empty value, dates ISO.
+* ``export_department_lists(ledger, out_dir, as_of=...)`` — one workbook per
+  department (整改清单): sheet 1 ``整改清单`` with Chinese headers, unresolved
+  items first by deadline (then item_id), resolved items after them (withdrawn
+  items are not sent), overdue rows filled light red and escalated (通报) rows
+  darker red, header frozen and filtered, widths fitted to Chinese text (CJK
+  counts 2), and empty reply columns 整改状态 (dropdown 整改中/已整改/申诉),
+  整改情况, 填报人, 填报时间 (pre-formatted as date-time); sheet 2 ``填报说明``.
+* ``read_returned_list(path)`` — the filled sheet (XLSX first sheet, CSV in
+  UTF-8/BOM/GB18030, or Parquet), Chinese or English headers, to update rows
+  for ``status.validate_updates``.
+
+``ledger`` is the frame of ``ledger_store.read_ledger`` (items + status
+columns). Descriptions are written as stored: they were built with their free
+text masked (items.py); they are not masked again because the ID rule could
+eat the case numbers they quote.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import polars as pl
+
+from assets.ingest.contract import UPDATE_STATUS, UPDATES_SOURCE, header_aliases, normalise_header
+
+from .status import STATUS_ZH, UNRESOLVED, parse_timestamp
+
+LEDGER_CSV_COLUMNS = [
+    "item_id",
+    "rule",
+    "category",
+    "hall_id",
+    "window_id",
+    "dept_id",
+    "staff_id",
+    "subject_ref",
+    "detected_on",
+    "deadline",
+    "status",
+    "resolved_on",
+    "description",
+]
+
+# (ledger column, Chinese header); reply columns have no ledger column
+SHEET_COLUMNS: list[tuple[str | None, str]] = [
+    ("item_id", "整改编号"),
+    ("category", "问题类别"),
+    ("rule", "规则代码"),
+    ("hall_id", "大厅编号"),
+    ("window_id", "窗口编号"),
+    ("dept_id", "部门编码"),
+    ("staff_id", "工号"),
+    ("subject_ref", "问题对象"),
+    ("detected_on", "发现日期"),
+    ("deadline", "整改期限"),
+    ("status_zh", "当前状态"),
+    ("resolved_on", "整改完成日期"),
+    ("description", "问题描述"),
+]
+REPLY_COLUMNS: list[tuple[str, str]] = [
+    ("status", "整改状态"),
+    ("note", "整改情况"),
+    ("updated_by", "填报人"),
+    ("updated_at", "填报时间"),
+]
+SHEET_NAME = "整改清单"
+OVERDUE_FILL = "#FFC7CE"
+ESCALATED_FILL = "#FF9B9B"
+REPLY_HEADER_FILL = "#FFF2CC"
+HEADER_FILL = "#DDEBF7"
+MAX_WIDTH = 60
+
+
+def display_width(text: Any) -> int:
+    """Width of text in Excel columns: CJK / full-width characters count 2."""
+    if text is None:
+        return 0
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in str(text))
+
+
+# ---------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------
+def export_ledger_csv(ledger: pl.DataFrame, path: str | Path) -> Path:
+    """Write the ledger CSV (UTF-8 with BOM, ``LEDGER_CSV_COLUMNS``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df = ledger
+    for c in LEDGER_CSV_COLUMNS:
+        if c not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c))
+    tmp = path.with_name(path.name + ".part")
+    df.select(LEDGER_CSV_COLUMNS).sort("item_id").write_csv(tmp, include_bom=True, date_format="%Y-%m-%d")
+    tmp.replace(path)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# department workbooks
+# ---------------------------------------------------------------------------
+_BAD_FILENAME = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+def _dept_names(departments: pl.DataFrame | Mapping[str, str] | None) -> dict[str, str]:
+    if departments is None:
+        return {}
+    if isinstance(departments, pl.DataFrame):
+        if "dept_name" not in departments.columns:
+            return {}
+        return dict(zip(departments["dept_id"].cast(pl.String), departments["dept_name"].cast(pl.String)))
+    return {str(k): str(v) for k, v in departments.items()}
+
+
+def department_list_rows(ledger: pl.DataFrame, *, include_resolved: bool = True) -> pl.DataFrame:
+    """The rows of a department's list, in sheet order."""
+    df = ledger.filter(pl.col("status") != "withdrawn")
+    if not include_resolved:
+        df = df.filter(pl.col("status").is_in(list(UNRESOLVED)))
+    if "status_zh" not in df.columns:
+        df = df.with_columns(pl.col("status").replace_strict(STATUS_ZH, return_dtype=pl.String).alias("status_zh"))
+    return df.with_columns(pl.col("status").is_in(list(UNRESOLVED)).not_().alias("_done")).sort(
+        ["_done", "deadline", "item_id"], nulls_last=True
+    ).drop("_done")
+
+
+def export_department_lists(
+    ledger: pl.DataFrame,
+    out_dir: str | Path,
+    *,
+    as_of: date,
+    departments: pl.DataFrame | Mapping[str, str] | None = None,
+    include_resolved: bool = True,
+) -> dict[str | None, Path]:
+    """One XLSX per department with items; returns dept_id -> path.
+
+    File name: ``整改清单_<dept_id>[_<dept_name>]_<YYYYMMDD>.xlsx`` (``未分配``
+    for items without a department). ``departments``: frame with dept_id,
+    dept_name, or a mapping dept_id -> name.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = _dept_names(departments)
+    rows = department_list_rows(ledger, include_resolved=include_resolved)
+    out: dict[str | None, Path] = {}
+    for dept in sorted(set(rows["dept_id"].to_list()), key=lambda x: (x is None, x or "")):
+        part = rows.filter(pl.col("dept_id") == dept) if dept is not None else rows.filter(pl.col("dept_id").is_null())
+        label = dept if dept is not None else "未分配"
+        if dept in names:
+            label += "_" + names[dept]
+        fname = _BAD_FILENAME.sub("_", f"整改清单_{label}_{as_of:%Y%m%d}") + ".xlsx"
+        path = out_dir / fname
+        write_department_workbook(part, path, as_of=as_of, dept_name=names.get(dept) if dept else None)
+        out[dept] = path
+    return out
+
+
+def write_department_workbook(rows: pl.DataFrame, path: str | Path, *, as_of: date, dept_name: str | None = None) -> Path:
+    """Write one department's list (rows already in sheet order)."""
+    import xlsxwriter
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part.xlsx")
+    wb = xlsxwriter.Workbook(str(tmp))
+    try:
+        base = {"valign": "top", "border": 1, "border_color": "#BFBFBF"}
+        fmt_header = wb.add_format({**base, "bold": True, "bg_color": HEADER_FILL, "text_wrap": True})
+        fmt_reply_header = wb.add_format({**base, "bold": True, "bg_color": REPLY_HEADER_FILL, "text_wrap": True})
+        fills = {None: {}, "overdue": {"bg_color": OVERDUE_FILL}, "escalated": {"bg_color": ESCALATED_FILL}}
+        fmts: dict[tuple[str | None, str], Any] = {}
+        for key, fill in fills.items():
+            fmts[(key, "text")] = wb.add_format({**base, **fill})
+            fmts[(key, "wrap")] = wb.add_format({**base, **fill, "text_wrap": True})
+            fmts[(key, "date")] = wb.add_format({**base, **fill, "num_format": "yyyy-mm-dd"})
+            fmts[(key, "datetime")] = wb.add_format({**base, **fill, "num_format": "yyyy-mm-dd hh:mm"})
+        ws = wb.add_worksheet(SHEET_NAME)
+        headers = [zh for _, zh in SHEET_COLUMNS] + [zh for _, zh in REPLY_COLUMNS]
+        n_info = len(SHEET_COLUMNS)
+        for j, h in enumerate(headers):
+            ws.write_string(0, j, h, fmt_header if j < n_info else fmt_reply_header)
+        widths = [display_width(h) for h in headers]
+        date_cols = {"detected_on", "deadline", "resolved_on"}
+        for i, r in enumerate(rows.iter_rows(named=True), start=1):
+            st = r.get("status")
+            key = st if st in ("overdue", "escalated") else None
+            for j, (col, _) in enumerate(SHEET_COLUMNS):
+                v = r.get(col)
+                if v is None:
+                    ws.write_blank(i, j, None, fmts[(key, "text")])
+                elif col in date_cols:
+                    ws.write_datetime(i, j, v, fmts[(key, "date")])
+                    widths[j] = max(widths[j], 10)
+                else:
+                    ws.write_string(i, j, str(v), fmts[(key, "wrap" if col == "description" else "text")])
+                    widths[j] = max(widths[j], display_width(v))
+            for k, (col, _) in enumerate(REPLY_COLUMNS):
+                j = n_info + k
+                ws.write_blank(i, j, None, fmts[(key, "datetime" if col == "updated_at" else "text")])
+        n = rows.height
+        last_row = max(n, 1)
+        for j, w in enumerate(widths):
+            ws.set_column(j, j, min(max(w, 6) + 2, MAX_WIDTH))
+        # reply column widths: room to write
+        ws.set_column(n_info + 1, n_info + 1, 40)  # 整改情况
+        ws.set_column(n_info + 3, n_info + 3, 18)  # 填报时间
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, last_row, len(headers) - 1)
+        ws.data_validation(
+            1,
+            n_info,
+            last_row,
+            n_info,
+            {
+                "validate": "list",
+                "source": list(UPDATE_STATUS.values()),
+                "input_title": "整改状态",
+                "input_message": "请选择：整改中 / 已整改 / 申诉",
+                "error_title": "整改状态",
+                "error_message": "只能填写：整改中、已整改、申诉",
+            },
+        )
+        ws.data_validation(
+            1, n_info + 3, last_row, n_info + 3,
+            {"validate": "any", "input_title": "填报时间", "input_message": "例如 2026-03-12 09:30"},
+        )
+        note = wb.add_worksheet("填报说明")
+        note.set_column(0, 0, 100)
+        lines = [
+            f"整改清单{('（' + dept_name + '）') if dept_name else ''}，截至{as_of.year}年{as_of.month}月{as_of.day}日。",
+            "请在黄色表头的四列填写反馈：整改状态（整改中 / 已整改 / 申诉）、整改情况、填报人、填报时间。",
+            "选择“已整改”时必须填写整改情况；未填写整改状态的行视为未反馈，不作处理。",
+            "请勿修改“整改编号”列，也不要删除表头；填好后将本文件原样放回 rectification_updates 文件夹。",
+            "红色底纹为已超期事项，深红色为超期已通报事项。",
+        ]
+        for i, line in enumerate(lines):
+            note.write_string(i, 0, line)
+    finally:
+        wb.close()
+    tmp.replace(path)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# returned lists
+# ---------------------------------------------------------------------------
+RETURNED_SCHEMA: dict[str, pl.DataType] = {
+    "item_id": pl.String(),
+    "status": pl.String(),
+    "note": pl.String(),
+    "updated_by": pl.String(),
+    "updated_at": pl.Datetime("us"),
+    "source_file": pl.String(),
+    "source_row": pl.Int64(),
+    "updated_at_raw": pl.String(),
+}
+_ALIASES = header_aliases(UPDATES_SOURCE)
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def _cell_text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    s = str(v).strip()
+    return s or None
+
+
+def _cell_time(v: Any) -> tuple[datetime | None, str | None]:
+    """(parsed, raw text) of a 填报时间 cell."""
+    if v is None:
+        return None, None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if 36526 <= v < 73051:  # an Excel serial 2000..2099 in a cell without date format
+            return (_EXCEL_EPOCH + timedelta(days=float(v))).replace(microsecond=0), str(v)
+        return None, str(v)
+    if isinstance(v, (datetime, date)):
+        return parse_timestamp(v), v.isoformat()
+    raw = _cell_text(v)
+    return parse_timestamp(raw), raw
+
+
+def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]]:
+    for h, row in enumerate(rows[:20]):
+        mapping: dict[str, int] = {}
+        for j, v in enumerate(row):
+            if v is None:
+                continue
+            canon = _ALIASES.get(normalise_header(v))
+            if canon and canon not in mapping:
+                mapping[canon] = j
+        if "item_id" in mapping:
+            return h, mapping
+    return -1, {}
+
+
+def _read_rows(path: Path) -> list[list[Any]]:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            ws = wb.worksheets[0]
+            return [list(r) for r in ws.iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    if suffix == ".parquet":
+        df = pl.read_parquet(path)
+        return [list(df.columns)] + [list(r) for r in df.iter_rows()]
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        text = data[3:].decode("utf-8")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("gb18030")
+    return [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
+
+
+def read_returned_list_with_counts(
+    path: str | Path, *, source_name: str | None = None
+) -> tuple[pl.DataFrame, int]:
+    """(updates, skipped): see ``read_returned_list``; skipped counts rows
+    that name an item but leave 整改状态 empty (unanswered lines)."""
+    path = Path(path)
+    rows = _read_rows(path)
+    h, cols = _find_header(rows)
+    missing = [c for c in ("item_id", "status") if c not in cols]
+    if h < 0 or missing:
+        raise ValueError(
+            f"{path.name}: not a rectification reply list, missing column(s) "
+            + ", ".join(f"{c} ({UPDATES_SOURCE.column(c).zh})" for c in (missing or ["item_id", "status"]))
+        )
+    src = source_name or path.name
+
+    def get(row: list[Any], c: str) -> Any:
+        j = cols.get(c)
+        return row[j] if j is not None and j < len(row) else None
+
+    out, skipped = [], 0
+    for k, row in enumerate(rows[h + 1 :], start=1):
+        if all(_cell_text(v) is None for v in row):
+            continue  # a blank line is not a row
+        status = _cell_text(get(row, "status"))
+        if status is None:
+            skipped += 1
+            continue
+        at, raw = _cell_time(get(row, "updated_at"))
+        out.append(
+            {
+                "item_id": _cell_text(get(row, "item_id")),
+                "status": status,
+                "note": _cell_text(get(row, "note")),
+                "updated_by": _cell_text(get(row, "updated_by")),
+                "updated_at": at,
+                "updated_at_raw": raw,
+                "source_file": src,
+                "source_row": k,
+            }
+        )
+    return pl.DataFrame(out, schema=RETURNED_SCHEMA), skipped
+
+
+def read_returned_list(path: str | Path, *, source_name: str | None = None) -> pl.DataFrame:
+    """Read a returned list (XLSX first sheet / CSV / Parquet) into update rows.
+
+    Header: the first of the first 20 rows that has 整改编号/item_id (any case,
+    spaces, BOM); 整改状态/status must be there too, 整改情况/note,
+    填报人/updated_by, 填报时间/updated_at are optional, other columns ignored.
+    Output columns: item_id, status (raw text, e.g. 已整改), note, updated_by,
+    updated_at (Datetime: Excel date-time or date cells, serial numbers, text
+    in the contract's forms, date-only text -> 00:00), source_file (file name,
+    or ``source_name``), source_row (1-based, counted from the line under the
+    header, blank lines included), updated_at_raw (the cell as text, kept for
+    a refusal message).
+    Blank lines and lines with an empty 整改状态 are left out (skipped).
+    """
+    return read_returned_list_with_counts(path, source_name=source_name)[0]

@@ -1,0 +1,487 @@
+"""The rectification ledger (整改台账) in DuckDB.
+
+The ledger is the one thing that cannot be recomputed from the inbox, so:
+
+* items are never deleted: an item whose trigger no longer holds is flagged
+  ``withdrawn`` (unless resolved) and un-flagged if it is found again;
+* updates are append-only, keyed by a content hash (``update_key``) so that
+  re-reading the same file row, or the same command-line update, appends
+  nothing;
+* every write is one transaction (kill -9 leaves the file before or after it);
+* the schema evolves only through the numbered ``MIGRATIONS``; before any
+  migration is applied to an existing file, the file is checkpointed, closed
+  and copied to ``<stem>.v<old>.<YYYYmmddTHHMMSSffffff>.bak<suffix>`` next to
+  it; a file whose version is newer than this code is refused, never touched.
+
+Tables (version 2)
+------------------
+ledger_items(item_id PK, rule, category, hall_id, window_id, dept_id, staff_id,
+    subject_ref, detected_on DATE, deadline DATE, description, first_seen_run,
+    withdrawn BOOLEAN, created_at, last_seen_run, withdrawn_at, changed_at)
+ledger_updates(update_key PK, item_id, status, note, updated_by, updated_at,
+    source_file, source_row, accepted BOOLEAN, recorded_at, recorded_run)
+ledger_refused_updates(update_key PK, item_id, status (raw), note, updated_by,
+    updated_at, source_file, source_row, reason, recorded_at, updated_at_raw,
+    reason_code, recorded_run)
+schema_version(version PK, description, applied_at)
+
+DuckDB 2.0 API: frames via ``con.sql(q).pl()``; every ``con.execute`` is
+fetched to the end at once (``_one``/``_run``): in DuckDB 2.0 even a
+``fetchone()`` that has read the only row leaves the result "unfinished" and
+blocks the next ``con.sql`` on the connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+
+from .items import ITEM_SCHEMA, RULES
+from .status import REFUSED_COLUMNS, UPDATE_COLUMNS, compute_status, latest_updates
+
+AddWorkingDays = Callable[[date, int], date]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "initial ledger: items, append-only updates, refused updates",
+        (
+            """CREATE TABLE ledger_items (
+                item_id VARCHAR PRIMARY KEY,
+                rule VARCHAR NOT NULL,
+                category VARCHAR,
+                hall_id VARCHAR NOT NULL,
+                window_id VARCHAR,
+                dept_id VARCHAR,
+                staff_id VARCHAR,
+                subject_ref VARCHAR NOT NULL,
+                detected_on DATE NOT NULL,
+                deadline DATE NOT NULL,
+                description VARCHAR,
+                first_seen_run VARCHAR,
+                withdrawn BOOLEAN NOT NULL DEFAULT FALSE,
+                created_at TIMESTAMP
+            )""",
+            """CREATE TABLE ledger_updates (
+                update_key VARCHAR PRIMARY KEY,
+                item_id VARCHAR NOT NULL,
+                status VARCHAR NOT NULL,
+                note VARCHAR,
+                updated_by VARCHAR,
+                updated_at TIMESTAMP NOT NULL,
+                source_file VARCHAR,
+                source_row BIGINT,
+                accepted BOOLEAN NOT NULL DEFAULT TRUE,
+                recorded_at TIMESTAMP
+            )""",
+            """CREATE TABLE ledger_refused_updates (
+                update_key VARCHAR PRIMARY KEY,
+                item_id VARCHAR,
+                status VARCHAR,
+                note VARCHAR,
+                updated_by VARCHAR,
+                updated_at TIMESTAMP,
+                source_file VARCHAR,
+                source_row BIGINT,
+                reason VARCHAR,
+                recorded_at TIMESTAMP
+            )""",
+        ),
+    ),
+    Migration(
+        2,
+        "run tracking and withdrawal time on items; raw time and reason code on refusals",
+        (
+            "ALTER TABLE ledger_items ADD COLUMN last_seen_run VARCHAR",
+            "ALTER TABLE ledger_items ADD COLUMN withdrawn_at TIMESTAMP",
+            "ALTER TABLE ledger_items ADD COLUMN changed_at TIMESTAMP",
+            "UPDATE ledger_items SET last_seen_run = first_seen_run, changed_at = created_at",
+            "ALTER TABLE ledger_updates ADD COLUMN recorded_run VARCHAR",
+            "ALTER TABLE ledger_refused_updates ADD COLUMN updated_at_raw VARCHAR",
+            "ALTER TABLE ledger_refused_updates ADD COLUMN reason_code VARCHAR",
+            "ALTER TABLE ledger_refused_updates ADD COLUMN recorded_run VARCHAR",
+            "UPDATE ledger_refused_updates SET reason_code = 'unrecorded' WHERE reason_code IS NULL",
+        ),
+    ),
+)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+ITEM_COLUMNS = [c for c in ITEM_SCHEMA]  # item_id … description
+_CONTENT_COLUMNS = [c for c in ITEM_COLUMNS if c != "item_id"]
+
+
+def _now() -> datetime:
+    return datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    """Execute and fetch at once (an unfetched result blocks the connection)."""
+    res = con.execute(sql, params) if params is not None else con.execute(sql)
+    try:
+        return res.fetchall()
+    except duckdb.InvalidInputException:  # statement without a result set
+        return []
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    _run(con, "BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        _run(con, "ROLLBACK")
+        raise
+    _run(con, "COMMIT")
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[str]:
+    con.register(name, frame)
+    try:
+        yield name
+    finally:
+        con.unregister(name)
+
+
+# ---------------------------------------------------------------------------
+# opening and migrations
+# ---------------------------------------------------------------------------
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Current schema version (0 for a file without a ledger)."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchall()[0]
+    if not row or row[0] == 0:
+        return 0
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0]
+    return int(row[0])
+
+
+def backup_file(path: Path, version: int, now: datetime | None = None) -> Path:
+    """Copy a closed ledger file to a timestamped backup next to it."""
+    stamp = (now or datetime.now(SHANGHAI).replace(tzinfo=None)).strftime("%Y%m%dT%H%M%S%f")
+    target = path.with_name(f"{path.stem}.v{version}.{stamp}.bak{path.suffix}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.stem}.v{version}.{stamp}-{n}.bak{path.suffix}")
+        n += 1
+    tmp = target.with_name(target.name + ".part")
+    shutil.copy2(path, tmp)
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():  # should not happen after CHECKPOINT, but never lose it
+        shutil.copy2(wal, target.with_name(target.name + ".wal"))
+    os.replace(tmp, target)
+    return target
+
+
+def open_ledger(path: str | Path, *, migrations: Iterable[Migration] = MIGRATIONS) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the ledger at ``path`` and bring it to the
+    latest schema version. Returns the read-write connection (caller closes).
+
+    An existing file that needs a migration is first backed up (see module
+    docstring); each migration runs in its own transaction together with its
+    schema_version row. Raises RuntimeError for a file newer than the code.
+    """
+    path = Path(path)
+    migrations = tuple(sorted(migrations, key=lambda m: m.version))
+    latest = migrations[-1].version if migrations else 0
+    existed = path.exists() and path.stat().st_size > 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        version = schema_version(con)
+        if version > latest:
+            raise RuntimeError(
+                f"ledger {path} has schema version {version}, newer than this program's {latest}; "
+                "refusing to open it (upgrade WindowWatch)"
+            )
+        if version < latest and existed:
+            _run(con, "CHECKPOINT")
+            con.close()
+            backup_file(path, version)
+            con = duckdb.connect(str(path))
+        if version < latest:
+            _run(
+                con,
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP)",
+            )
+            for m in migrations:
+                if m.version <= version:
+                    continue
+                with transaction(con):
+                    for stmt in m.statements:
+                        _run(con, stmt)
+                    _run(con, "INSERT INTO schema_version VALUES (?, ?, ?)", [m.version, m.description, _now()])
+            _run(con, "CHECKPOINT")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+# ---------------------------------------------------------------------------
+# items
+# ---------------------------------------------------------------------------
+def _conform_items(found: pl.DataFrame) -> pl.DataFrame:
+    missing = [c for c in ITEM_COLUMNS if c not in found.columns]
+    if missing:
+        raise ValueError(f"found items lack column(s) {missing}")
+    df = found.select([pl.col(c).cast(t) for c, t in ITEM_SCHEMA.items()])
+    dup = df.filter(pl.col("item_id").is_duplicated())
+    if dup.height:
+        raise ValueError(f"found items repeat item_id(s): {dup['item_id'].unique().sort().to_list()[:5]}")
+    return df
+
+
+def resolved_item_ids(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> set[str]:
+    """Items whose latest accepted update (dated <= as_of, default: ever) is resolved."""
+    upd = read_updates(con)
+    last = latest_updates(upd, as_of or date.max)
+    return set(last.filter(pl.col("last_status") == "resolved")["item_id"].to_list())
+
+
+def upsert_items(
+    con: duckdb.DuckDBPyConnection,
+    found_items: pl.DataFrame,
+    *,
+    run_id: str | None = None,
+    as_of: date | None = None,
+    rules: Iterable[str] | None = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Merge the items found by a run into the ledger, in one transaction.
+
+    found_items: ITEM_SCHEMA columns (items.py). New item_ids are inserted;
+    existing ones get every column refreshed (window, dept, detected_on,
+    deadline, description… — identity columns cannot change since they make
+    the id) and lose a withdrawn flag; items of the ledger that the run did
+    not find are flagged withdrawn, except resolved ones. Withdrawal is scoped:
+    only items of ``rules`` (default: all rules) and, when ``as_of`` is given,
+    detected on or before it — a run for an earlier date, or for some rules
+    only, must not withdraw what it could not have found. Nothing is deleted.
+
+    Returns counts: inserted, refreshed (content changed), reinstated,
+    withdrawn, unchanged.
+    """
+    now = now or _now()
+    df = _conform_items(found_items)
+    scope = list(rules) if rules is not None else list(RULES)
+    cmp = " OR ".join(f"l.{c} IS DISTINCT FROM f.{c}" for c in _CONTENT_COLUMNS)
+    sets = ", ".join(f"{c} = f.{c}" for c in _CONTENT_COLUMNS)
+    resolved = resolved_item_ids(con, as_of)
+    with transaction(con), _registered(con, "_found_items", df):
+        counts_row = con.execute(
+            f"""SELECT
+                  count(*) FILTER (WHERE l.item_id IS NULL),
+                  count(*) FILTER (WHERE l.item_id IS NOT NULL AND ({cmp})),
+                  count(*) FILTER (WHERE l.item_id IS NOT NULL AND l.withdrawn)
+                FROM _found_items f LEFT JOIN ledger_items l USING (item_id)"""
+        ).fetchall()[0]
+        inserted, refreshed, reinstated = (int(x) for x in counts_row)
+        _run(
+            con,
+            f"""UPDATE ledger_items AS l SET {sets}, changed_at = ?
+                FROM _found_items AS f
+                WHERE l.item_id = f.item_id AND ({cmp})""",
+            [now],
+        )
+        _run(
+            con,
+            """UPDATE ledger_items AS l SET withdrawn = FALSE, withdrawn_at = NULL, changed_at = ?
+               FROM _found_items AS f WHERE l.item_id = f.item_id AND l.withdrawn""",
+            [now],
+        )
+        _run(
+            con,
+            "UPDATE ledger_items AS l SET last_seen_run = ? FROM _found_items AS f WHERE l.item_id = f.item_id",
+            [run_id],
+        )
+        cols = ", ".join(ITEM_COLUMNS)
+        _run(
+            con,
+            f"""INSERT INTO ledger_items ({cols}, first_seen_run, last_seen_run, withdrawn, created_at, changed_at)
+                SELECT {cols}, ?, ?, FALSE, ?, ? FROM _found_items f
+                WHERE NOT EXISTS (SELECT 1 FROM ledger_items l WHERE l.item_id = f.item_id)""",
+            [run_id, run_id, now, now],
+        )
+        candidates = con.sql(
+            """SELECT item_id FROM ledger_items l
+               WHERE NOT l.withdrawn
+                 AND NOT EXISTS (SELECT 1 FROM _found_items f WHERE f.item_id = l.item_id)"""
+            + (f" AND l.rule IN ({_sql_list(scope)})" if scope else " AND FALSE")
+            + (f" AND l.detected_on <= DATE '{as_of.isoformat()}'" if as_of else "")
+        ).pl()
+        to_withdraw = [i for i in candidates["item_id"].to_list() if i not in resolved]
+        if to_withdraw:
+            with _registered(con, "_withdraw", pl.DataFrame({"item_id": to_withdraw}, schema={"item_id": pl.String})):
+                _run(
+                    con,
+                    """UPDATE ledger_items SET withdrawn = TRUE, withdrawn_at = ?, changed_at = ?
+                       WHERE item_id IN (SELECT item_id FROM _withdraw)""",
+                    [now, now],
+                )
+    return {
+        "inserted": inserted,
+        "refreshed": refreshed,
+        "reinstated": reinstated,
+        "withdrawn": len(to_withdraw),
+        "unchanged": df.height - inserted - refreshed,
+    }
+
+
+def _sql_list(values: list[str]) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+# ---------------------------------------------------------------------------
+# updates
+# ---------------------------------------------------------------------------
+def update_key(row: Mapping[str, Any], extra: Iterable[Any] = ()) -> str:
+    """SHA-1 over the update's content: item_id, status, note, updated_by,
+    updated_at (ISO), source_file, source_row [, extra]. The same file row or
+    the same CLI update (source_file 'cli', no row) gives the same key."""
+    at = row.get("updated_at")
+    parts = [
+        row.get("item_id"),
+        row.get("status"),
+        row.get("note"),
+        row.get("updated_by"),
+        at.isoformat() if isinstance(at, (datetime, date)) else at,
+        row.get("source_file"),
+        row.get("source_row"),
+        *extra,
+    ]
+    return hashlib.sha1(json.dumps(parts, ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
+
+
+def append_updates(
+    con: duckdb.DuckDBPyConnection,
+    accepted: pl.DataFrame,
+    refused: pl.DataFrame | None = None,
+    *,
+    run_id: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Append validated updates (status.validate_updates) in one transaction.
+
+    accepted: UPDATE_COLUMNS; refused: REFUSED_COLUMNS (reason, reason_code,
+    updated_at_raw optional). Rows whose content hash is already stored (or
+    repeated in the batch) are not appended again. Returns counts appended,
+    duplicates, refused_appended, refused_duplicates.
+    """
+    now = now or _now()
+    acc = _keyed(accepted, UPDATE_COLUMNS, [])
+    ref = _keyed(refused, REFUSED_COLUMNS, ["reason_code"]) if refused is not None else None
+    out = {"appended": 0, "duplicates": 0, "refused_appended": 0, "refused_duplicates": 0}
+    with transaction(con):
+        if acc.height:
+            with _registered(con, "_acc", acc):
+                n = con.execute(
+                    "SELECT count(*) FROM _acc a WHERE NOT EXISTS "
+                    "(SELECT 1 FROM ledger_updates u WHERE u.update_key = a.update_key)"
+                ).fetchall()[0][0]
+                _run(
+                    con,
+                    """INSERT INTO ledger_updates (update_key, item_id, status, note, updated_by, updated_at,
+                           source_file, source_row, accepted, recorded_at, recorded_run)
+                       SELECT update_key, item_id, status, note, updated_by, updated_at, source_file, source_row,
+                              TRUE, ?, ?
+                       FROM _acc a WHERE NOT EXISTS
+                           (SELECT 1 FROM ledger_updates u WHERE u.update_key = a.update_key)""",
+                    [now, run_id],
+                )
+            out["appended"] = int(n)
+        out["duplicates"] = (accepted.height if accepted is not None else 0) - out["appended"]
+        if ref is not None and ref.height:
+            with _registered(con, "_ref", ref):
+                n = con.execute(
+                    "SELECT count(*) FROM _ref r WHERE NOT EXISTS "
+                    "(SELECT 1 FROM ledger_refused_updates u WHERE u.update_key = r.update_key)"
+                ).fetchall()[0][0]
+                _run(
+                    con,
+                    """INSERT INTO ledger_refused_updates (update_key, item_id, status, note, updated_by,
+                           updated_at, source_file, source_row, reason, recorded_at, updated_at_raw,
+                           reason_code, recorded_run)
+                       SELECT update_key, item_id, status, note, updated_by, updated_at, source_file,
+                              source_row, reason, ?, updated_at_raw, reason_code, ?
+                       FROM _ref r WHERE NOT EXISTS
+                           (SELECT 1 FROM ledger_refused_updates u WHERE u.update_key = r.update_key)""",
+                    [now, run_id],
+                )
+            out["refused_appended"] = int(n)
+        out["refused_duplicates"] = (refused.height if refused is not None else 0) - out["refused_appended"]
+    return out
+
+
+def _keyed(frame: pl.DataFrame | None, schema: Mapping[str, pl.DataType], extra: list[str]) -> pl.DataFrame:
+    if frame is None:
+        frame = pl.DataFrame(schema=schema)
+    for c, t in schema.items():
+        if c not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=t).alias(c))
+    frame = frame.select([pl.col(c).cast(t) for c, t in schema.items()])
+    keys = [update_key(r, [r.get(e) for e in extra]) for r in frame.iter_rows(named=True)]
+    return frame.with_columns(pl.Series("update_key", keys, dtype=pl.String)).unique(
+        "update_key", keep="first", maintain_order=True
+    )
+
+
+# ---------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------
+def ledger_item_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return set(con.sql("SELECT item_id FROM ledger_items").pl()["item_id"].to_list())
+
+
+def read_items(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.sql("SELECT * FROM ledger_items ORDER BY item_id").pl()
+
+
+def read_updates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.sql(
+        "SELECT * FROM ledger_updates ORDER BY item_id, updated_at, source_file, source_row, update_key"
+    ).pl()
+
+
+def read_refused(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.sql("SELECT * FROM ledger_refused_updates ORDER BY recorded_at, source_file, source_row").pl()
+
+
+def read_ledger(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    add_working_days: AddWorkingDays,
+    *,
+    rules: Mapping[str, Mapping[str, Any]] | None = None,
+) -> pl.DataFrame:
+    """The ledger as of ``as_of``: items detected on or before it, with the
+    status columns of status.compute_status (status, status_zh, resolved_on,
+    resolved_late, escalate_after, last_*), sorted by dept_id, deadline,
+    item_id."""
+    items = con.sql(
+        f"SELECT * FROM ledger_items WHERE detected_on <= DATE '{as_of.isoformat()}'"
+    ).pl()
+    out = compute_status(items, read_updates(con), as_of, add_working_days, rules=rules)
+    return out.sort(["dept_id", "deadline", "item_id"], nulls_last=True)

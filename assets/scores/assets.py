@@ -1,0 +1,124 @@
+"""Score assets: a thin Dagster layer over ``assets.scores.compute``.
+
+One step reads the warehouse, calls the pure ``compute_scores`` and writes
+every table it returns in one transaction, each table its own asset key so
+the graph shows what depends on what. Every table carries the hash of the
+method config it was computed with.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from assets.calendar import WorkCalendar
+from assets.ingest.assets import callbacks, cases_current, reference_data, source_tables, write_frames
+from assets.ingest.staging import StagedStore
+from assets.method_config import MethodConfig, config_hash, load_config
+from assets.scores.compute import ScoreInputs, ScoreTables, compute_scores
+from pipelines.resources import WindowWatchHome, Warehouse
+
+# asset key / warehouse table -> ScoreTables attribute
+SCORE_TABLES = {
+    "case_timeliness": "cases",
+    "ticket_waits": "tickets",
+    "attendance_days": "attendance_days",
+    "counting_events": "events",
+    "callback_facts": "callbacks",
+    "rating_facts": "ratings",
+    "deductions": "deductions",
+    "window_scores_daily": "window_daily",
+    "window_scores_monthly": "window_monthly",
+    "red_black_lists": "red_black",
+    "staff_scores_daily": "staff_daily",
+    "staff_scores_monthly": "staff_monthly",
+    "dept_scores_daily": "dept_daily",
+    "dept_scores_monthly": "dept_monthly",
+    "case_warnings": "case_warnings",
+    "window_warnings": "window_warnings",
+    "scores_export_daily": "export_daily",
+    "scores_export_monthly": "export_monthly",
+}
+
+DESCRIPTIONS = {
+    "case_timeliness": "每个办件的承诺期限、按时/超期与考评日期 (deadline, on time / late, evaluation date)",
+    "ticket_waits": "每张排队票的等候时长与是否达标 (ticket waits)",
+    "attendance_days": "每人每个工作日的旷工、缺卡、迟到、早退 (attendance days after leave waivers)",
+    "counting_events": "计分的监察事件 (counting monitoring events)",
+    "callback_facts": "电话回访及核实的问题 (callbacks at their case's window, verified problems)",
+    "rating_facts": "好差评 (ratings with points, good / bad)",
+    "deductions": "每一项扣分 (every deduction, one row each)",
+    "window_scores_daily": "窗口日评分 T/Q/S/综合 (daily window scores)",
+    "window_scores_monthly": "窗口月评分与排名 (monthly window scores and rank)",
+    "red_black_lists": "红榜/黑榜 (red and black lists)",
+    "staff_scores_daily": "人员日评分 (daily staff scores)",
+    "staff_scores_monthly": "人员月评分与服务明星 (monthly staff scores, service stars)",
+    "dept_scores_daily": "部门日评分 (daily department scores)",
+    "dept_scores_monthly": "部门月评分 (monthly department scores)",
+    "case_warnings": "预警与超期办件 (cases due within a working day, cases past deadline)",
+    "window_warnings": "各窗口预警/超期数 (warnings per window)",
+    "scores_export_daily": "评分导出（日）(the scores export, day rows)",
+    "scores_export_monthly": "评分导出（月）(the scores export, month rows)",
+}
+
+
+def method_config(home: WindowWatchHome) -> MethodConfig:
+    return load_config(Path(home.config_path) if home.config_path else None)
+
+
+def attendance_delivered_dates(home: WindowWatchHome) -> list[date]:
+    """Days with an attendance file staged: only they judge absence."""
+    store = StagedStore(home.staged_dir)
+    return [p for p in store.staged_days("attendance") if p <= home.as_of_date and store.data_path("attendance", p).exists()]
+
+
+def read_score_inputs(warehouse: Warehouse, delivered: list[date]) -> ScoreInputs:
+    tables = {
+        "cases_current": "cases_current",
+        "queue": "queue_tickets",
+        "attendance": "attendance",
+        "leave": "leave_records",
+        "monitoring": "monitoring_events",
+        "ratings": "ratings",
+        "callbacks": "callbacks",
+        "windows": "windows",
+        "staff": "staff",
+        "matters": "matters",
+        "departments": "departments",
+        "halls": "halls",
+    }
+    with warehouse.connect(read_only=True) as con:
+        frames = {field: con.sql(f"SELECT * FROM {table}").pl() for field, table in tables.items()}
+    return ScoreInputs(**frames, attendance_delivered_dates=delivered)
+
+
+def stamped(frame: pl.DataFrame, cfg_hash: str, as_of: date) -> pl.DataFrame:
+    return frame.with_columns(pl.lit(cfg_hash).alias("config_hash"), pl.lit(as_of).alias("as_of"))
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(name, description=DESCRIPTIONS[name], group_name="scores", kinds={"duckdb", "polars"},
+                     deps=[cases_current, source_tables, callbacks, reference_data])
+        for name in SCORE_TABLES
+    ],
+    can_subset=False,
+)
+def scores(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse):
+    """Timeliness, quality, satisfaction and composite per window, staff and department."""
+    cfg = method_config(home)
+    cfg_hash = config_hash(cfg)
+    as_of = home.as_of_date
+    calendar = WorkCalendar.from_config(cfg)
+    inputs = read_score_inputs(warehouse, attendance_delivered_dates(home))
+    tables: ScoreTables = compute_scores(inputs, cfg, as_of, calendar)
+    frames = {name: stamped(getattr(tables, attr), cfg_hash, as_of) for name, attr in SCORE_TABLES.items()}
+    write_frames(warehouse, frames)
+    for year in sorted(calendar.fallback_years):
+        context.log.warning(f"{year} 年的法定节假日安排未知，按周一至周五为工作日计算 (no holiday schedule for {year})")
+    for name, frame in frames.items():
+        yield dg.MaterializeResult(asset_key=name, metadata={"rows": frame.height, "config_hash": cfg_hash})
+
+
+SCORE_ASSETS = [scores]

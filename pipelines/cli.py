@@ -61,9 +61,19 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--out", required=True)
     quarantine = with_home(export.add_parser("quarantine", help="one row per quarantined row"))
     quarantine.add_argument("--out", required=True)
+    rect = with_home(export.add_parser("rectification", help="the ledger (CSV) or a department's list (XLSX)"))
+    rect.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx")
+    rect.add_argument("--dept", help="only this department's items")
     scores = with_home(export.add_parser("scores", help="the scores CSV: one row per (period, hall, window)"))
     scores.add_argument("--period", required=True, choices=["day", "month"])
     scores.add_argument("--out", required=True)
+
+    rectify = with_home(sub.add_parser("rectify", help="record a department's reply on an item"))
+    rectify.add_argument("item_id")
+    rectify.add_argument("--status", required=True, choices=["resolved", "in_progress", "disputed"])
+    rectify.add_argument("--note", required=True)
+    rectify.add_argument("--by", required=True)
+    rectify.add_argument("--on", type=_iso_date, help="date of the update (default: today)")
 
     ui = with_home(sub.add_parser("ui", help="the Dagster web UI on 127.0.0.1 (nightly schedule included)"))
     ui.add_argument("--port", type=int, default=3000)
@@ -130,6 +140,7 @@ def cmd_demo(args, home: Path) -> int:
 
 def cmd_export(args, home: Path) -> int:
     from pipelines import exports
+    from pipelines.rectify import UpdateRefused, export_rectification
     from pipelines.resources import Warehouse
 
     warehouse = Warehouse(path=str(home / "warehouse.duckdb"))
@@ -137,12 +148,29 @@ def cmd_export(args, home: Path) -> int:
         "quality": lambda out: exports.export_quality(warehouse, out),
         "quarantine": lambda out: exports.export_quarantine(warehouse, out),
         "scores": lambda out: exports.export_scores(warehouse, args.period, out),
+        "rectification": lambda out: export_rectification(warehouse, out, args.dept),
     }
     try:
         out = writers[args.what](Path(args.out))
-    except exports.NothingToExport as exc:
+    except (exports.NothingToExport, UpdateRefused) as exc:
         raise UserError(str(exc)) from None
     print(out)
+    return 0
+
+
+def cmd_rectify(args, home: Path) -> int:
+    from pipelines.rectify import UpdateRefused, record_update
+    from pipelines.resources import SHANGHAI
+    from pipelines.run_lock import HomeBusy, hold_home
+    from datetime import datetime
+
+    on = args.on or datetime.now(SHANGHAI).date()
+    try:
+        with hold_home(home):
+            record_update(home / "ledger" / "ledger.duckdb", args.item_id, args.status, args.note, args.by, on)
+    except (UpdateRefused, HomeBusy) as exc:
+        raise UserError(str(exc)) from None
+    print(f"已记录 recorded: {args.item_id} → {args.status}（{on.isoformat()}）；截至该日及以后的运行生效 (applies to runs as of {on.isoformat()} or later)")
     return 0
 
 
@@ -163,7 +191,7 @@ def cmd_ui(args, home: Path) -> int:
         return 0
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "export": cmd_export, "ui": cmd_ui}
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "export": cmd_export, "rectify": cmd_rectify, "ui": cmd_ui}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,5 @@
 """The rectification ledger in a real DuckDB file, and the item finders that feed it."""
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -14,7 +13,6 @@ import pytest
 from assets.rectification import items as it
 from assets.rectification.ledger_store import (
     LATEST_VERSION,
-    MIGRATIONS,
     append_updates,
     open_ledger,
     read_items,

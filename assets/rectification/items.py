@@ -46,7 +46,7 @@ none) and the name shown as ``A03窗口（不动产登记）``.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Callable, Iterable, Mapping
 
 import polars as pl

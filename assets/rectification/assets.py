@@ -1,0 +1,177 @@
+"""Rectification assets: one per rule, the ledger, and the department lists.
+
+The ledger lives in its own DuckDB file (HOME/ledger/ledger.duckdb), apart
+from the warehouse: the warehouse can be deleted and rebuilt from the inbox,
+the ledger cannot, since people's replies are in it.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from assets.calendar import WorkCalendar
+from assets.ingest.assets import callbacks, cases_current, reference_data, source_tables, write_frames
+from assets.method_config import MethodConfig
+from assets.rectification import items as finders
+from assets.rectification.department_lists import (
+    export_department_lists,
+    export_ledger_csv,
+    read_returned_list_with_counts,
+)
+from assets.rectification.ledger_store import append_updates, ledger_item_ids, open_ledger, read_ledger, upsert_items
+from assets.rectification.status import validate_updates
+from assets.scores.assets import method_config, scores
+from pipelines.resources import WindowWatchHome, Warehouse
+
+
+def rule_settings(cfg: MethodConfig) -> dict[str, dict]:
+    """The finders' settings mapping, from the one method config."""
+    d, t = cfg.rectification.deadlines, cfg.rectification.thresholds
+    return {
+        "bad_rating": {"days": d.bad_rating, "max_score": t.bad_rating_max_score},
+        "overdue_case": {"days": d.overdue_case},
+        "one_notice": {"days": d.one_notice, "min_supplements": t.one_notice_min_supplements},
+        "behaviour": {"days": d.behaviour},
+        "callback_problem": {"days": d.callback_problem, "misconduct_days": d.misconduct},
+        "absence": {"days": d.absence},
+        "repeated_lateness": {"days": d.repeated_lateness, "nth": t.repeated_lateness_nth_day},
+        "low_score": {"days": d.low_score, "below": t.low_score_below},
+        "escalation": {"days": cfg.rectification.escalation_working_days},
+    }
+
+
+# rule -> (the finder, the warehouse query giving its input, upstream assets)
+RULE_INPUTS: dict[str, tuple[Callable, str, list]] = {
+    "bad_rating": (finders.find_bad_ratings, "SELECT * FROM ratings", [source_tables]),
+    "overdue_case": (finders.find_overdue_cases, "SELECT * FROM case_timeliness WHERE NOT excluded", [scores]),
+    "one_notice": (finders.find_one_notice, "SELECT * FROM cases_current", [cases_current]),
+    "behaviour": (finders.find_behaviour, "SELECT * FROM monitoring_events", [source_tables]),
+    "callback_problem": (finders.find_callback_problems, "SELECT * FROM callbacks", [callbacks]),
+    "absence": (finders.find_absences, "SELECT * FROM attendance_days", [scores]),
+    "repeated_lateness": (finders.find_repeated_lateness, "SELECT * FROM attendance_days", [scores]),
+    "low_score": (finders.find_low_scores, "SELECT * FROM window_scores_monthly", [scores]),
+}
+
+
+def found_table(rule: str) -> str:
+    return f"found_items_{rule}"
+
+
+def rule_asset(rule: str) -> dg.AssetsDefinition:
+    finder, query, upstream = RULE_INPUTS[rule]
+
+    @dg.asset(
+        name=found_table(rule),
+        group_name="rectification",
+        deps=[*upstream, reference_data],
+        kinds={"duckdb"},
+        description=f"整改规则「{finders.CATEGORY[rule]}」找到的问题 (items found by rule {rule})",
+    )
+    def _found(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
+        cfg = method_config(home)
+        calendar = WorkCalendar.from_config(cfg)
+        with warehouse.connect(read_only=True) as con:
+            frame = con.sql(query).pl()
+            windows = con.sql("SELECT * FROM windows").pl()
+        found = finder(
+            frame,
+            as_of=home.as_of_date,
+            add_working_days=calendar.add_working_days,
+            rules=rule_settings(cfg),
+            windows=windows,
+        )
+        write_frames(warehouse, {found_table(rule): found})
+        return dg.MaterializeResult(metadata={"items": found.height})
+
+    return _found
+
+
+RULE_ASSETS = {rule: rule_asset(rule) for rule in finders.RULES}
+
+
+def ledger_path(home: WindowWatchHome) -> Path:
+    return home.home_dir / "ledger" / "ledger.duckdb"
+
+
+def read_update_files(folder: Path) -> tuple[pl.DataFrame, int, list[str]]:
+    """Every reply file in rectification_updates/, with skipped-row count and
+    files that could not be read at all."""
+    frames, skipped, unreadable = [], 0, []
+    if folder.is_dir():
+        for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))):
+            try:
+                frame, n_skipped = read_returned_list_with_counts(path)
+            except Exception as exc:  # a broken reply file must not stop the ledger
+                unreadable.append(f"{path.name}: {exc}")
+                continue
+            frames.append(frame)
+            skipped += n_skipped
+    if not frames:
+        return pl.DataFrame(), skipped, unreadable
+    return pl.concat(frames, how="diagonal_relaxed"), skipped, unreadable
+
+
+@dg.asset(
+    group_name="rectification",
+    deps=list(RULE_ASSETS.values()),
+    kinds={"duckdb"},
+)
+def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
+    """整改台账: items put on the ledger, replies applied, statuses as of the as-of date."""
+    cfg = method_config(home)
+    rules = rule_settings(cfg)
+    calendar = WorkCalendar.from_config(cfg)
+    as_of = home.as_of_date
+    with warehouse.connect(read_only=True) as con:
+        found = pl.concat([con.sql(f"SELECT * FROM {found_table(r)}").pl() for r in finders.RULES], how="vertical_relaxed")
+
+    updates, skipped, unreadable = read_update_files(home.inbox_dir / "rectification_updates")
+    ledger = open_ledger(ledger_path(home))
+    try:
+        item_counts = upsert_items(ledger, found, run_id=context.run_id, as_of=as_of)
+        update_counts = {"appended": 0, "refused_appended": 0}
+        if updates.height:
+            checked = validate_updates(updates, ledger_item_ids(ledger))
+            update_counts = append_updates(ledger, checked.accepted, checked.refused, run_id=context.run_id)
+        current = read_ledger(ledger, as_of, calendar.add_working_days, rules=rules)
+        refused = ledger.sql("SELECT * FROM ledger_refused_updates").pl()
+    finally:
+        ledger.close()
+    for line in unreadable:
+        context.log.warning(f"整改反馈文件无法读取 unreadable reply file: {line}")
+    write_frames(
+        warehouse,
+        {
+            "rectification_items": current.with_columns(pl.lit(as_of).alias("as_of")),
+            "rectification_refused_updates": refused,
+        },
+    )
+    by_status = dict(current.group_by("status").len().iter_rows())
+    return dg.MaterializeResult(
+        metadata={
+            **{f"items_{k}": v for k, v in item_counts.items()},
+            "updates_appended": update_counts["appended"],
+            "updates_refused": update_counts["refused_appended"],
+            "reply_rows_skipped": skipped,
+            **{f"status_{k}": int(v) for k, v in by_status.items()},
+        }
+    )
+
+
+@dg.asset(group_name="rectification", deps=[rectification_ledger], kinds={"csv", "excel"})
+def rectification_lists(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
+    """整改清单: the ledger CSV and one workbook per department, in HOME/exports/rectification."""
+    with warehouse.connect(read_only=True) as con:
+        ledger = con.sql("SELECT * FROM rectification_items").pl()
+        departments = con.sql("SELECT dept_id, dept_name FROM departments").pl()
+    out_dir = home.exports_dir / "rectification"
+    csv_path = export_ledger_csv(ledger, out_dir / "ledger.csv")
+    workbooks = export_department_lists(ledger, out_dir / "departments", as_of=home.as_of_date, departments=departments)
+    return dg.MaterializeResult(
+        metadata={"ledger_csv": dg.MetadataValue.path(str(csv_path)), "workbooks": len(workbooks)}
+    )
+
+
+RECTIFICATION_ASSETS = [*RULE_ASSETS.values(), rectification_ledger, rectification_lists]

@@ -1,0 +1,70 @@
+"""`windowwatch rectify` and `windowwatch export rectification`.
+
+An update typed at the command line goes through the same validation as a
+returned list and into the same append-only history; it takes effect in the
+statuses of every run whose as-of date is on or after its date.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from assets.rectification.department_lists import LEDGER_CSV_COLUMNS, department_list_rows, write_department_workbook
+from assets.rectification.ledger_store import append_updates, ledger_item_ids, open_ledger
+from assets.rectification.status import validate_updates
+from pipelines.exports import read_table, write_csv_bom
+from pipelines.resources import SHANGHAI, Warehouse
+
+
+class UpdateRefused(Exception):
+    pass
+
+
+CLI_SOURCE = "windowwatch rectify"
+
+
+def record_update(ledger_file: Path, item_id: str, status: str, note: str, by: str, on: date) -> pl.DataFrame:
+    """Validate and append one update; returns the accepted row."""
+    if not ledger_file.exists():
+        raise UpdateRefused(f"整改台账还不存在 no ledger yet: {ledger_file} (run `windowwatch run` first)")
+    now = datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+    updated_at = datetime.combine(on, now.time()) if on != now.date() else now
+    row = pl.DataFrame(
+        {
+            "item_id": [item_id],
+            "status": [status],
+            "note": [note],
+            "updated_by": [by],
+            "updated_at": [updated_at],
+            "source_file": [CLI_SOURCE],
+            "source_row": [1],
+        }
+    )
+    con = open_ledger(ledger_file)
+    try:
+        accepted, refused = validate_updates(row, ledger_item_ids(con))
+        if refused.height:
+            raise UpdateRefused(f"更新被拒绝 update refused: {refused['reason'][0]}")
+        append_updates(con, accepted, run_id="cli")
+    finally:
+        con.close()
+    return accepted
+
+
+def export_rectification(warehouse: Warehouse, out: Path, dept: str | None, as_of_hint: date | None = None) -> Path:
+    ledger = read_table(warehouse, "rectification_items")
+    if dept:
+        ledger = ledger.filter(pl.col("dept_id") == dept)
+        if ledger.height == 0:
+            raise UpdateRefused(f"部门 {dept} 没有整改事项 no items for department {dept}")
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        return write_csv_bom(ledger.select(LEDGER_CSV_COLUMNS), out)
+    if suffix == ".xlsx":
+        as_of = ledger["as_of"].max() if ledger.height else (as_of_hint or date.today())
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return write_department_workbook(department_list_rows(ledger), out, as_of=as_of)
+    raise UpdateRefused(f"--out 应以 .csv 或 .xlsx 结尾: {out}")

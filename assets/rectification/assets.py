@@ -91,6 +91,11 @@ def rule_asset(rule: str) -> dg.AssetsDefinition:
 RULE_ASSETS = {rule: rule_asset(rule) for rule in finders.RULES}
 
 
+# Which run saw an item when: kept in the ledger, left out of the published
+# table so that the same inbox gives the same table on every run.
+LEDGER_BOOKKEEPING = ["first_seen_run", "created_at", "last_seen_run", "withdrawn_at", "changed_at"]
+
+
 def ledger_path(home: WindowWatchHome) -> Path:
     return home.home_dir / "ledger" / "ledger.duckdb"
 
@@ -144,7 +149,7 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
     write_frames(
         warehouse,
         {
-            "rectification_items": current.with_columns(pl.lit(as_of).alias("as_of")),
+            "rectification_items": current.drop(LEDGER_BOOKKEEPING, strict=False).with_columns(pl.lit(as_of).alias("as_of")),
             "rectification_refused_updates": refused,
         },
     )

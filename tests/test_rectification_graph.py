@@ -1,0 +1,115 @@
+"""The rectification assets through the real graph on the messy inbox, with
+deadlines and statuses worked out by hand (March 2026 has no holiday: working
+days are Monday to Friday)."""
+
+import datetime as dt
+import shutil
+
+import openpyxl
+import polars as pl
+import pytest
+
+from pipelines.runner import run_graph
+from tests.messy_inbox import write_messy_inbox
+from tests.warehouse_reading import table
+
+AS_OF = dt.date(2026, 3, 20)  # a Friday
+D = dt.date
+
+# (rule, subject_ref) -> (detected_on, deadline, status as of 03-20)
+EXPECTED = {
+    # R2 rated Thu 03-05 with 不满意 (2): +15 working days = 03-26; not yet due.
+    ("bad_rating", "R2"): (D(2026, 3, 5), D(2026, 3, 26), "open"),
+    # C2 completed Fri 03-06 with 2 supplements: +5 = Fri 03-13; escalation
+    # after 03-13 + 5 = 03-20, and D is not after it: overdue.
+    ("one_notice", "C2"): (D(2026, 3, 6), D(2026, 3, 13), "overdue"),
+    # C14 completed Thu 03-05 with 3 supplements: +5 = 03-12: escalated.
+    ("one_notice", "C14"): (D(2026, 3, 5), D(2026, 3, 12), "escalated"),
+    # E1 confirmed camera event and E3 patrol event on 03-05: +5 = 03-12;
+    # escalation after 03-19 < D: escalated. E2 is an unconfirmed camera event.
+    ("behaviour", "E1"): (D(2026, 3, 5), D(2026, 3, 12), "escalated"),
+    ("behaviour", "E3"): (D(2026, 3, 5), D(2026, 3, 12), "escalated"),
+    # K1 reached, extra_trip verified, 03-06: +5 = 03-13: overdue.
+    ("callback_problem", "K1"): (D(2026, 3, 6), D(2026, 3, 13), "overdue"),
+    # S003 has no valid punch on 03-05 and leave only 09:00-12:00: absent.
+    ("absence", "S003@2026-03-05"): (D(2026, 3, 5), D(2026, 3, 12), "escalated"),
+    # C20: instant matter received Fri 03-06, still open: deadline 03-06, late;
+    # detected Sat 03-07; +3 working days = Wed 03-11; escalation after 03-18.
+    ("overdue_case", "C20"): (D(2026, 3, 7), D(2026, 3, 11), "escalated"),
+}
+
+
+@pytest.fixture(scope="module")
+def ledger_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("rect")
+    inbox = write_messy_inbox(home / "inbox")
+    outcome = run_graph(home, inbox, AS_OF, progress=False)
+    assert outcome.success, outcome.failures
+    return home
+
+
+def test_items_deadlines_and_statuses(ledger_home):
+    items = table(ledger_home, "rectification_items")
+    got = {
+        (r["rule"], r["subject_ref"]): (r["detected_on"], r["deadline"], r["status"])
+        for r in items.iter_rows(named=True)
+    }
+    assert got == EXPECTED
+
+
+def test_descriptions_say_what_where_when(ledger_home):
+    items = table(ledger_home, "rectification_items")
+    bad = items.filter(pl.col("rule") == "bad_rating").row(0, named=True)
+    assert "A02" in bad["description"] and "2026年3月5日" in bad["description"]
+    assert bad["dept_id"] == "D02" and bad["window_id"] == "A02"
+
+
+def test_item_ids_stable_across_homes(ledger_home, tmp_path):
+    other = tmp_path / "other"
+    inbox = write_messy_inbox(other / "inbox")
+    assert run_graph(other, inbox, AS_OF, progress=False).success
+    ids = lambda home: sorted(table(home, "rectification_items")["item_id"])  # noqa: E731
+    assert ids(other) == ids(ledger_home)
+
+
+def fill_reply(sheet, item_id, status, note, by, when):
+    header = [c.value for c in sheet[1]]
+    col = {name: header.index(name) + 1 for name in ("整改编号", "整改状态", "整改情况", "填报人", "填报时间")}
+    for row in range(2, sheet.max_row + 1):
+        if sheet.cell(row, col["整改编号"]).value == item_id:
+            sheet.cell(row, col["整改状态"]).value = status
+            sheet.cell(row, col["整改情况"]).value = note
+            sheet.cell(row, col["填报人"]).value = by
+            sheet.cell(row, col["填报时间"]).value = when
+            return
+    raise AssertionError(f"{item_id} not in the sheet")
+
+
+def test_returned_list_round_trip(ledger_home, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(ledger_home, home)
+    before = table(home, "rectification_items")
+    ids = {(r["rule"], r["subject_ref"]): r["item_id"] for r in before.iter_rows(named=True)}
+    workbook_path = next((home / "exports" / "rectification" / "departments").glob("整改清单_D01_*.xlsx"))
+    wb = openpyxl.load_workbook(workbook_path)
+    sheet = wb["整改清单"]
+    fill_reply(sheet, ids[("behaviour", "E1")], "已整改", "已批评教育，加强巡查", "王科长", dt.datetime(2026, 3, 18, 10, 0))
+    fill_reply(sheet, ids[("absence", "S003@2026-03-05")], "整改中", "正在核实请假手续", "王科长", dt.datetime(2026, 3, 19, 9, 30))
+    returned = home / "inbox" / "rectification_updates" / workbook_path.name
+    returned.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(returned)
+
+    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
+    after = table(home, "rectification_items")
+    status = dict(zip(after["item_id"], after["status"]))
+    # Resolved on 03-18, after its 03-12 deadline: resolved, and late.
+    e1 = after.filter(pl.col("item_id") == ids[("behaviour", "E1")]).row(0, named=True)
+    assert e1["status"] == "resolved" and e1["resolved_on"] == D(2026, 3, 18) and e1["resolved_late"]
+    # in_progress does not outrank escalation (spec order: escalated before in_progress).
+    assert status[ids[("absence", "S003@2026-03-05")]] == "escalated"
+    unchanged = [k for k in EXPECTED if k != ("behaviour", "E1")]
+    for key in unchanged:
+        assert status[ids[key]] == EXPECTED[key][2], key
+    assert after.drop("status", "status_zh", "resolved_on", "resolved_late", "last_status", "last_note", "last_updated_by", "last_updated_at", strict=False).sort("item_id").equals(
+        before.drop("status", "status_zh", "resolved_on", "resolved_late", "last_status", "last_note", "last_updated_by", "last_updated_at", strict=False).sort("item_id")
+    )

@@ -113,3 +113,20 @@ def test_returned_list_round_trip(ledger_home, tmp_path):
     assert after.drop("status", "status_zh", "resolved_on", "resolved_late", "last_status", "last_note", "last_updated_by", "last_updated_at", strict=False).sort("item_id").equals(
         before.drop("status", "status_zh", "resolved_on", "resolved_late", "last_status", "last_note", "last_updated_by", "last_updated_at", strict=False).sort("item_id")
     )
+
+
+def test_ledger_survives_full_refresh(ledger_home, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(ledger_home, home)
+    from pipelines.rectify import record_update
+
+    item = table(home, "rectification_items").filter(pl.col("rule") == "bad_rating")["item_id"][0]
+    record_update(home / "ledger" / "ledger.duckdb", item, "resolved", "已回访致歉", "李主任", D(2026, 3, 16))
+    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
+    before = table(home, "rectification_items").sort("item_id")
+    assert before.filter(pl.col("item_id") == item)["status"][0] == "resolved"
+    # A full refresh: everything but the ledger is thrown away and rebuilt.
+    (home / "warehouse.duckdb").unlink()
+    shutil.rmtree(home / "staged")
+    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
+    assert table(home, "rectification_items").sort("item_id").equals(before)

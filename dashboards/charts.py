@@ -1,0 +1,149 @@
+"""Charts as plain plotly figure dicts, one per language.
+
+A ``Chart`` holds a builder ``lang -> {"data": [...], "layout": {...}}``.
+Figures are plain dicts (no ``plotly.graph_objects`` validation at build
+time: the site has hundreds of them and must build in seconds); ``validate``
+runs the full plotly validation and is used by the tests.
+
+Every chart says what it shows and in which unit: ``check_labels`` refuses a
+figure without a title, a cartesian axis without a title, or a colour bar
+without one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Callable, Iterable
+
+import polars as pl
+
+from dashboards.labels import PLOTLY_DATE_HOVER, PLOTLY_DATE_TICK, Bi
+
+Figure = dict
+
+
+class ChartError(ValueError):
+    pass
+
+
+@dataclass
+class Chart:
+    build: Callable[[str], Figure]
+    height: int = 440
+    ident: str = ""
+
+    def figure(self, lang: str) -> Figure:
+        fig = self.build(lang)
+        fig.setdefault("layout", {})["height"] = self.height
+        check_labels(fig)
+        return fig
+
+
+_CARTESIAN = {"bar", "scatter", "heatmap", "box", "histogram", "scattergl"}
+_AXIS_KEY = re.compile(r"^[xy]axis\d*$")
+
+
+def _title_text(obj) -> str:
+    if not isinstance(obj, dict):
+        return ""
+    title = obj.get("title")
+    if isinstance(title, dict):
+        return str(title.get("text") or "")
+    return str(title or "")
+
+
+def check_labels(fig: Figure) -> None:
+    layout = fig.get("layout", {})
+    if not _title_text(layout):
+        raise ChartError("chart without a title")
+    traces = fig.get("data", [])
+    if any(tr.get("type", "scatter") in _CARTESIAN for tr in traces):
+        axes = {k for k in layout if _AXIS_KEY.match(k)} | {"xaxis", "yaxis"}
+        for key in axes:
+            axis = layout.get(key, {})
+            if axis.get("visible") is False:
+                continue
+            if not _title_text(axis):
+                raise ChartError(f"chart {_title_text(layout)!r}: {key} has no title (say its unit)")
+    for tr in traces:
+        if tr.get("type") == "heatmap" and tr.get("showscale", True):
+            if not _title_text(tr.get("colorbar", {})):
+                raise ChartError(f"chart {_title_text(layout)!r}: heatmap colour bar has no title")
+
+
+def validate(fig: Figure) -> None:
+    """Full plotly validation (slow; tests only)."""
+    import plotly.graph_objects as go
+
+    go.Figure(fig)
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+def values(series: pl.Series | Iterable) -> list:
+    """JSON-ready values: None for null/NaN, ISO strings for dates."""
+    out = []
+    for v in series:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            out.append(None)
+        elif isinstance(v, datetime):
+            out.append(v.isoformat(sep=" "))
+        elif isinstance(v, date):
+            out.append(v.isoformat())
+        else:
+            out.append(v)
+    return out
+
+
+def pct_values(series: pl.Series | Iterable) -> list:
+    """Shares 0..1 -> percent 0..100 (None kept)."""
+    return [None if v is None else v * 100 for v in values(series)]
+
+
+def layout(lang: str, title: Bi, x: Bi | None = None, y: Bi | None = None, **extra) -> dict:
+    out: dict = {"title": {"text": title.pick(lang)}}
+    if x is not None:
+        out["xaxis"] = {"title": {"text": x.pick(lang)}}
+    if y is not None:
+        out["yaxis"] = {"title": {"text": y.pick(lang)}}
+    for key, val in extra.items():
+        if key in out and isinstance(out[key], dict) and isinstance(val, dict):
+            out[key].update(val)
+        else:
+            out[key] = val
+    return out
+
+
+def date_axis(lang: str, **extra) -> dict:
+    return {"type": "date", "tickformat": PLOTLY_DATE_TICK[lang], "hoverformat": PLOTLY_DATE_HOVER[lang], **extra}
+
+
+def percent_axis(**extra) -> dict:
+    return {"ticksuffix": "%", "rangemode": "tozero", **extra}
+
+
+NO_DATA = Bi("暂无数据", "No data")
+
+
+def no_data(fig: Figure, lang: str, text: Bi = NO_DATA) -> Figure:
+    """Mark an empty chart: a big centred note, axes kept (titles and units)."""
+    fig.setdefault("layout", {}).setdefault("annotations", []).append(
+        {
+            "text": text.pick(lang),
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.5,
+            "y": 0.5,
+            "showarrow": False,
+            "font": {"size": 26, "color": "#6b6b6b"},
+        }
+    )
+    return fig
+
+
+def hover(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en

@@ -1,0 +1,437 @@
+"""What every page builder gets: the data, the as-of date, names and links,
+and the figures several pages share (score trend, ranking with T/Q/S,
+rectification record, item tables)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from dashboards import theme
+from dashboards.charts import Chart, date_axis, layout, no_data, values
+from dashboards.data import SiteData
+from dashboards.html import Col, Html, Page, Text, link, tag
+from dashboards.labels import (
+    Bi,
+    code,
+    fmt_date,
+    fmt_date_short,
+    fmt_int,
+    fmt_month,
+    fmt_score,
+    same,
+)
+from dashboards.privacy import mask_text, staff_label
+
+TREND_DAYS = 90
+
+PARTS = [
+    ("composite", Bi("综合分", "Composite")),
+    ("timeliness", Bi("办结及时 T", "Timeliness T")),
+    ("quality", Bi("服务质量 Q", "Quality Q")),
+    ("satisfaction", Bi("满意度 S", "Satisfaction S")),
+]
+
+UNRESOLVED = ("open", "in_progress", "disputed", "overdue", "escalated")
+LATE_STATUSES = ("overdue", "escalated")
+
+
+def _safe(s: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_.-]", "_", s)
+
+
+def _slugs(keys: list[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
+    """Unique ASCII file names for keys (a hash is added where needed)."""
+    out: dict[tuple[str, ...], str] = {}
+    used: set[str] = set()
+    for key in keys:
+        base = "_".join(_safe(k) for k in key)
+        if base in used or base != "_".join(key) or not base:
+            base = f"{base}-{hashlib.sha1('|'.join(key).encode()).hexdigest()[:8]}"
+        used.add(base)
+        out[key] = base
+    return out
+
+
+@dataclass
+class SiteContext:
+    data: SiteData
+    as_of: date
+    gx_docs_href: str | None = None
+    gx_results_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        w = self.data.windows
+        self._windows = {(r["hall_id"], r["window_id"]): r for r in w.iter_rows(named=True)}
+        self.window_slugs = _slugs(list(self._windows))
+        d = self.data.departments
+        self._depts = {r["dept_id"]: r["dept_name"] for r in d.iter_rows(named=True)}
+        self.dept_slugs = {k[0]: v for k, v in _slugs([(x,) for x in self._depts]).items()}
+        self._halls = {r["hall_id"]: r["hall_name"] for r in self.data.halls.iter_rows(named=True)}
+        self._staff = {r["staff_id"]: r for r in self.data.staff.iter_rows(named=True)}
+        self.multi_hall = len({k[0] for k in self._windows}) > 1
+
+    # -- periods -------------------------------------------------------
+    @property
+    def period(self) -> str:
+        return self.data.period
+
+    @property
+    def prev_period(self) -> str:
+        return self.data.prev_period
+
+    @property
+    def trend_start(self) -> date:
+        return self.as_of - timedelta(days=TREND_DAYS - 1)
+
+    def as_of_text(self) -> Bi:
+        d = fmt_date(self.as_of)
+        return Bi(f"数据截至 {d.zh}", f"Data as of {d.en}")
+
+    def month_text(self) -> Bi:
+        m, d = fmt_month(self.period), fmt_date_short(self.as_of)
+        return Bi(f"{m.zh}（截至{d.zh}）", f"{m.en} (to {d.en})")
+
+    # -- names and links -----------------------------------------------
+    def window_href(self, hall_id: str, window_id: str, prefix: str = "") -> str | None:
+        slug = self.window_slugs.get((hall_id, window_id))
+        return f"{prefix}windows/{slug}.html" if slug else None
+
+    def dept_href(self, dept_id: str, prefix: str = "") -> str | None:
+        slug = self.dept_slugs.get(dept_id)
+        return f"{prefix}departments/{slug}.html" if slug else None
+
+    def window_name(self, hall_id: str, window_id: str) -> str:
+        row = self._windows.get((hall_id, window_id))
+        name = row["window_name"] if row else None
+        text = f"{window_id} {name}" if name else str(window_id)
+        if self.multi_hall:
+            text = f"{self.hall_name(hall_id)} · {text}"
+        return text
+
+    def window_link(self, hall_id: str, window_id: str, prefix: str = "") -> Text:
+        href = self.window_href(hall_id, window_id, prefix)
+        name = self.window_name(hall_id, window_id)
+        return link(href, name) if href else name
+
+    def window_info(self, hall_id: str, window_id: str) -> dict:
+        return self._windows.get((hall_id, window_id), {})
+
+    def dept_name(self, dept_id: str | None) -> str:
+        if dept_id is None:
+            return "—"
+        return self._depts.get(dept_id) or str(dept_id)
+
+    def dept_link(self, dept_id: str | None, prefix: str = "") -> Text:
+        if dept_id is None:
+            return "—"
+        href = self.dept_href(dept_id, prefix)
+        return link(href, self.dept_name(dept_id)) if href else self.dept_name(dept_id)
+
+    def hall_name(self, hall_id: str) -> str:
+        return self._halls.get(hall_id) or str(hall_id)
+
+    def staff_label(self, staff_id: str | None) -> str:
+        if not staff_id:
+            return "—"
+        row = self._staff.get(staff_id)
+        return staff_label(staff_id, row["staff_name"] if row else None)
+
+    def footer(self) -> Bi:
+        d = fmt_date(self.as_of)
+        return Bi(
+            f"窗口督查 WindowWatch · {d.zh} · 分数口径见 docs/METHODOLOGY.md · 个人信息已脱敏",
+            f"WindowWatch · {d.en} · scoring method in docs/METHODOLOGY.md · personal data masked",
+        )
+
+    def new_page(self, path: str, nav_key: str, title: Bi, subtitle: Text = None) -> Page:
+        sub = subtitle if subtitle is not None else self.as_of_text()
+        return Page(path=path, nav_key=nav_key, title=title, subtitle=sub)
+
+
+# ---------------------------------------------------------------------------
+# shared figures
+# ---------------------------------------------------------------------------
+def score_trend_chart(frame: pl.DataFrame, title: Bi, *, composite_only_visible: bool = False, height: int = 440) -> Chart:
+    """Daily C/T/Q/S lines; frame has ``date`` and the four score columns."""
+
+    def build(lang: str) -> dict:
+        traces = []
+        for col, name in PARTS:
+            if col not in frame.columns:
+                continue
+            visible = True if (col == "composite" or not composite_only_visible) else "legendonly"
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "name": name.pick(lang),
+                    "x": values(frame["date"]),
+                    "y": values(frame[col]),
+                    "line": {"color": theme.PART_COLORS[col], "width": 4 if col == "composite" else 2},
+                    "marker": {"size": 7 if col == "composite" else 5},
+                    "visible": visible,
+                    "connectgaps": False,
+                    "hovertemplate": "%{y:.2f}",
+                }
+            )
+        fig = {
+            "data": traces,
+            "layout": layout(
+                lang,
+                title,
+                Bi("日期", "Date"),
+                Bi("分数（分，满分100）", "Score (points, of 100)"),
+                xaxis=date_axis(lang),
+                yaxis={"rangemode": "normal"},
+                hovermode="x unified",
+            ),
+        }
+        return fig if frame.height else no_data(fig, lang)
+
+    return Chart(build, height=height)
+
+
+def ranking_chart(rows: pl.DataFrame, title: Bi, label_col: str = "label", list_col: str | None = "list") -> Chart:
+    """Composite as bars (coloured by red/black list), T/Q/S as markers, rank 1 on top."""
+    n = rows.height
+    height = max(380, 30 * n + 170)
+
+    def build(lang: str) -> dict:
+        labels = values(rows[label_col])
+        lists = values(rows[list_col]) if list_col and list_col in rows.columns else [None] * n
+        colors = [
+            theme.RED_LIST if l == "red" else theme.BLACK_LIST if l == "black" else theme.NEUTRAL for l in lists
+        ]
+        traces = [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": Bi("综合分", "Composite").pick(lang),
+                "y": labels,
+                "x": values(rows["composite"]),
+                "marker": {"color": colors},
+                "text": [fmt_score(v) for v in rows["composite"]],
+                "textposition": "inside",
+                "insidetextanchor": "end",
+                "textfont": {"color": "#ffffff", "size": 15},
+                "hovertemplate": "%{y}: %{x:.2f}<extra></extra>",
+            }
+        ]
+        symbols = {"timeliness": "diamond", "quality": "square", "satisfaction": "circle"}
+        for col, name in PARTS[1:]:
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": name.pick(lang),
+                    "y": labels,
+                    "x": values(rows[col]),
+                    "marker": {"color": theme.PART_COLORS[col], "size": 12, "symbol": symbols[col],
+                               "line": {"color": "#ffffff", "width": 1}},
+                    "hovertemplate": "%{y}: %{x:.2f}<extra>" + name.pick(lang) + "</extra>",
+                }
+            )
+        fig = {
+            "data": traces,
+            "layout": layout(
+                lang,
+                title,
+                Bi("分数（分，满分100）", "Score (points, of 100)"),
+                Bi("排名（第1名在上）", "Rank (1st at the top)"),
+                yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 15}},
+                xaxis={"range": [0, 105]},
+                margin={"l": 240, "t": 100},
+                legend={"y": 1.0, "yanchor": "bottom"},
+                bargap=0.3,
+            ),
+        }
+        return fig if n else no_data(fig, lang)
+
+    return Chart(build, height=height)
+
+
+AGE_BUCKETS = [
+    (0, 5, Bi("≤5天", "≤5 days")),
+    (6, 15, Bi("6–15天", "6–15 days")),
+    (16, 30, Bi("16–30天", "16–30 days")),
+    (31, 10**6, Bi(">30天", ">30 days")),
+]
+
+
+def age_bucket_expr() -> pl.Expr:
+    expr = pl.lit(len(AGE_BUCKETS) - 1)
+    for i, (lo, hi, _) in reversed(list(enumerate(AGE_BUCKETS))):
+        expr = pl.when(pl.col("age_days").is_between(lo, hi)).then(pl.lit(i)).otherwise(expr)
+    return expr.alias("age_bucket")
+
+
+RECORD_SERIES = [
+    ("resolved_on_time", Bi("按期整改", "Fixed on time"), theme.GREEN),
+    ("resolved_late", Bi("逾期整改", "Fixed late"), "#8bc34a"),
+] + [
+    (f"open_{i}", Bi(f"未整改 {b.zh}", f"Open {b.en}"), c)
+    for i, (_, _, b), c in zip(range(4), AGE_BUCKETS, ["#90caf9", "#42a5f5", theme.ORANGE, theme.RED])
+]
+
+
+def rectification_record(items: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per ``key``: items fixed on time, fixed late, and open by age bucket."""
+    live = items.filter(pl.col("status") != "withdrawn").with_columns(age_bucket_expr())
+    aggs = [
+        ((pl.col("status") == "resolved") & ~pl.col("resolved_late").fill_null(False)).sum().alias("resolved_on_time"),
+        ((pl.col("status") == "resolved") & pl.col("resolved_late").fill_null(False)).sum().alias("resolved_late"),
+    ] + [
+        (pl.col("status").is_in(UNRESOLVED) & (pl.col("age_bucket") == i)).sum().alias(f"open_{i}")
+        for i in range(len(AGE_BUCKETS))
+    ]
+    out = live.group_by(key).agg(aggs)
+    return out.with_columns(
+        pl.sum_horizontal([f"open_{i}" for i in range(len(AGE_BUCKETS))]).alias("open_total"),
+        (pl.col("resolved_on_time") + pl.col("resolved_late")).alias("resolved_total"),
+    )
+
+
+def record_chart(record: pl.DataFrame, label_col: str, title: Bi) -> Chart:
+    n = record.height
+    height = max(360, 34 * n + 170)
+
+    def build(lang: str) -> dict:
+        labels = values(record[label_col])
+        traces = [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": name.pick(lang),
+                "y": labels,
+                "x": values(record[col]),
+                "marker": {"color": color},
+                "hovertemplate": "%{y}: %{x}<extra>" + name.pick(lang) + "</extra>",
+            }
+            for col, name, color in RECORD_SERIES
+        ]
+        fig = {
+            "data": traces,
+            "layout": layout(
+                lang,
+                title,
+                Bi("整改事项（件）", "Items (count)"),
+                Bi("部门", "Department"),
+                barmode="stack",
+                yaxis={"autorange": "reversed", "type": "category"},
+                margin={"l": 200, "t": 110},
+            ),
+        }
+        return fig if n else no_data(fig, lang)
+
+    return Chart(build, height=height)
+
+
+ITEM_COLUMNS = [
+    Col(Bi("整改编号", "Item")),
+    Col(Bi("类别", "Rule")),
+    Col(Bi("窗口", "Window")),
+    Col(Bi("责任部门", "Department")),
+    Col(Bi("发现日期", "Found on")),
+    Col(Bi("整改期限", "Deadline")),
+    Col(Bi("状态", "Status")),
+    Col(Bi("情况", "What happened")),
+]
+
+
+def status_tag(status: str | None) -> Html:
+    kind = {"escalated": "bad", "overdue": "warn", "resolved": "good", "withdrawn": "muted"}.get(status or "", "muted")
+    if status in ("open", "in_progress", "disputed"):
+        kind = "muted"
+    return tag(code("rect_status", status), kind)
+
+
+def item_rows(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") -> list[list[Text]]:
+    rows = []
+    for r in items.iter_rows(named=True):
+        rows.append(
+            [
+                r["item_id"],
+                code("rule", r["rule"]),
+                ctx.window_link(r["hall_id"], r["window_id"], prefix) if r["window_id"] else "—",
+                ctx.dept_link(r["dept_id"], prefix),
+                fmt_date(r["detected_on"]),
+                fmt_date(r["deadline"]),
+                status_tag(r["status"]),
+                mask_text(r["description"]) or "—",
+            ]
+        )
+    return rows
+
+
+def sort_items(items: pl.DataFrame) -> pl.DataFrame:
+    """Most urgent first: escalated, overdue, then by deadline."""
+    order = {s: i for i, s in enumerate(["escalated", "overdue", "disputed", "in_progress", "open", "resolved", "withdrawn"])}
+    return items.with_columns(
+        pl.col("status").replace_strict(order, default=9, return_dtype=pl.Int32).alias("_o")
+    ).sort("_o", "deadline", "item_id").drop("_o")
+
+
+def count_text(n: int, unit: Bi) -> Bi:
+    v = fmt_int(n)
+    return Bi(f"{v}{unit.zh}", f"{v} {unit.en}")
+
+
+ITEMS = Bi("件", "items")
+CASES = Bi("件", "cases")
+
+
+def absent_note(table: str, what: Bi) -> Bi:
+    return Bi(
+        f"暂无数据：数据仓库中还没有 {table} 表（{what.zh}尚未生成）。",
+        f"No data yet: the warehouse has no table {table} ({what.en} not produced yet).",
+    )
+
+
+def same_or(text: str | None) -> Bi:
+    return same(text if text else "—")
+
+
+# ---------------------------------------------------------------------------
+# KPI helpers
+# ---------------------------------------------------------------------------
+def _ratio(num, den):
+    return None if not den else num / den
+
+
+def month_totals(frame: pl.DataFrame | None) -> dict:
+    """Sums of the count columns and the ratios built from them."""
+    cols = [
+        "evaluated_cases", "on_time_cases", "served_tickets", "tickets_within_target",
+        "ratings", "good_ratings", "bad_ratings", "deductions", "callbacks",
+    ]  # fmt: skip
+    if frame is None or frame.height == 0:
+        out = {c: 0 for c in cols}
+        out.update(on_time_rate=None, wait_rate=None, good_rate=None, bad_rate=None, composite=None, rows=0)
+        return out
+    sums = frame.select([pl.col(c).sum() for c in cols if c in frame.columns]).row(0, named=True)
+    out = {c: (sums.get(c) or 0) for c in cols}
+    out["on_time_rate"] = _ratio(out["on_time_cases"], out["evaluated_cases"])
+    out["wait_rate"] = _ratio(out["tickets_within_target"], out["served_tickets"])
+    out["good_rate"] = _ratio(out["good_ratings"], out["ratings"])
+    out["bad_rate"] = _ratio(out["bad_ratings"], out["ratings"])
+    out["composite"] = frame["composite"].mean() if "composite" in frame.columns else None
+    out["rows"] = frame.height
+    return out
+
+
+def delta_vs_last_month(cur, prev, *, kind: str = "rate", higher_is_better: bool = True) -> tuple[Bi | None, str]:
+    """('较上月 +1.2个百分点', 'good'|'bad'|'') for a KPI card."""
+    from dashboards.labels import fmt_delta, fmt_delta_points
+
+    if cur is None or prev is None:
+        return Bi("上月无可比数据", "no figure for last month"), ""
+    d = cur - prev
+    text = fmt_delta_points(d) if kind == "rate" else fmt_delta(d, 2, Bi("分", "pts"))
+    kind_css = "" if abs(d) < 1e-9 else ("good" if (d > 0) == higher_is_better else "bad")
+    return Bi("较上月 ", "vs last month ") + text, kind_css

@@ -1,0 +1,275 @@
+"""Read-only queries of the warehouse, as polars frames.
+
+``SiteData`` opens ``warehouse.duckdb`` read-only once, reads each table the
+pages need at most once (cached), and says which optional tables are absent
+(rectification and staffing are written by other parts of the graph and may
+not exist yet). No personal-data column (phones, comments, raw row values) is
+ever selected.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import cached_property
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+
+def month_of(d: date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def previous_month(period: str) -> str:
+    y, m = (int(p) for p in period.split("-"))
+    return f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
+
+
+class SiteData:
+    """Everything the pages read, as of ``as_of``."""
+
+    QUEUE_DAYS = 28  # the queue page looks at the last four weeks
+
+    def __init__(self, warehouse_path: Path, as_of: date):
+        self.path = Path(warehouse_path)
+        self.as_of = as_of
+        self.period = month_of(as_of)
+        self.prev_period = previous_month(self.period)
+        self.con = duckdb.connect(str(self.path), read_only=True)
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+        self.tables = {r[0] for r in rows}
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "SiteData":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- plumbing ------------------------------------------------------
+    def has(self, *names: str) -> bool:
+        return all(n in self.tables for n in names)
+
+    def columns(self, table: str) -> set[str]:
+        if table not in self.tables:
+            return set()
+        rows = self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
+            [table],
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def sql(self, query: str, params: list | None = None) -> pl.DataFrame:
+        return self.con.sql(query, params=params).pl() if params else self.con.sql(query).pl()
+
+    def _table(self, name: str, query: str, params: list | None = None) -> pl.DataFrame | None:
+        return self.sql(query, params) if name in self.tables else None
+
+    # -- reference -----------------------------------------------------
+    @cached_property
+    def halls(self) -> pl.DataFrame:
+        if "halls" in self.tables:
+            return self.sql("SELECT hall_id, hall_name FROM halls ORDER BY hall_id")
+        return pl.DataFrame({"hall_id": ["main"], "hall_name": [None]}, schema={"hall_id": pl.String, "hall_name": pl.String})
+
+    @cached_property
+    def departments(self) -> pl.DataFrame:
+        return self.sql("SELECT dept_id, dept_name FROM departments ORDER BY dept_id")
+
+    @cached_property
+    def windows(self) -> pl.DataFrame:
+        """windows with dept_name and hall_name."""
+        hall_join = "LEFT JOIN halls h USING (hall_id)" if "halls" in self.tables else ""
+        hall_name = "h.hall_name" if "halls" in self.tables else "NULL::VARCHAR"
+        return self.sql(
+            f"""SELECT w.hall_id, w.window_id, w.window_name, w.dept_id, w.window_type,
+                       d.dept_name, {hall_name} AS hall_name
+                FROM windows w LEFT JOIN departments d USING (dept_id) {hall_join}
+                ORDER BY w.hall_id, w.window_id"""
+        )
+
+    @cached_property
+    def staff(self) -> pl.DataFrame:
+        return self.sql("SELECT staff_id, staff_name, dept_id, hall_id, window_id, role FROM staff ORDER BY staff_id")
+
+    # -- scores --------------------------------------------------------
+    @cached_property
+    def window_monthly(self) -> pl.DataFrame | None:
+        return self._table(
+            "window_scores_monthly",
+            "SELECT * EXCLUDE (config_hash) FROM window_scores_monthly WHERE period <= ? ORDER BY period, hall_id, window_id",
+            [self.period],
+        )
+
+    @cached_property
+    def window_daily(self) -> pl.DataFrame | None:
+        frame = self._table(
+            "window_scores_daily",
+            "SELECT * EXCLUDE (config_hash) FROM window_scores_daily WHERE period <= ? ORDER BY hall_id, window_id, period",
+            [self.as_of.isoformat()],
+        )
+        return None if frame is None else frame.with_columns(pl.col("period").str.to_date().alias("date"))
+
+    @cached_property
+    def red_black(self) -> pl.DataFrame | None:
+        return self._table(
+            "red_black_lists",
+            "SELECT * EXCLUDE (config_hash) FROM red_black_lists WHERE period <= ? ORDER BY period, hall_id, list DESC, position",
+            [self.period],
+        )
+
+    @cached_property
+    def dept_monthly(self) -> pl.DataFrame | None:
+        return self._table(
+            "dept_scores_monthly",
+            "SELECT * EXCLUDE (config_hash) FROM dept_scores_monthly WHERE period <= ? ORDER BY period, dept_id",
+            [self.period],
+        )
+
+    @cached_property
+    def dept_daily(self) -> pl.DataFrame | None:
+        frame = self._table(
+            "dept_scores_daily",
+            "SELECT * EXCLUDE (config_hash) FROM dept_scores_daily WHERE period <= ? ORDER BY dept_id, period",
+            [self.as_of.isoformat()],
+        )
+        return None if frame is None else frame.with_columns(pl.col("period").str.to_date().alias("date"))
+
+    @cached_property
+    def staff_monthly(self) -> pl.DataFrame | None:
+        return self._table(
+            "staff_scores_monthly",
+            "SELECT * EXCLUDE (config_hash) FROM staff_scores_monthly WHERE period <= ? ORDER BY period, hall_id, staff_id",
+            [self.period],
+        )
+
+    @cached_property
+    def case_warnings(self) -> pl.DataFrame | None:
+        return self._table(
+            "case_warnings",
+            """SELECT case_id, hall_id, window_id, dept_id, staff_id, matter_code, received_date, deadline,
+                      level, days_past_deadline FROM case_warnings
+               ORDER BY level = 'overdue' DESC, days_past_deadline DESC NULLS LAST, deadline, case_id""",
+        )
+
+    @cached_property
+    def ticket_waits(self) -> pl.DataFrame | None:
+        return self._table(
+            "ticket_waits",
+            "SELECT hall_id, window_id, date, wait_minutes, within_target FROM ticket_waits WHERE date <= ?",
+            [self.as_of],
+        )
+
+    @cached_property
+    def deduction_details(self) -> pl.DataFrame:
+        """One row per thing that cost points: hall_id, window_id, staff_id,
+        date, what (code words, list), points."""
+        parts = []
+        if "attendance_days" in self.tables:
+            att = self.sql(
+                """SELECT hall_id, window_id, staff_id, date, absent, missing_punch, late, early, deduction AS points
+                   FROM attendance_days WHERE deduction > 0 AND date <= ?""",
+                [self.as_of],
+            )
+            what = pl.concat_list(
+                [
+                    pl.when(pl.col(c)).then(pl.lit(c)).otherwise(pl.lit(None, dtype=pl.String))
+                    for c in ("absent", "missing_punch", "late", "early")
+                ]
+            ).list.drop_nulls()
+            parts.append(att.select("hall_id", "window_id", "staff_id", "date", what.alias("what"), "points"))
+        if "counting_events" in self.tables:
+            ev = self.sql(
+                """SELECT hall_id, window_id, staff_id, date, event_type, points FROM counting_events
+                   WHERE counts AND points > 0 AND date <= ?""",
+                [self.as_of],
+            )
+            parts.append(ev.select("hall_id", "window_id", "staff_id", "date", pl.concat_list("event_type").alias("what"), "points"))
+        if "callback_facts" in self.tables:
+            cb = self.sql(
+                """SELECT hall_id, window_id, staff_id, date, problem_type, points FROM callback_facts
+                   WHERE is_problem AND points > 0 AND date <= ?""",
+                [self.as_of],
+            )
+            parts.append(cb.select("hall_id", "window_id", "staff_id", "date", pl.concat_list("problem_type").alias("what"), "points"))
+        schema = {
+            "hall_id": pl.String, "window_id": pl.String, "staff_id": pl.String, "date": pl.Date,
+            "what": pl.List(pl.String), "points": pl.Float64,
+        }  # fmt: skip
+        if not parts:
+            return pl.DataFrame(schema=schema)
+        return pl.concat([p.cast(schema) for p in parts]).sort("date", "window_id", descending=[True, False])
+
+    # -- rectification -------------------------------------------------
+    @cached_property
+    def rectification(self) -> pl.DataFrame | None:
+        if "rectification_items" not in self.tables:
+            return None
+        cols = self.columns("rectification_items")
+        wanted = [
+            "item_id", "rule", "category", "hall_id", "window_id", "dept_id", "staff_id", "subject_ref",
+            "detected_on", "deadline", "status", "resolved_on", "resolved_late", "description",
+        ]  # fmt: skip
+        present = [c for c in wanted if c in cols]
+        frame = self.sql(f"SELECT {', '.join(present)} FROM rectification_items WHERE detected_on <= ?", [self.as_of])
+        for c in wanted:
+            if c not in frame.columns:
+                frame = frame.with_columns(pl.lit(None).alias(c))
+        return frame.with_columns(
+            ((pl.lit(self.as_of) - pl.col("detected_on")).dt.total_days()).alias("age_days"),
+            ((pl.lit(self.as_of) - pl.col("deadline")).dt.total_days()).alias("days_late"),
+        )
+
+    # -- queue ---------------------------------------------------------
+    @property
+    def queue_start(self) -> date:
+        return self.as_of - timedelta(days=self.QUEUE_DAYS - 1)
+
+    @cached_property
+    def tickets(self) -> pl.DataFrame | None:
+        """Tickets issued in the last QUEUE_DAYS days, with wait minutes."""
+        return self._table(
+            "queue_tickets",
+            """SELECT hall_id, window_id, coalesce(nullif(trim(service_category), ''), '未分类') AS service_category,
+                      status, issued_at, called_at, CAST(issued_at AS DATE) AS date,
+                      isodow(issued_at) AS weekday, hour(issued_at) AS hour,
+                      CASE WHEN called_at IS NOT NULL AND called_at >= issued_at
+                           THEN epoch(called_at - issued_at) / 60.0 END AS wait_minutes
+               FROM queue_tickets
+               WHERE issued_at IS NOT NULL AND CAST(issued_at AS DATE) BETWEEN ? AND ?""",
+            [self.queue_start, self.as_of],
+        )
+
+    # -- staffing ------------------------------------------------------
+    @cached_property
+    def staffing_advice(self) -> pl.DataFrame | None:
+        return self._table("staffing_advice", "SELECT * FROM staffing_advice")
+
+    @cached_property
+    def staffing_peaks(self) -> pl.DataFrame | None:
+        return self._table("staffing_peaks", "SELECT * FROM staffing_peaks")
+
+    # -- data quality --------------------------------------------------
+    @cached_property
+    def file_quality(self) -> pl.DataFrame | None:
+        return self._table(
+            "file_quality",
+            """SELECT source, file, partition_date, status, rows_read, rows_loaded, rows_quarantined,
+                      duplicates_removed, message FROM file_quality ORDER BY source, partition_date, file""",
+        )
+
+    @cached_property
+    def quarantine(self) -> pl.DataFrame | None:
+        """Quarantined rows without their raw values (which hold personal data)."""
+        if "quarantine" not in self.tables:
+            return None
+        frame = self.sql("SELECT source, file, partition_date, row, reason, detail FROM quarantine")
+        if "reference_quarantine" in self.tables:
+            ref = self.sql("SELECT source, file, partition_date, row, reason, detail FROM reference_quarantine")
+            frame = pl.concat([frame, ref]).unique(["source", "file", "row"], keep="first", maintain_order=True)
+        return frame.sort("partition_date", "source", "file", "row", descending=[True, False, False, False], nulls_last=True)

@@ -1,0 +1,276 @@
+"""HTML of a dashboard page: the shell (nav bar, 中文/English switch), KPI
+cards, tables, notes and chart containers.
+
+Both languages are in the page; ``<html data-lang="zh|en">`` and two CSS
+rules show one. The choice is kept in ``localStorage`` (no request leaves the
+page). Charts are stored as JSON per language in ``<script
+type="application/json">`` blocks and drawn with the page's language by a
+small inline script after ``plotly.min.js`` (shipped once at the site root).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from dashboards.charts import Chart
+from dashboards.labels import Bi, same
+from dashboards.theme import PLOTLY_CONFIG, PLOTLY_TEMPLATE, page_css
+
+LANG_KEY = "windowwatch-lang"
+
+
+def esc(text: object) -> str:
+    return _html.escape("" if text is None else str(text), quote=True)
+
+
+class Html(str):
+    """Markup that is inserted as it is (already escaped)."""
+
+
+Text = Bi | str | Html | None
+
+
+def t(text: Text) -> str:
+    """A text in both languages as markup."""
+    if text is None:
+        return ""
+    if isinstance(text, Html):
+        return str(text)
+    if isinstance(text, Bi):
+        if text.zh == text.en:
+            return esc(text.zh)
+        return f'<span class="l-zh">{esc(text.zh)}</span><span class="l-en">{esc(text.en)}</span>'
+    return esc(text)
+
+
+def link(href: str, text: Text) -> Html:
+    return Html(f'<a href="{esc(href)}">{t(text)}</a>')
+
+
+def tag(text: Text, kind: str) -> Html:
+    """A small coloured label: kind in red, black, bad, warn, good, muted."""
+    return Html(f'<span class="tag {esc(kind)}">{t(text)}</span>')
+
+
+def bold(text: Text) -> Html:
+    return Html(f"<strong>{t(text)}</strong>")
+
+
+def join(parts: Iterable[Text], sep: str = " ") -> Html:
+    return Html(esc(sep).join(t(p) for p in parts))
+
+
+@dataclass
+class Kpi:
+    label: Bi
+    value: Text
+    delta: Text = None
+    delta_kind: str = ""  # good / bad / ""
+    alert: bool = False
+
+
+@dataclass
+class Col:
+    header: Bi
+    numeric: bool = False
+
+
+@dataclass
+class NavItem:
+    key: str
+    href: str  # relative to the site root
+    label: Bi
+
+
+NAV: list[NavItem] = [
+    NavItem("overview", "index.html", Bi("总览", "Overview")),
+    NavItem("windows", "windows.html", Bi("窗口考评", "Windows")),
+    NavItem("departments", "departments.html", Bi("部门与人员", "Departments & staff")),
+    NavItem("queues", "queues.html", Bi("排队等候", "Queues")),
+    NavItem("rectification", "rectification.html", Bi("整改督办", "Rectification")),
+    NavItem("staffing", "staffing.html", Bi("窗口配置", "Staffing")),
+    NavItem("quality", "quality.html", Bi("数据质量", "Data quality")),
+]
+
+BRAND = Bi("窗口督查 WindowWatch", "WindowWatch 窗口督查")
+
+
+@dataclass
+class Page:
+    """One HTML page of the site; ``path`` is relative to the site root."""
+
+    path: str
+    nav_key: str
+    title: Bi
+    subtitle: Text = None
+    parts: list[str] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+
+    # -- content -------------------------------------------------------
+    def h2(self, text: Text, anchor: str | None = None) -> None:
+        ident = f' id="{esc(anchor)}"' if anchor else ""
+        self.parts.append(f"<h2{ident}>{t(text)}</h2>")
+
+    def h3(self, text: Text) -> None:
+        self.parts.append(f"<h3>{t(text)}</h3>")
+
+    def p(self, text: Text) -> None:
+        self.parts.append(f"<p>{t(text)}</p>")
+
+    def note(self, text: Text) -> None:
+        self.parts.append(f'<div class="note">{t(text)}</div>')
+
+    def empty(self, text: Text) -> None:
+        """The '暂无数据' box: what is missing and why."""
+        self.parts.append(f'<div class="empty">{t(text)}</div>')
+
+    def raw(self, markup: str) -> None:
+        self.parts.append(markup)
+
+    def open(self, css_class: str) -> None:
+        self.parts.append(f'<div class="{esc(css_class)}">')
+
+    def close(self) -> None:
+        self.parts.append("</div>")
+
+    def kpis(self, items: Sequence[Kpi]) -> None:
+        cards = []
+        for k in items:
+            delta = ""
+            if k.delta is not None:
+                delta = f'<div class="delta {esc(k.delta_kind)}">{t(k.delta)}</div>'
+            cls = "kpi alert" if k.alert else "kpi"
+            cards.append(
+                f'<div class="{cls}"><div class="label">{t(k.label)}</div>'
+                f'<div class="value">{t(k.value)}</div>{delta}</div>'
+            )
+        self.parts.append(f'<div class="kpis">{"".join(cards)}</div>')
+
+    def chart(self, chart: Chart) -> None:
+        chart.ident = f"chart{len(self.charts) + 1}"
+        self.charts.append(chart)
+        self.parts.append(
+            f'<div class="chart"><div id="{chart.ident}" class="ww-chart plotly-graph-div" '
+            f'style="height:{int(chart.height)}px"></div></div>'
+        )
+
+    def table(
+        self,
+        columns: Sequence[Col],
+        rows: Iterable[Sequence[Text]],
+        *,
+        empty: Bi | None = None,
+        scroll: bool = True,
+        limit: int | None = None,
+    ) -> int:
+        """A table; returns the number of rows shown. ``limit`` cuts and says so."""
+        rows = list(rows)
+        total = len(rows)
+        if not rows:
+            self.empty(empty or Bi("暂无数据", "No data"))
+            return 0
+        if limit is not None and total > limit:
+            rows = rows[:limit]
+        head = "".join(f'<th class="num">{t(c.header)}</th>' if c.numeric else f"<th>{t(c.header)}</th>" for c in columns)
+        body = []
+        for r in rows:
+            cells = "".join(
+                f'<td class="num">{t(v)}</td>' if c.numeric else f"<td>{t(v)}</td>" for c, v in zip(columns, r)
+            )
+            body.append(f"<tr>{cells}</tr>")
+        markup = f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        if scroll and len(rows) > 14:
+            markup = f'<div class="tablewrap">{markup}</div>'
+        self.parts.append(markup)
+        if limit is not None and total > limit:
+            self.note(
+                Bi(f"仅显示前 {limit} 条，共 {total:,} 条。", f"Showing the first {limit} of {total:,}.")
+            )
+        return len(rows)
+
+    # -- output --------------------------------------------------------
+    def render(self, *, footer: Text, validate: Callable[[dict], None] | None = None) -> str:
+        prefix = "../" * self.path.count("/")
+        nav = [f'<span class="brand">{t(BRAND)}</span>']
+        for item in NAV:
+            cls = ' class="current"' if item.key == self.nav_key else ""
+            nav.append(f'<a href="{prefix}{item.href}"{cls}>{t(item.label)}</a>')
+        nav.append('<span class="spacer"></span>')
+        nav.append(
+            '<button type="button" class="lang" onclick="wwToggleLang()" '
+            'title="切换语言 / Switch language">'
+            '<span class="l-zh">English</span><span class="l-en">中文</span></button>'
+        )
+        chart_json = []
+        for chart in self.charts:
+            for lang in ("zh", "en"):
+                fig = chart.figure(lang)
+                if validate is not None:
+                    validate(fig)
+                chart_json.append(
+                    f'<script type="application/json" id="{chart.ident}-{lang}">{_json(fig)}</script>'
+                )
+        titles = {"zh": f"{self.title.zh} · 窗口督查", "en": f"{self.title.en} · WindowWatch"}
+        head_script = (
+            "(function(){var l='zh';try{l=localStorage.getItem('%s')||'zh'}catch(e){}"
+            "if(l!=='en')l='zh';var h=document.documentElement;h.setAttribute('data-lang',l);"
+            "h.lang=l==='zh'?'zh-CN':'en';})();" % LANG_KEY
+        )
+        body_script = _BODY_SCRIPT % {
+            "key": LANG_KEY,
+            "template": _json(PLOTLY_TEMPLATE),
+            "config": _json(PLOTLY_CONFIG),
+            "titles": _json(titles),
+        }
+        sub = f'<p class="sub">{t(self.subtitle)}</p>' if self.subtitle else ""
+        return (
+            "<!DOCTYPE html>\n"
+            '<html lang="zh-CN" data-lang="zh">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            '<link rel="icon" href="data:,">\n'
+            f"<title>{esc(titles['zh'])}</title>\n"
+            f"<script>{head_script}</script>\n"
+            f"<style>{page_css()}</style>\n</head>\n<body>\n"
+            f'<nav class="top">{"".join(nav)}</nav>\n<main>\n'
+            f'<header class="page"><h1>{t(self.title)}</h1>{sub}</header>\n'
+            + "\n".join(self.parts)
+            + f"\n<footer>{t(footer)}</footer>\n</main>\n"
+            + "\n".join(chart_json)
+            + f'\n<script src="{prefix}plotly.min.js"></script>\n<script>{body_script}</script>\n'
+            "</body>\n</html>\n"
+        )
+
+
+def _json(obj) -> str:
+    """JSON safe inside a <script> element."""
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str)
+    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+_BODY_SCRIPT = """
+(function(){
+var KEY='%(key)s', TEMPLATE=%(template)s, CONFIG=%(config)s, TITLES=%(titles)s;
+function lang(){return document.documentElement.getAttribute('data-lang')==='en'?'en':'zh';}
+function draw(){
+  var l=lang(); document.title=TITLES[l];
+  if(!window.Plotly){console.warn('plotly.min.js missing');return;}
+  var divs=document.querySelectorAll('.ww-chart');
+  for(var i=0;i<divs.length;i++){
+    var d=divs[i], src=document.getElementById(d.id+'-'+l);
+    if(!src)continue;
+    var f=JSON.parse(src.textContent); f.layout.template=TEMPLATE;
+    Plotly.react(d,f.data,f.layout,CONFIG);
+  }
+}
+window.wwToggleLang=function(){
+  var l=lang()==='zh'?'en':'zh', h=document.documentElement;
+  h.setAttribute('data-lang',l); h.lang=l==='zh'?'zh-CN':'en';
+  try{localStorage.setItem(KEY,l);}catch(e){}
+  draw();
+};
+draw();
+})();
+"""

@@ -1,0 +1,242 @@
+"""Overview (index.html): the month's hall figures against last month, the
+composite trend, the red and black lists, and what needs attention today."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dashboards.context import (
+    CASES,
+    ITEM_COLUMNS,
+    ITEMS,
+    LATE_STATUSES,
+    UNRESOLVED,
+    SiteContext,
+    count_text,
+    delta_vs_last_month,
+    item_rows,
+    month_totals,
+    score_trend_chart,
+    sort_items,
+)
+from dashboards.html import Col, Kpi, Page, tag
+from dashboards.labels import Bi, code, fmt_date, fmt_int, fmt_month, fmt_pct, fmt_score
+
+
+def build(ctx: SiteContext) -> list[Page]:
+    page = ctx.new_page(
+        "index.html",
+        "overview",
+        Bi("大厅总览", "Hall overview"),
+        Bi("本月：", "This month: ") + ctx.month_text() + Bi(" · ", " · ") + ctx.as_of_text(),
+    )
+    data = ctx.data
+    wm = data.window_monthly
+    cur = month_totals(None if wm is None else wm.filter(pl.col("period") == ctx.period))
+    prev = month_totals(None if wm is None else wm.filter(pl.col("period") == ctx.prev_period))
+
+    # -- the month's figures ---------------------------------------------
+    page.h2(Bi("本月大厅指标（与上月比较）", "This month's hall figures (against last month)"))
+    kpis = []
+    d, k = delta_vs_last_month(cur["on_time_rate"], prev["on_time_rate"])
+    kpis.append(Kpi(Bi("按时办结率", "On-time rate"), fmt_pct(cur["on_time_rate"]), d, k))
+    d, k = delta_vs_last_month(cur["wait_rate"], prev["wait_rate"])
+    kpis.append(Kpi(Bi("等候达标率（在目标时长内叫号）", "Called within the wait target"), fmt_pct(cur["wait_rate"]), d, k))
+    d, k = delta_vs_last_month(cur["good_rate"], prev["good_rate"])
+    kpis.append(
+        Kpi(
+            Bi("好评率（3–5星）", "Good ratings (3–5 stars)"),
+            fmt_pct(cur["good_rate"]),
+            Bi(f"好评 {fmt_int(cur['good_ratings'])} 条 · ", f"{fmt_int(cur['good_ratings'])} good · ") + d,
+            k,
+        )
+    )
+    d, k = delta_vs_last_month(cur["bad_rate"], prev["bad_rate"], higher_is_better=False)
+    kpis.append(
+        Kpi(
+            Bi("差评（1–2星）", "Bad ratings (1–2 stars)"),
+            Bi(f"{fmt_int(cur['bad_ratings'])}条", f"{fmt_int(cur['bad_ratings'])}"),
+            Bi(f"差评率 {fmt_pct(cur['bad_rate'])} · ", f"rate {fmt_pct(cur['bad_rate'])} · ") + d,
+            k,
+            alert=bool(cur["bad_ratings"]),
+        )
+    )
+    d, k = delta_vs_last_month(cur["composite"], prev["composite"], kind="score")
+    kpis.append(Kpi(Bi("窗口平均综合分", "Mean window composite"), fmt_score(cur["composite"]), d, k))
+
+    items = data.rectification
+    if items is not None:
+        open_items = items.filter(pl.col("status").is_in(UNRESOLVED))
+        late = open_items.filter(pl.col("status").is_in(LATE_STATUSES))
+        escalated = late.filter(pl.col("status") == "escalated").height
+        kpis.append(
+            Kpi(
+                Bi("未完成整改事项", "Open rectification items"),
+                fmt_int(open_items.height),
+                Bi(f"本月新发现 {fmt_int(items.filter(pl.col('detected_on') >= ctx.as_of.replace(day=1)).height)} 件",
+                   f"{fmt_int(items.filter(pl.col('detected_on') >= ctx.as_of.replace(day=1)).height)} found this month"),
+            )
+        )
+        kpis.append(
+            Kpi(
+                Bi("超期未整改", "Overdue items"),
+                fmt_int(late.height),
+                Bi(f"其中超期通报 {fmt_int(escalated)} 件", f"of which {fmt_int(escalated)} escalated"),
+                "bad" if late.height else "",
+                alert=bool(late.height),
+            )
+        )
+    warnings = data.case_warnings
+    if warnings is not None:
+        n_over = warnings.filter(pl.col("level") == "overdue").height
+        n_soon = warnings.filter(pl.col("level") == "due_soon").height
+        kpis.append(
+            Kpi(
+                Bi("超期未办结办件", "Open cases past deadline"),
+                fmt_int(n_over),
+                Bi(f"预警（一个工作日内到期）{fmt_int(n_soon)} 件", f"{fmt_int(n_soon)} due within one working day"),
+                "bad" if n_over else "",
+                alert=bool(n_over),
+            )
+        )
+    page.kpis(kpis)
+    page.note(
+        Bi(
+            f"本月为 {fmt_month(ctx.period).zh} 1日至{ctx.as_of.day}日的累计，上月为 {fmt_month(ctx.prev_period).zh} 全月；"
+            "比率按件数汇总计算（全厅按时件 ÷ 考核件），综合分为各窗口综合分的平均。",
+            f"This month = {fmt_month(ctx.period).en} up to day {ctx.as_of.day}; last month = all of "
+            f"{fmt_month(ctx.prev_period).en}. Rates are pooled over the hall (on-time cases ÷ evaluated cases); "
+            "the composite is the mean of the windows' composites.",
+        )
+    )
+
+    # -- composite trend -------------------------------------------------
+    page.h2(Bi("综合分走势", "Composite trend"))
+    wd = data.window_daily
+    if wd is None:
+        page.empty(Bi("暂无数据：尚未生成窗口日评分（window_scores_daily）。", "No data: no daily window scores yet."))
+    else:
+        trend = (
+            wd.filter(pl.col("date") >= ctx.trend_start)
+            .group_by("date")
+            .agg(pl.col("composite", "timeliness", "quality", "satisfaction").mean())
+            .sort("date")
+        )
+        page.chart(
+            score_trend_chart(
+                trend,
+                Bi("全厅每日综合分（各窗口平均，近90天）", "Daily composite of the hall (mean over windows, last 90 days)"),
+                composite_only_visible=True,
+            )
+        )
+
+    # -- red and black lists ---------------------------------------------
+    page.h2(Bi("本月红黑榜", "This month's red and black lists"))
+    rb = data.red_black
+    rb_cur = None if rb is None else rb.filter(pl.col("period") == ctx.period)
+    if rb_cur is None or rb_cur.height == 0:
+        page.empty(
+            Bi(
+                "本月暂无红黑榜：参与排名需当月“考核件数 + 评价数 ≥ 30”，尚无足够窗口达到。",
+                "No lists this month yet: a window is ranked once its evaluated cases + ratings reach 30.",
+            )
+        )
+    else:
+        cur_scores = wm.filter(pl.col("period") == ctx.period) if wm is not None else None
+        page.open("cols")
+        for lst, css in (("red", "red"), ("black", "black")):
+            part = rb_cur.filter(pl.col("list") == lst).sort("hall_id", "position")
+            page.raw("<div>")
+            page.h3(tag(code("list", lst), css))
+            rows = []
+            for r in part.iter_rows(named=True):
+                extra = None
+                if cur_scores is not None:
+                    m = cur_scores.filter((pl.col("hall_id") == r["hall_id"]) & (pl.col("window_id") == r["window_id"]))
+                    extra = m.row(0, named=True) if m.height else None
+                rows.append(
+                    [
+                        fmt_int(r["rank"]),
+                        ctx.window_link(r["hall_id"], r["window_id"]),
+                        ctx.dept_link(r["dept_id"]),
+                        fmt_score(r["composite"]),
+                        fmt_score(extra["timeliness"]) if extra else "—",
+                        fmt_score(extra["quality"]) if extra else "—",
+                        fmt_score(extra["satisfaction"]) if extra else "—",
+                    ]
+                )
+            page.table(
+                [
+                    Col(Bi("名次", "Rank"), True),
+                    Col(Bi("窗口", "Window")),
+                    Col(Bi("部门", "Department")),
+                    Col(Bi("综合分", "Composite"), True),
+                    Col(Bi("T", "T"), True),
+                    Col(Bi("Q", "Q"), True),
+                    Col(Bi("S", "S"), True),
+                ],
+                rows,
+            )
+            page.raw("</div>")
+        page.close()
+
+    # -- attention today -------------------------------------------------
+    page.h2(Bi("今日需关注", "Needs attention today"), anchor="attention")
+    if warnings is None:
+        page.empty(Bi("暂无办件预警数据（case_warnings）。", "No case warnings table."))
+    else:
+        page.h3(
+            Bi("超期与预警办件", "Open cases past or near their deadline")
+            + Bi(f"（超期 {fmt_int(n_over)} 件，预警 {fmt_int(n_soon)} 件）", f" ({fmt_int(n_over)} overdue, {fmt_int(n_soon)} due soon)")
+        )
+        rows = [
+            [
+                tag(code("warning_level", r["level"]), "bad" if r["level"] == "overdue" else "warn"),
+                r["case_id"],
+                ctx.window_link(r["hall_id"], r["window_id"]),
+                ctx.dept_link(r["dept_id"]),
+                ctx.staff_label(r["staff_id"]),
+                fmt_date(r["received_date"]),
+                fmt_date(r["deadline"]),
+                fmt_int(r["days_past_deadline"]) if r["days_past_deadline"] is not None else "—",
+            ]
+            for r in warnings.iter_rows(named=True)
+        ]
+        page.table(
+            [
+                Col(Bi("等级", "Level")),
+                Col(Bi("办件编号", "Case")),
+                Col(Bi("窗口", "Window")),
+                Col(Bi("部门", "Department")),
+                Col(Bi("经办人", "Handled by")),
+                Col(Bi("受理日期", "Received")),
+                Col(Bi("办结期限", "Deadline")),
+                Col(Bi("超期天数", "Days late"), True),
+            ],
+            rows,
+            empty=Bi("没有超期或即将到期的在办件。", "No open case is past or near its deadline."),
+            limit=30,
+        )
+    if items is None:
+        page.empty(
+            Bi(
+                "暂无整改数据：数据仓库中还没有 rectification_items 表。",
+                "No rectification data yet: the warehouse has no rectification_items table.",
+            )
+        )
+    else:
+        late_items = sort_items(items.filter(pl.col("status").is_in(LATE_STATUSES)))
+        page.h3(
+            Bi("超期未整改事项", "Rectification items past their deadline")
+            + Bi(f"（{count_text(late_items.height, ITEMS).zh}）", f" ({count_text(late_items.height, ITEMS).en})")
+        )
+        page.table(
+            ITEM_COLUMNS,
+            item_rows(ctx, late_items),
+            empty=Bi("没有超期的整改事项。", "No item is past its deadline."),
+            limit=20,
+        )
+    return [page]
+
+
+__all__ = ["build", "CASES"]

@@ -205,9 +205,8 @@ def ranking_chart(rows: pl.DataFrame, title: Bi, label_col: str = "label", list_
     def build(lang: str) -> dict:
         labels = values(rows[label_col])
         lists = values(rows[list_col]) if list_col and list_col in rows.columns else [None] * n
-        colors = [
-            theme.RED_LIST if l == "red" else theme.BLACK_LIST if l == "black" else theme.NEUTRAL for l in lists
-        ]
+        palette = {"red": theme.RED_LIST, "black": theme.BLACK_LIST, "unranked": "#bdbdbd"}
+        colors = [palette.get(l, theme.NEUTRAL) for l in lists]
         traces = [
             {
                 "type": "bar",

@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     rect = with_home(export.add_parser("rectification", help="the ledger (CSV) or a department's list (XLSX)"))
     rect.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx")
     rect.add_argument("--dept", help="only this department's items")
+    staffing = with_home(export.add_parser("staffing", help="the weekly staffing plan (XLSX) of a hall"))
+    staffing.add_argument("--out", required=True, help="FILE.xlsx")
+    staffing.add_argument("--hall", help="hall_id (needed when there are several halls)")
     scores = with_home(export.add_parser("scores", help="the scores CSV: one row per (period, hall, window)"))
     scores.add_argument("--period", required=True, choices=["day", "month"])
     scores.add_argument("--out", required=True)
@@ -149,6 +152,7 @@ def cmd_export(args, home: Path) -> int:
         "quarantine": lambda out: exports.export_quarantine(warehouse, out),
         "scores": lambda out: exports.export_scores(warehouse, args.period, out),
         "rectification": lambda out: export_rectification(warehouse, out, args.dept),
+        "staffing": lambda out: exports.export_staffing(warehouse, out, args.hall),
     }
     try:
         out = writers[args.what](Path(args.out))

@@ -64,3 +64,30 @@ def export_scores(warehouse: Warehouse, period: str, out: Path) -> Path:
     tmp.write_bytes(export_csv_bytes(frame))
     tmp.replace(out)
     return out
+
+
+def export_staffing(warehouse: Warehouse, out: Path, hall: str | None) -> Path:
+    """The weekly staffing plan of one hall (default: the only hall, or `main`)."""
+    from assets.staffing.plan_workbook import write_staffing_plan
+
+    advice = read_table(warehouse, "staffing_advice")
+    peaks = read_table(warehouse, "staffing_peaks")
+    halls = dict(read_table(warehouse, "halls").select("hall_id", "hall_name").iter_rows())
+    present = sorted(set(advice["hall_id"].to_list()))
+    if hall is None:
+        if len(present) > 1:
+            raise NothingToExport(f"有多个大厅，请用 --hall 指定其一: {', '.join(present)}")
+        hall = present[0] if present else "main"
+    if hall not in present:
+        raise NothingToExport(f"大厅 {hall} 没有排队数据 no queue data for hall {hall}")
+    if out.suffix.lower() != ".xlsx":
+        raise NothingToExport(f"--out 应以 .xlsx 结尾: {out}")
+    as_of = read_table(warehouse, "window_scores_daily")["as_of"].max()
+    return write_staffing_plan(
+        advice.filter(pl.col("hall_id") == hall),
+        peaks.filter(pl.col("hall_id") == hall),
+        hall,
+        halls.get(hall, hall),
+        as_of,
+        out,
+    )

@@ -1,0 +1,480 @@
+"""Windows: the month's ranking with its T/Q/S breakdown (windows.html), and a
+page per window (windows/<hall>_<window>.html) with its daily trend, cases,
+waits, ratings, deductions and rectification items."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dashboards import theme
+from dashboards.charts import Chart, date_axis, layout, no_data, pct_values, percent_axis, values
+from dashboards.context import (
+    ITEM_COLUMNS,
+    UNRESOLVED,
+    SiteContext,
+    delta_vs_last_month,
+    item_rows,
+    month_totals,
+    ranking_chart,
+    score_trend_chart,
+    sort_items,
+)
+from dashboards.html import Col, Kpi, Page, join, link, tag
+from dashboards.labels import Bi, code, fmt_date, fmt_int, fmt_month, fmt_num, fmt_pct, fmt_score, same
+
+
+def _group(frame: pl.DataFrame | None, keys: list[str]) -> dict[tuple, pl.DataFrame]:
+    if frame is None or frame.height == 0:
+        return {}
+    return {tuple(k): v for k, v in frame.partition_by(keys, as_dict=True).items()}
+
+
+def ranking_rows(ctx: SiteContext, month: pl.DataFrame) -> pl.DataFrame:
+    """Ranked windows by rank, then unranked by composite; with a label."""
+    return (
+        month.with_columns(
+            pl.col("rank").is_null().alias("_unranked"),
+            pl.when(pl.col("rank").is_null()).then(pl.lit("unranked")).otherwise(pl.col("list")).alias("list_shown"),
+        )
+        .sort(["_unranked", "rank", "composite", "window_id"], descending=[False, False, True, False], nulls_last=True)
+        .with_columns(
+            pl.struct("hall_id", "window_id")
+            .map_elements(lambda s: ctx.window_name(s["hall_id"], s["window_id"]), return_dtype=pl.String)
+            .alias("label")
+        )
+    )
+
+
+def build(ctx: SiteContext) -> list[Page]:
+    pages = [_ranking_page(ctx)]
+    pages += _window_pages(ctx)
+    return pages
+
+
+# ---------------------------------------------------------------------------
+# ranking
+# ---------------------------------------------------------------------------
+def _ranking_page(ctx: SiteContext) -> Page:
+    page = ctx.new_page(
+        "windows.html",
+        "windows",
+        Bi("窗口考评排名", "Window ranking"),
+        Bi("本月：", "This month: ") + ctx.month_text() + Bi(" · 综合分 = 0.35·T + 0.35·Q + 0.30·S", " · composite = 0.35·T + 0.35·Q + 0.30·S"),
+    )
+    wm = ctx.data.window_monthly
+    if wm is None:
+        page.empty(Bi("暂无数据：尚未生成窗口月评分（window_scores_monthly）。", "No data: no monthly window scores yet."))
+        return page
+    cur = wm.filter(pl.col("period") == ctx.period)
+    prev = wm.filter(pl.col("period") == ctx.prev_period).select(
+        "hall_id", "window_id", pl.col("rank").alias("prev_rank"), pl.col("composite").alias("prev_composite")
+    )
+    halls = sorted(cur["hall_id"].unique().to_list()) or []
+    if not halls:
+        page.empty(Bi("本月还没有窗口评分。", "No window has scores this month yet."))
+    for hall in halls:
+        month = ranking_rows(ctx, cur.filter(pl.col("hall_id") == hall)).join(prev, on=["hall_id", "window_id"], how="left")
+        hall_title = Bi(f"{ctx.hall_name(hall)} · ", f"{ctx.hall_name(hall)} · ") if ctx.multi_hall else same("")
+        ranked = month.filter(pl.col("rank").is_not_null()).height
+        page.h2(hall_title + Bi(f"本月排名（{ranked} 个窗口参与排名，共 {month.height} 个）",
+                                f"This month's ranking ({ranked} of {month.height} windows ranked)"))
+        chart = ranking_chart(
+            month.with_columns(pl.col("list_shown").alias("list")),
+            hall_title + Bi("各窗口本月综合分及 T/Q/S 分项（柱为综合分，红=红榜，黑=黑榜，浅蓝=其余，灰=未达排名门槛）",
+                            "Composite this month (bars; red = red list, black = black list, grey = not ranked) with T/Q/S"),
+        )
+        page.chart(chart)
+        rows = []
+        for r in month.iter_rows(named=True):
+            lst = r["list"]
+            badge = tag(code("list", lst), lst) if lst in ("red", "black") else ""
+            if r["rank"] is None:
+                badge = tag(Bi("未排名", "not ranked"), "muted")
+            change: object = "—"
+            if r["rank"] is not None and r["prev_rank"] is not None:
+                dv = r["prev_rank"] - r["rank"]
+                change = same(f"▲{dv}" if dv > 0 else f"▼{-dv}" if dv < 0 else "＝")
+            rows.append(
+                [
+                    fmt_int(r["rank"]) if r["rank"] is not None else "—",
+                    ctx.window_link(r["hall_id"], r["window_id"]),
+                    ctx.dept_link(r["dept_id"]),
+                    code("window_type", r["window_type"]),
+                    fmt_score(r["composite"]),
+                    fmt_score(r["timeliness"]),
+                    fmt_score(r["quality"]),
+                    fmt_score(r["satisfaction"]),
+                    fmt_pct(r["on_time_rate"]),
+                    fmt_pct(r["wait_rate"]),
+                    fmt_pct(r["good_rate"]),
+                    fmt_int(r["bad_ratings"]),
+                    fmt_num(r["deductions"], 1),
+                    fmt_int(r["volume"]),
+                    badge,
+                    change,
+                ]
+            )
+        page.table(
+            [
+                Col(Bi("名次", "Rank"), True),
+                Col(Bi("窗口", "Window")),
+                Col(Bi("部门", "Department")),
+                Col(Bi("类型", "Type")),
+                Col(Bi("综合分", "Composite"), True),
+                Col(Bi("办结及时 T", "Timeliness T"), True),
+                Col(Bi("服务质量 Q", "Quality Q"), True),
+                Col(Bi("满意度 S", "Satisfaction S"), True),
+                Col(Bi("按时办结率", "On time"), True),
+                Col(Bi("等候达标率", "Wait target met"), True),
+                Col(Bi("好评率", "Good ratings"), True),
+                Col(Bi("差评（条）", "Bad ratings"), True),
+                Col(Bi("扣分", "Points off"), True),
+                Col(Bi("考核件+评价", "Cases + ratings"), True),
+                Col(Bi("榜单", "List")),
+                Col(Bi("较上月名次", "Rank vs last month"), True),
+            ],
+            rows,
+        )
+    page.note(
+        Bi(
+            "排名门槛：当月考核件数 + 评价数 ≥ 30；前 3 名为红榜、后 3 名为黑榜（参与排名少于 6 个窗口时各取一半以内）。"
+            "某分项无数据时，其权重按比例分给有数据的分项。",
+            "Ranked when evaluated cases + ratings ≥ 30 in the month; the best 3 form the red list, the worst 3 the "
+            "black list (fewer when under 6 windows are ranked). A part without data gives its weight to the others.",
+        )
+    )
+    page.h2(Bi("全部窗口", "All windows"))
+    items = []
+    for w in ctx.data.windows.iter_rows(named=True):
+        items.append(f"<li>{link(ctx.window_href(w['hall_id'], w['window_id']), ctx.window_name(w['hall_id'], w['window_id']))}</li>")
+    page.raw(f'<ul class="links">{"".join(items)}</ul>')
+    return page
+
+
+# ---------------------------------------------------------------------------
+# one page per window
+# ---------------------------------------------------------------------------
+def _window_pages(ctx: SiteContext) -> list[Page]:
+    data = ctx.data
+    wm = data.window_monthly
+    by_month = _group(wm, ["hall_id", "window_id"])
+    by_day = _group(
+        None if data.window_daily is None else data.window_daily.filter(pl.col("date") >= ctx.trend_start),
+        ["hall_id", "window_id"],
+    )
+    waits = data.ticket_waits
+    if waits is not None:
+        waits = (
+            waits.filter(pl.col("date") >= ctx.trend_start)
+            .group_by("hall_id", "window_id", "date")
+            .agg(
+                pl.col("wait_minutes").mean().alias("mean_wait"),
+                pl.col("wait_minutes").median().alias("median_wait"),
+                pl.col("within_target").mean().alias("within_share"),
+                pl.len().alias("tickets"),
+            )
+            .sort("date")
+        )
+    by_waits = _group(waits, ["hall_id", "window_id"])
+    month_start = ctx.as_of.replace(day=1)
+    ded = data.deduction_details.filter(pl.col("date") >= month_start)
+    by_ded = _group(ded, ["hall_id", "window_id"])
+    by_items = _group(data.rectification, ["hall_id", "window_id"])
+    by_warn = _group(data.case_warnings, ["hall_id", "window_id"])
+
+    pages = []
+    for w in data.windows.iter_rows(named=True):
+        key = (w["hall_id"], w["window_id"])
+        pages.append(
+            _window_page(
+                ctx,
+                w,
+                by_month.get(key),
+                by_day.get(key),
+                by_waits.get(key),
+                by_ded.get(key),
+                by_items.get(key),
+                by_warn.get(key),
+            )
+        )
+    return pages
+
+
+def _window_page(ctx, w, monthly, daily, waits, deductions, items, warnings) -> Page:
+    hall, wid = w["hall_id"], w["window_id"]
+    name = ctx.window_name(hall, wid)
+    sub = join(
+        [
+            Bi("部门：", "Department: ") + same(ctx.dept_name(w["dept_id"])),
+            Bi("类型：", "Type: ") + code("window_type", w["window_type"]),
+            Bi("本月：", "This month: ") + ctx.month_text(),
+        ],
+        " · ",
+    )
+    page = ctx.new_page(ctx.window_href(hall, wid), "windows", Bi(f"窗口 {name}", f"Window {name}"), sub)
+    page.raw(f'<p>{link("../windows.html", Bi("← 返回窗口排名", "← Back to the ranking"))} · '
+             f'{link(ctx.dept_href(w["dept_id"], "../") or "../departments.html", Bi("所属部门", "Its department"))}</p>')
+
+    cur = prev = None
+    if monthly is not None:
+        c = monthly.filter(pl.col("period") == ctx.period)
+        p = monthly.filter(pl.col("period") == ctx.prev_period)
+        cur = c.row(0, named=True) if c.height else None
+        prev = p.row(0, named=True) if p.height else None
+
+    # -- KPIs ----------------------------------------------------------
+    page.h2(Bi("本月考评", "This month"))
+    if cur is None:
+        page.empty(Bi("本窗口本月还没有评分。", "No scores for this window this month yet."))
+    else:
+        kpis = []
+        d, k = delta_vs_last_month(cur["composite"], prev and prev["composite"], kind="score")
+        kpis.append(Kpi(Bi("综合分", "Composite"), fmt_score(cur["composite"]), d, k))
+        if cur["rank"] is not None:
+            rank_text = Bi(f"第 {cur['rank']} 名 / {cur['eligible_count']}", f"#{cur['rank']} of {cur['eligible_count']}")
+            lst = cur["list"]
+            rank_delta = code("list", lst) if lst in ("red", "black") else None
+            kpis.append(Kpi(Bi("本月排名", "Rank this month"), rank_text, rank_delta, "good" if lst == "red" else "bad" if lst == "black" else ""))
+        else:
+            kpis.append(
+                Kpi(
+                    Bi("本月排名", "Rank this month"),
+                    Bi("未排名", "Not ranked"),
+                    Bi(f"考核件+评价 {fmt_int(cur['volume'])} < 30", f"cases + ratings {fmt_int(cur['volume'])} < 30"),
+                )
+            )
+        for col, label in (
+            ("timeliness", Bi("办结及时 T", "Timeliness T")),
+            ("quality", Bi("服务质量 Q", "Quality Q")),
+            ("satisfaction", Bi("满意度 S", "Satisfaction S")),
+        ):
+            d, k = delta_vs_last_month(cur[col], prev and prev[col], kind="score")
+            kpis.append(Kpi(label, fmt_score(cur[col]), d, k))
+        d, k = delta_vs_last_month(cur["on_time_rate"], prev and prev["on_time_rate"])
+        kpis.append(
+            Kpi(
+                Bi("按时办结率", "On-time rate"),
+                fmt_pct(cur["on_time_rate"]),
+                Bi(f"{fmt_int(cur['on_time_cases'])}/{fmt_int(cur['evaluated_cases'])} 件 · ",
+                   f"{fmt_int(cur['on_time_cases'])}/{fmt_int(cur['evaluated_cases'])} · ") + d,
+                k,
+            )
+        )
+        d, k = delta_vs_last_month(cur["wait_rate"], prev and prev["wait_rate"])
+        kpis.append(Kpi(Bi("等候达标率", "Wait target met"), fmt_pct(cur["wait_rate"]), d, k))
+        kpis.append(
+            Kpi(
+                Bi("好评率 / 差评", "Good rate / bad ratings"),
+                same(fmt_pct(cur["good_rate"])),
+                Bi(f"差评 {fmt_int(cur['bad_ratings'])} 条（共 {fmt_int(cur['ratings'])} 条评价）",
+                   f"{fmt_int(cur['bad_ratings'])} bad of {fmt_int(cur['ratings'])} ratings"),
+                "bad" if cur["bad_ratings"] else "",
+            )
+        )
+        kpis.append(
+            Kpi(
+                Bi("本月扣分", "Points off this month"),
+                fmt_num(cur["deductions"], 1),
+                Bi(f"考勤 {fmt_num(cur['attendance_deductions'], 1)} · 行为 {fmt_num(cur['behaviour_deductions'], 1)} · 回访 {fmt_num(cur['callback_deductions'], 1)}",
+                   f"attendance {fmt_num(cur['attendance_deductions'], 1)} · conduct {fmt_num(cur['behaviour_deductions'], 1)} · callbacks {fmt_num(cur['callback_deductions'], 1)}"),
+                "bad" if cur["deductions"] else "",
+                alert=bool(cur["deductions"]),
+            )
+        )
+        page.kpis(kpis)
+
+    # -- trend ---------------------------------------------------------
+    page.h2(Bi("每日走势（近90天）", "Daily trend (last 90 days)"))
+    daily = daily if daily is not None else pl.DataFrame(schema={"date": pl.Date, "composite": pl.Float64, "timeliness": pl.Float64,
+                                                                   "quality": pl.Float64, "satisfaction": pl.Float64,
+                                                                   "evaluated_cases": pl.Int64, "on_time_cases": pl.Int64,
+                                                                   "good_ratings": pl.Int64, "bad_ratings": pl.Int64})
+    page.chart(score_trend_chart(daily, Bi(f"{name} 每日综合分与 T/Q/S", f"{name}: daily composite and T/Q/S")))
+    page.open("grid2")
+    page.chart(_cases_chart(daily, name))
+    page.chart(_waits_chart(waits, name))
+    page.chart(_ratings_chart(daily, name))
+    page.chart(_deductions_chart(deductions, name, ctx))
+    page.close()
+
+    # -- deductions ----------------------------------------------------
+    page.h2(Bi("本月扣分明细", "Points taken off this month"))
+    rows = []
+    if deductions is not None:
+        for r in deductions.sort("date", descending=True).iter_rows(named=True):
+            rows.append(
+                [
+                    fmt_date(r["date"]),
+                    join([code("deduction", x) for x in (r["what"] or [])], "、"),
+                    ctx.staff_label(r["staff_id"]),
+                    fmt_num(r["points"], 1),
+                ]
+            )
+    page.table(
+        [Col(Bi("日期", "Date")), Col(Bi("事由", "Reason")), Col(Bi("工作人员", "Staff")), Col(Bi("扣分", "Points"), True)],
+        rows,
+        empty=Bi("本月没有扣分。", "No points taken off this month."),
+    )
+
+    # -- open cases ----------------------------------------------------
+    page.h2(Bi("超期与预警办件", "Open cases past or near their deadline"))
+    rows = []
+    if warnings is not None:
+        for r in warnings.iter_rows(named=True):
+            rows.append(
+                [
+                    tag(code("warning_level", r["level"]), "bad" if r["level"] == "overdue" else "warn"),
+                    r["case_id"],
+                    ctx.staff_label(r["staff_id"]),
+                    fmt_date(r["received_date"]),
+                    fmt_date(r["deadline"]),
+                    fmt_int(r["days_past_deadline"]) if r["days_past_deadline"] is not None else "—",
+                ]
+            )
+    page.table(
+        [
+            Col(Bi("等级", "Level")),
+            Col(Bi("办件编号", "Case")),
+            Col(Bi("经办人", "Handled by")),
+            Col(Bi("受理日期", "Received")),
+            Col(Bi("办结期限", "Deadline")),
+            Col(Bi("超期天数", "Days late"), True),
+        ],
+        rows,
+        empty=Bi("没有超期或即将到期的在办件。", "No open case is past or near its deadline."),
+    )
+
+    # -- items ---------------------------------------------------------
+    page.h2(Bi("整改事项", "Rectification items"))
+    if ctx.data.rectification is None:
+        page.empty(Bi("暂无整改数据（rectification_items 表尚未生成）。", "No rectification data yet (no rectification_items table)."))
+    else:
+        its = sort_items(items.filter(pl.col("status") != "withdrawn")) if items is not None else None
+        open_n = its.filter(pl.col("status").is_in(UNRESOLVED)).height if its is not None else 0
+        page.p(Bi(f"未完成 {open_n} 件；按紧急程度排列（超期通报、已超期在前）。", f"{open_n} open; most urgent first."))
+        page.table(
+            ITEM_COLUMNS,
+            item_rows(ctx, its, "../") if its is not None else [],
+            empty=Bi("本窗口没有整改事项。", "No rectification item for this window."),
+            limit=40,
+        )
+    return page
+
+
+def _cases_chart(daily: pl.DataFrame, name: str) -> Chart:
+    def build(lang):
+        late = (daily["evaluated_cases"].fill_null(0) - daily["on_time_cases"].fill_null(0)).to_list() if daily.height else []
+        fig = {
+            "data": [
+                {"type": "bar", "name": Bi("按时", "On time").pick(lang), "x": values(daily["date"]),
+                 "y": values(daily["on_time_cases"]), "marker": {"color": theme.GREEN}},
+                {"type": "bar", "name": Bi("超期", "Late").pick(lang), "x": values(daily["date"]), "y": late,
+                 "marker": {"color": theme.RED}},
+            ],
+            "layout": layout(
+                lang,
+                Bi(f"{name} 每日考核办件（按时 / 超期）", f"{name}: cases evaluated per day (on time / late)"),
+                Bi("考核日期", "Evaluation date"),
+                Bi("办件数（件）", "Cases (count)"),
+                xaxis=date_axis(lang),
+                barmode="stack",
+                hovermode="x unified",
+            ),
+        }
+        return fig if daily.height and daily["evaluated_cases"].fill_null(0).sum() else no_data(fig, lang)
+
+    return Chart(build, height=400)
+
+
+def _waits_chart(waits: pl.DataFrame | None, name: str) -> Chart:
+    w = waits if waits is not None else pl.DataFrame(schema={"date": pl.Date, "mean_wait": pl.Float64, "within_share": pl.Float64})
+
+    def build(lang):
+        fig = {
+            "data": [
+                {"type": "bar", "name": Bi("等候达标率（%，左轴）", "Within target (%, left)").pick(lang),
+                 "x": values(w["date"]), "y": pct_values(w["within_share"]), "marker": {"color": "#9ecae1"},
+                 "hovertemplate": "%{y:.1f}%"},
+                {"type": "scatter", "mode": "lines+markers", "name": Bi("平均等候（分钟，右轴）", "Mean wait (min, right)").pick(lang),
+                 "x": values(w["date"]), "y": values(w["mean_wait"]), "yaxis": "y2", "line": {"color": theme.ORANGE},
+                 "hovertemplate": "%{y:.1f}"},
+            ],
+            "layout": layout(
+                lang,
+                Bi(f"{name} 每日叫号等候", f"{name}: queue waits per day"),
+                Bi("叫号日期", "Date called"),
+                Bi("等候达标率（%）", "Called within target (%)"),
+                xaxis=date_axis(lang),
+                yaxis=percent_axis(range=[0, 105]),
+                yaxis2={"title": {"text": Bi("平均等候（分钟）", "Mean wait (minutes)").pick(lang)}, "overlaying": "y",
+                        "side": "right", "rangemode": "tozero", "showgrid": False},
+                hovermode="x unified",
+                margin={"r": 80},
+            ),
+        }
+        return fig if w.height else no_data(fig, lang)
+
+    return Chart(build, height=400)
+
+
+def _ratings_chart(daily: pl.DataFrame, name: str) -> Chart:
+    def build(lang):
+        fig = {
+            "data": [
+                {"type": "bar", "name": Bi("好评（3–5星）", "Good (3–5 stars)").pick(lang), "x": values(daily["date"]),
+                 "y": values(daily["good_ratings"]), "marker": {"color": theme.GREEN}},
+                {"type": "bar", "name": Bi("差评（1–2星）", "Bad (1–2 stars)").pick(lang), "x": values(daily["date"]),
+                 "y": values(daily["bad_ratings"]), "marker": {"color": theme.RED}},
+            ],
+            "layout": layout(
+                lang,
+                Bi(f"{name} 每日好差评", f"{name}: ratings per day"),
+                Bi("评价日期", "Date rated"),
+                Bi("评价数（条）", "Ratings (count)"),
+                xaxis=date_axis(lang),
+                barmode="stack",
+                hovermode="x unified",
+            ),
+        }
+        has = daily.height and (daily["good_ratings"].fill_null(0).sum() + daily["bad_ratings"].fill_null(0).sum())
+        return fig if has else no_data(fig, lang)
+
+    return Chart(build, height=400)
+
+
+def _deductions_chart(deductions: pl.DataFrame | None, name: str, ctx: SiteContext) -> Chart:
+    if deductions is not None and deductions.height:
+        by_kind = (
+            deductions.with_columns(pl.col("what").list.join("+").alias("kind"))
+            .group_by("kind")
+            .agg(pl.col("points").sum(), pl.len().alias("n"))
+            .sort("points", descending=True)
+        )
+    else:
+        by_kind = pl.DataFrame(schema={"kind": pl.String, "points": pl.Float64, "n": pl.UInt32})
+
+    def build(lang):
+        fig = {
+            "data": [
+                {"type": "bar", "orientation": "h", "name": Bi("扣分", "Points").pick(lang),
+                 "y": ["、".join(code("deduction", x).pick(lang) for x in k.split("+")) if lang == "zh"
+                       else " + ".join(code("deduction", x).pick(lang) for x in k.split("+")) for k in by_kind["kind"]], "x": values(by_kind["points"]),
+                 "marker": {"color": theme.RED}, "text": [fmt_num(v, 1) for v in by_kind["points"]],
+                 "textposition": "auto", "hovertemplate": "%{y}: %{x:.1f}<extra></extra>"},
+            ],
+            "layout": layout(
+                lang,
+                Bi(f"{name} 本月扣分（按事由）", f"{name}: points off this month by reason"),
+                Bi("扣分（分）", "Points off"),
+                Bi("事由", "Reason"),
+                yaxis={"autorange": "reversed", "type": "category"},
+                margin={"l": 160},
+                showlegend=False,
+            ),
+        }
+        return fig if by_kind.height else no_data(fig, lang, Bi("本月没有扣分", "No points off this month"))
+
+    return Chart(build, height=400)
+
+
+__all__ = ["build", "ranking_rows", "fmt_month"]

@@ -33,5 +33,26 @@ def print_summary(home: Path, outcome) -> None:
                 f"行 rows: 读取 read {read:,} · 入库 loaded {loaded:,} · 隔离 quarantined {quarantined:,} · 重复 duplicates {dups:,}",
                 file=out,
             )
-    print(f"数据仓库 warehouse: {warehouse.path}", file=out)
-    print(f"导出质量报告: windowwatch export quality --home {home} --out quality.csv", file=out)
+            if "window_scores_monthly" in tables:
+                windows, months = row(con, "SELECT count(DISTINCT hall_id || '/' || window_id), count(DISTINCT period) FROM window_scores_monthly")
+                print(f"评分 scored: {windows} 个窗口 windows · {months} 个月 months", file=out)
+            if "rectification_items" in tables and "rectification_run_counts" in tables:
+                new = row(con, "SELECT inserted FROM rectification_run_counts")[0]
+                open_, overdue, escalated = row(
+                    con,
+                    "SELECT count(*) FILTER (status IN ('open', 'in_progress', 'disputed')),"
+                    " count(*) FILTER (status = 'overdue'), count(*) FILTER (status = 'escalated')"
+                    " FROM rectification_items",
+                )
+                print(f"整改 items: 新增 new {new} · 未到期 open {open_} · 超期 overdue {overdue} · 通报 escalated {escalated}", file=out)
+    print("输出 outputs:", file=out)
+    for label, path in [
+        ("数据仓库 warehouse", warehouse.path),
+        ("整改台账 ledger", home / "exports" / "rectification" / "ledger.csv"),
+        ("整改清单 department lists", home / "exports" / "rectification" / "departments"),
+        ("排班建议 staffing plans", home / "exports" / "staffing"),
+        ("看板 dashboards", home / "dashboards" / "index.html"),
+        ("数据文档 GX Data Docs", home / "gx" / "data_docs" / "index.html"),
+    ]:
+        if Path(path).exists():
+            print(f"  {label}: {path}", file=out)

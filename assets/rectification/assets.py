@@ -151,6 +151,9 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
         {
             "rectification_items": current.drop(LEDGER_BOOKKEEPING, strict=False).with_columns(pl.lit(as_of).alias("as_of")),
             "rectification_refused_updates": refused,
+            "rectification_run_counts": pl.DataFrame(
+                [{**item_counts, "updates_appended": update_counts["appended"], "updates_refused": update_counts["refused_appended"]}]
+            ),
         },
     )
     by_status = dict(current.group_by("status").len().iter_rows())

@@ -104,8 +104,14 @@ def pct_values(series: pl.Series | Iterable) -> list:
     return [None if v is None else v * 100 for v in values(series)]
 
 
-def layout(lang: str, title: Bi, x: Bi | None = None, y: Bi | None = None, **extra) -> dict:
+def layout(
+    lang: str, title: Bi, x: Bi | None = None, y: Bi | None = None, *, subtitle: Bi | None = None, **extra
+) -> dict:
+    """Title (and a smaller second line), axis titles with units, and the rest."""
     out: dict = {"title": {"text": title.pick(lang)}}
+    if subtitle is not None:
+        out["title"]["subtitle"] = {"text": subtitle.pick(lang), "font": {"size": 16, "color": "#4a4a4a"}}
+        out["margin"] = {"t": 110}
     if x is not None:
         out["xaxis"] = {"title": {"text": x.pick(lang)}}
     if y is not None:

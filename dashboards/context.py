@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -77,6 +78,19 @@ class SiteContext:
         self.multi_hall = len({k[0] for k in self._windows}) > 1
 
     # -- periods -------------------------------------------------------
+    @cached_property
+    def open_days(self) -> set[date]:
+        """Days the hall was open: at least half of the usual number of windows
+        has a daily score. On a weekend only the late cases of a few windows
+        are evaluated (deadline + 1 calendar day); their mean says nothing
+        about the hall, so hall- and department-wide daily charts skip them."""
+        wd = self.data.window_daily
+        if wd is None or wd.height == 0:
+            return set()
+        per_day = wd.group_by("date").len()
+        top = per_day["len"].max()
+        return set(per_day.filter(pl.col("len") >= 0.5 * top)["date"].to_list())
+
     @property
     def period(self) -> str:
         return self.data.period
@@ -197,32 +211,35 @@ def score_trend_chart(frame: pl.DataFrame, title: Bi, *, composite_only_visible:
     return Chart(build, height=height)
 
 
-def ranking_chart(rows: pl.DataFrame, title: Bi, label_col: str = "label", list_col: str | None = "list") -> Chart:
-    """Composite as bars (coloured by red/black list), T/Q/S as markers, rank 1 on top."""
+def ranking_chart(
+    rows: pl.DataFrame, title: Bi, label_col: str = "label", list_col: str | None = "list", subtitle: Bi | None = None
+) -> Chart:
+    """A dot plot, rank 1 on top: the composite as a big dot (red = red list,
+    black = black list, grey = not ranked), T/Q/S as small marks on a grey
+    line spanning them, the composite's value written at the right."""
     n = rows.height
     height = max(380, 30 * n + 170)
+    cols = [c for c, _ in PARTS]
+    allv = [v for c in cols for v in values(rows[c]) if v is not None]
+    lo = max(0.0, float(int(min(allv, default=0.0) - 3) // 5 * 5))
+    text_x = 100.8
 
     def build(lang: str) -> dict:
         labels = values(rows[label_col])
         lists = values(rows[list_col]) if list_col and list_col in rows.columns else [None] * n
-        palette = {"red": theme.RED_LIST, "black": theme.BLACK_LIST, "unranked": "#bdbdbd"}
-        colors = [palette.get(l, theme.NEUTRAL) for l in lists]
+        palette = {"red": theme.RED_LIST, "black": theme.BLACK_LIST, "unranked": "#9e9e9e"}
+        colors = [palette.get(l, theme.BLUE) for l in lists]
+        seg_x, seg_y = [], []
+        for i, r in enumerate(rows.select(cols).iter_rows()):
+            present = [v for v in r if v is not None]
+            if present:
+                seg_x += [min(present), max(present), None]
+                seg_y += [labels[i], labels[i], None]
         traces = [
-            {
-                "type": "bar",
-                "orientation": "h",
-                "name": Bi("综合分", "Composite").pick(lang),
-                "y": labels,
-                "x": values(rows["composite"]),
-                "marker": {"color": colors},
-                "text": [fmt_score(v) for v in rows["composite"]],
-                "textposition": "inside",
-                "insidetextanchor": "end",
-                "textfont": {"color": "#ffffff", "size": 15},
-                "hovertemplate": "%{y}: %{x:.2f}<extra></extra>",
-            }
+            {"type": "scatter", "mode": "lines", "x": seg_x, "y": seg_y, "showlegend": False, "hoverinfo": "skip",
+             "line": {"color": "#c4c4c4", "width": 2}, "connectgaps": False},
         ]
-        symbols = {"timeliness": "diamond", "quality": "square", "satisfaction": "circle"}
+        symbols = {"timeliness": "diamond", "quality": "square", "satisfaction": "triangle-up"}
         for col, name in PARTS[1:]:
             traces.append(
                 {
@@ -231,23 +248,48 @@ def ranking_chart(rows: pl.DataFrame, title: Bi, label_col: str = "label", list_
                     "name": name.pick(lang),
                     "y": labels,
                     "x": values(rows[col]),
-                    "marker": {"color": theme.PART_COLORS[col], "size": 12, "symbol": symbols[col],
+                    "marker": {"color": theme.PART_COLORS[col], "size": 11, "symbol": symbols[col],
                                "line": {"color": "#ffffff", "width": 1}},
                     "hovertemplate": "%{y}: %{x:.2f}<extra>" + name.pick(lang) + "</extra>",
                 }
             )
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": Bi("综合分", "Composite").pick(lang),
+                "y": labels,
+                "x": values(rows["composite"]),
+                "marker": {"color": colors, "size": 17, "line": {"color": "#ffffff", "width": 1.5}},
+                "hovertemplate": "%{y}: %{x:.2f}<extra>" + Bi("综合分", "Composite").pick(lang) + "</extra>",
+            }
+        )
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "text",
+                "showlegend": False,
+                "hoverinfo": "skip",
+                "y": labels,
+                "x": [text_x] * n,
+                "text": [fmt_score(v) for v in rows["composite"]],
+                "textposition": "middle right",
+                "textfont": {"size": 15, "color": colors},
+                "cliponaxis": False,
+            }
+        )
         fig = {
             "data": traces,
             "layout": layout(
                 lang,
                 title,
-                Bi("分数（分，满分100）", "Score (points, of 100)"),
+                Bi("分数（分，满分100；右侧数字为综合分）", "Score (points of 100; composite written at the right)"),
                 Bi("排名（第1名在上）", "Rank (1st at the top)"),
-                yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 15}},
-                xaxis={"range": [0, 105]},
-                margin={"l": 240, "t": 100},
+                subtitle=subtitle,
+                yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 15}, "showgrid": True},
+                xaxis={"range": [lo, 104.5]},
+                margin={"l": 240, "t": 110, "r": 30},
                 legend={"y": 1.0, "yanchor": "bottom"},
-                bargap=0.3,
             ),
         }
         return fig if n else no_data(fig, lang)
@@ -296,7 +338,7 @@ def rectification_record(items: pl.DataFrame, key: str) -> pl.DataFrame:
     )
 
 
-def record_chart(record: pl.DataFrame, label_col: str, title: Bi) -> Chart:
+def record_chart(record: pl.DataFrame, label_col: str, title: Bi, subtitle: Bi | None = None) -> Chart:
     n = record.height
     height = max(360, 34 * n + 170)
 
@@ -321,9 +363,11 @@ def record_chart(record: pl.DataFrame, label_col: str, title: Bi) -> Chart:
                 title,
                 Bi("整改事项（件）", "Items (count)"),
                 Bi("部门", "Department"),
+                subtitle=subtitle,
                 barmode="stack",
                 yaxis={"autorange": "reversed", "type": "category"},
-                margin={"l": 200, "t": 110},
+                margin={"l": 200, "t": 120},
+                legend={"traceorder": "normal"},
             ),
         }
         return fig if n else no_data(fig, lang)
@@ -339,7 +383,7 @@ ITEM_COLUMNS = [
     Col(Bi("发现日期", "Found on")),
     Col(Bi("整改期限", "Deadline")),
     Col(Bi("状态", "Status")),
-    Col(Bi("情况", "What happened")),
+    Col(Bi("情况", "What happened"), wrap=True),
 ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html as _html
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
@@ -76,6 +77,10 @@ class Kpi:
 class Col:
     header: Bi
     numeric: bool = False
+    wrap: bool = False  # long free text; other cells stay on one line
+
+    def css(self) -> str:
+        return "num" if self.numeric else ("wrap" if self.wrap else "")
 
 
 @dataclass
@@ -174,12 +179,10 @@ class Page:
             return 0
         if limit is not None and total > limit:
             rows = rows[:limit]
-        head = "".join(f'<th class="num">{t(c.header)}</th>' if c.numeric else f"<th>{t(c.header)}</th>" for c in columns)
+        head = "".join(f'<th class="{c.css()}">{t(c.header)}</th>' for c in columns)
         body = []
         for r in rows:
-            cells = "".join(
-                f'<td class="num">{t(v)}</td>' if c.numeric else f"<td>{t(v)}</td>" for c, v in zip(columns, r)
-            )
+            cells = "".join(f'<td class="{c.css()}">{t(v)}</td>' for c, v in zip(columns, r))
             body.append(f"<tr>{cells}</tr>")
         markup = f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
         if scroll and len(rows) > 14:
@@ -244,9 +247,20 @@ class Page:
         )
 
 
+def _clean(obj):
+    """NaN and infinities -> null (plotly draws a gap); recursive."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
 def _json(obj) -> str:
     """JSON safe inside a <script> element."""
-    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str)
+    text = json.dumps(_clean(obj), ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str)
     return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 

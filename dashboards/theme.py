@@ -97,6 +97,7 @@ PLOTLY_TEMPLATE: dict = {
             "y": 1.0,
             "yanchor": "bottom",
             "bgcolor": "rgba(255,255,255,0.8)",
+            "traceorder": "normal",
         },
         "hoverlabel": {"font": {"size": 17, "family": FONT_FAMILY}, "namelength": -1},
         "separators": ".,",
@@ -149,9 +150,10 @@ h3 { font-size: 1.15rem; margin: 1rem 0 .4rem; }
 .chart { border: 1px solid var(--line); border-radius: .5rem; padding: .3rem; margin: .6rem 0; background: #fff; }
 .ww-chart { width: 100%%; }
 table.data { border-collapse: collapse; width: 100%%; font-size: .95rem; margin: .4rem 0 .8rem; }
-table.data th { background: #e4e9f2; text-align: left; padding: .35rem .5rem; border-bottom: 2px solid #9aa5b8;
-                position: sticky; top: 3rem; }
-table.data td { padding: .3rem .5rem; border-bottom: 1px solid #e0e0e0; vertical-align: top; }
+table.data th { background: #e4e9f2; text-align: left; padding: .35rem .5rem; border-bottom: 2px solid #9aa5b8; }
+.tablewrap table.data th { position: sticky; top: 0; z-index: 1; }
+table.data td { padding: .3rem .5rem; border-bottom: 1px solid #e0e0e0; vertical-align: top; white-space: nowrap; }
+table.data td.wrap { white-space: normal; min-width: 16rem; }
 table.data tr:nth-child(even) td { background: #f8f9fb; }
 table.data td.num, table.data th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .tablewrap { max-height: 34rem; overflow: auto; border: 1px solid var(--line); border-radius: .4rem; }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from dashboards.context import (
+    absent_note,
     CASES,
     ITEM_COLUMNS,
     ITEMS,
@@ -102,7 +103,7 @@ def build(ctx: SiteContext) -> list[Page]:
     page.kpis(kpis)
     page.note(
         Bi(
-            f"本月为 {fmt_month(ctx.period).zh} 1日至{ctx.as_of.day}日的累计，上月为 {fmt_month(ctx.prev_period).zh} 全月；"
+            f"本月为 {fmt_month(ctx.period).zh}1日至{ctx.as_of.day}日的累计，上月为 {fmt_month(ctx.prev_period).zh} 全月；"
             "比率按件数汇总计算（全厅按时件 ÷ 考核件），综合分为各窗口综合分的平均。",
             f"This month = {fmt_month(ctx.period).en} up to day {ctx.as_of.day}; last month = all of "
             f"{fmt_month(ctx.prev_period).en}. Rates are pooled over the hall (on-time cases ÷ evaluated cases); "
@@ -117,7 +118,7 @@ def build(ctx: SiteContext) -> list[Page]:
         page.empty(Bi("暂无数据：尚未生成窗口日评分（window_scores_daily）。", "No data: no daily window scores yet."))
     else:
         trend = (
-            wd.filter(pl.col("date") >= ctx.trend_start)
+            wd.filter((pl.col("date") >= ctx.trend_start) & pl.col("date").is_in(sorted(ctx.open_days)))
             .group_by("date")
             .agg(pl.col("composite", "timeliness", "quality", "satisfaction").mean())
             .sort("date")
@@ -125,7 +126,7 @@ def build(ctx: SiteContext) -> list[Page]:
         page.chart(
             score_trend_chart(
                 trend,
-                Bi("全厅每日综合分（各窗口平均，近90天）", "Daily composite of the hall (mean over windows, last 90 days)"),
+                Bi("全厅每日综合分（各窗口平均，近90天，仅办公日）", "Daily composite of the hall (mean over windows, last 90 days, open days only)"),
                 composite_only_visible=True,
             )
         )
@@ -218,12 +219,7 @@ def build(ctx: SiteContext) -> list[Page]:
             limit=30,
         )
     if items is None:
-        page.empty(
-            Bi(
-                "暂无整改数据：数据仓库中还没有 rectification_items 表。",
-                "No rectification data yet: the warehouse has no rectification_items table.",
-            )
-        )
+        page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
     else:
         late_items = sort_items(items.filter(pl.col("status").is_in(LATE_STATUSES)))
         page.h3(

@@ -9,6 +9,7 @@ import polars as pl
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, pct_values, percent_axis, values
 from dashboards.context import (
+    absent_note,
     ITEM_COLUMNS,
     UNRESOLVED,
     SiteContext,
@@ -80,8 +81,9 @@ def _ranking_page(ctx: SiteContext) -> Page:
                                 f"This month's ranking ({ranked} of {month.height} windows ranked)"))
         chart = ranking_chart(
             month.with_columns(pl.col("list_shown").alias("list")),
-            hall_title + Bi("各窗口本月综合分及 T/Q/S 分项（柱为综合分，红=红榜，黑=黑榜，浅蓝=其余，灰=未达排名门槛）",
-                            "Composite this month (bars; red = red list, black = black list, grey = not ranked) with T/Q/S"),
+            hall_title + Bi("各窗口本月综合分及 T/Q/S 分项", "Each window's composite this month with T/Q/S"),
+            subtitle=Bi("大圆点为综合分：红 = 红榜，黑 = 黑榜，蓝 = 其余，灰 = 未达排名门槛",
+                        "big dot = composite: red = red list, black = black list, blue = others, grey = not ranked"),
         )
         page.chart(chart)
         rows = []
@@ -289,7 +291,21 @@ def _window_page(ctx, w, monthly, daily, waits, deductions, items, warnings) -> 
                                                                    "quality": pl.Float64, "satisfaction": pl.Float64,
                                                                    "evaluated_cases": pl.Int64, "on_time_cases": pl.Int64,
                                                                    "good_ratings": pl.Int64, "bad_ratings": pl.Int64})
-    page.chart(score_trend_chart(daily, Bi(f"{name} 每日综合分与 T/Q/S", f"{name}: daily composite and T/Q/S")))
+    page.chart(
+        score_trend_chart(
+            daily,
+            Bi(f"{name} 每日综合分（点击图例可显示 T/Q/S）", f"{name}: daily composite (click the legend for T/Q/S)"),
+            composite_only_visible=True,
+        )
+    )
+    page.note(
+        Bi(
+            "日分数只在当天有数据时才有：超期件在“期限 + 1 天”考核，可能落在周末，那一天只有这件超期件，"
+            "所以会出现单日低点；看趋势请以月度分数为准。",
+            "A day has a score only when something happened: a late case is evaluated on deadline + 1 day, which may be "
+            "a weekend with nothing else, hence single-day dips; judge by the monthly score.",
+        )
+    )
     page.open("grid2")
     page.chart(_cases_chart(daily, name))
     page.chart(_waits_chart(waits, name))
@@ -347,7 +363,7 @@ def _window_page(ctx, w, monthly, daily, waits, deductions, items, warnings) -> 
     # -- items ---------------------------------------------------------
     page.h2(Bi("整改事项", "Rectification items"))
     if ctx.data.rectification is None:
-        page.empty(Bi("暂无整改数据（rectification_items 表尚未生成）。", "No rectification data yet (no rectification_items table)."))
+        page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
     else:
         its = sort_items(items.filter(pl.col("status") != "withdrawn")) if items is not None else None
         open_n = its.filter(pl.col("status").is_in(UNRESOLVED)).height if its is not None else 0
@@ -407,7 +423,7 @@ def _waits_chart(waits: pl.DataFrame | None, name: str) -> Chart:
                 xaxis=date_axis(lang),
                 yaxis=percent_axis(range=[0, 105]),
                 yaxis2={"title": {"text": Bi("平均等候（分钟）", "Mean wait (minutes)").pick(lang)}, "overlaying": "y",
-                        "side": "right", "rangemode": "tozero", "showgrid": False},
+                        "side": "right", "rangemode": "tozero", "showgrid": False, "tickmode": "auto", "nticks": 6},
                 hovermode="x unified",
                 margin={"r": 80},
             ),
@@ -459,7 +475,7 @@ def _deductions_chart(deductions: pl.DataFrame | None, name: str, ctx: SiteConte
                 {"type": "bar", "orientation": "h", "name": Bi("扣分", "Points").pick(lang),
                  "y": ["、".join(code("deduction", x).pick(lang) for x in k.split("+")) if lang == "zh"
                        else " + ".join(code("deduction", x).pick(lang) for x in k.split("+")) for k in by_kind["kind"]], "x": values(by_kind["points"]),
-                 "marker": {"color": theme.RED}, "text": [fmt_num(v, 1) for v in by_kind["points"]],
+                 "marker": {"color": theme.RED}, "width": 0.55, "text": [fmt_num(v, 1) for v in by_kind["points"]],
                  "textposition": "auto", "hovertemplate": "%{y}: %{x:.1f}<extra></extra>"},
             ],
             "layout": layout(

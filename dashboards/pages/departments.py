@@ -1,0 +1,439 @@
+"""Departments and staff (departments.html): the departments' ranking with
+T/Q/S, their daily composite, their rectification record (fixed on time, open
+by age) and the service stars (服务明星); a page per department
+(departments/<dept>.html)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dashboards import theme
+from dashboards.charts import Chart, date_axis, layout, no_data, values
+from dashboards.context import (
+    absent_note,
+    AGE_BUCKETS,
+    ITEM_COLUMNS,
+    LATE_STATUSES,
+    UNRESOLVED,
+    SiteContext,
+    delta_vs_last_month,
+    item_rows,
+    ranking_chart,
+    record_chart,
+    rectification_record,
+    score_trend_chart,
+    sort_items,
+)
+from dashboards.html import Col, Kpi, Page, link, tag
+from dashboards.labels import Bi, code, fmt_int, fmt_num, fmt_pct, fmt_score, same
+from dashboards.privacy import staff_label
+
+
+def build(ctx: SiteContext) -> list[Page]:
+    return [_main_page(ctx)] + [_dept_page(ctx, d) for d in ctx.data.departments.iter_rows(named=True)]
+
+
+def _dept_rows(ctx: SiteContext, period: str) -> pl.DataFrame | None:
+    dm = ctx.data.dept_monthly
+    if dm is None:
+        return None
+    return (
+        dm.filter(pl.col("period") == period)
+        .with_columns(
+            pl.col("dept_id").map_elements(ctx.dept_name, return_dtype=pl.String).alias("label"),
+            pl.lit(None, dtype=pl.String).alias("list"),
+        )
+        .sort("dept_rank", "dept_id", nulls_last=True)
+    )
+
+
+def _record(ctx: SiteContext) -> pl.DataFrame | None:
+    items = ctx.data.rectification
+    if items is None:
+        return None
+    rec = rectification_record(items, "dept_id")
+    late = (
+        items.filter(pl.col("status").is_in(UNRESOLVED))
+        .group_by("dept_id")
+        .agg(
+            pl.col("status").is_in(LATE_STATUSES).sum().alias("late_open"),
+            pl.col("age_days").max().alias("oldest_open_days"),
+        )
+    )
+    return (
+        rec.join(late, on="dept_id", how="left")
+        .with_columns(
+            pl.col("dept_id").map_elements(ctx.dept_name, return_dtype=pl.String).alias("label"),
+            pl.col("late_open").fill_null(0),
+        )
+        .sort(["open_total", "dept_id"], descending=[True, False])
+    )
+
+
+def _main_page(ctx: SiteContext) -> Page:
+    page = ctx.new_page(
+        "departments.html",
+        "departments",
+        Bi("部门与人员", "Departments and staff"),
+        Bi("本月：", "This month: ") + ctx.month_text(),
+    )
+    cur = _dept_rows(ctx, ctx.period)
+    prev = _dept_rows(ctx, ctx.prev_period)
+
+    page.h2(Bi("部门本月排名", "Departments this month"))
+    if cur is None or cur.height == 0:
+        page.empty(Bi("暂无部门评分（dept_scores_monthly）。", "No department scores yet."))
+    else:
+        page.chart(
+            ranking_chart(
+                cur,
+                Bi("各部门本月综合分及 T/Q/S 分项", "Each department's composite this month with T/Q/S"),
+                list_col=None,
+                subtitle=Bi("大圆点为综合分；部门分 = 其各窗口分数的平均", "big dot = composite; a department's score = mean of its windows'"),
+            )
+        )
+        prev_rank = {} if prev is None else dict(zip(prev["dept_id"], prev["dept_rank"]))
+        open_items = {}
+        if ctx.data.rectification is not None:
+            oi = ctx.data.rectification.filter(pl.col("status").is_in(UNRESOLVED)).group_by("dept_id").len()
+            open_items = dict(zip(oi["dept_id"], oi["len"]))
+        rows = []
+        for r in cur.iter_rows(named=True):
+            good_rate = (r["ratings"] - r["bad_ratings"]) / r["ratings"] if r["ratings"] else None
+            pr = prev_rank.get(r["dept_id"])
+            change: object = "—"
+            if pr is not None and r["dept_rank"] is not None:
+                dv = pr - r["dept_rank"]
+                change = same(f"▲{dv}" if dv > 0 else f"▼{-dv}" if dv < 0 else "＝")
+            rows.append(
+                [
+                    fmt_int(r["dept_rank"]),
+                    ctx.dept_link(r["dept_id"]),
+                    fmt_int(r["windows"]),
+                    fmt_score(r["composite"]),
+                    fmt_score(r["timeliness"]),
+                    fmt_score(r["quality"]),
+                    fmt_score(r["satisfaction"]),
+                    fmt_pct(r["on_time_cases"] / r["evaluated_cases"] if r["evaluated_cases"] else None),
+                    fmt_pct(r["tickets_within_target"] / r["served_tickets"] if r["served_tickets"] else None),
+                    fmt_pct(good_rate),
+                    fmt_int(r["bad_ratings"]),
+                    fmt_num(r["deductions"], 1),
+                    fmt_int(open_items.get(r["dept_id"], 0)) if ctx.data.rectification is not None else "—",
+                    change,
+                ]
+            )
+        page.table(
+            [
+                Col(Bi("名次", "Rank"), True),
+                Col(Bi("部门", "Department")),
+                Col(Bi("窗口数", "Windows"), True),
+                Col(Bi("综合分", "Composite"), True),
+                Col(Bi("T", "T"), True),
+                Col(Bi("Q", "Q"), True),
+                Col(Bi("S", "S"), True),
+                Col(Bi("按时办结率", "On time"), True),
+                Col(Bi("等候达标率", "Wait target met"), True),
+                Col(Bi("好评率", "Good ratings"), True),
+                Col(Bi("差评（条）", "Bad ratings"), True),
+                Col(Bi("扣分", "Points off"), True),
+                Col(Bi("未完成整改", "Open items"), True),
+                Col(Bi("较上月名次", "Rank vs last month"), True),
+            ],
+            rows,
+        )
+
+    dd = ctx.data.dept_daily
+    if dd is not None and dd.height:
+        page.chart(_dept_heatmap(ctx, dd.filter((pl.col("date") >= ctx.trend_start) & pl.col("date").is_in(sorted(ctx.open_days)))))
+
+    # -- rectification record -----------------------------------------
+    page.h2(Bi("各部门整改情况", "Rectification record by department"))
+    record = _record(ctx)
+    if record is None:
+        page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
+    else:
+        page.chart(
+            record_chart(
+                record,
+                "label",
+                Bi("各部门整改事项", "Rectification items per department"),
+                Bi("已整改分按期/逾期，未整改按自发现日起的挂账天数", "fixed on time / late, and open by days since found"),
+            )
+        )
+        rows = []
+        for r in record.iter_rows(named=True):
+            rate = r["resolved_on_time"] / r["resolved_total"] if r["resolved_total"] else None
+            rows.append(
+                [
+                    ctx.dept_link(r["dept_id"]),
+                    fmt_int(r["resolved_total"] + r["open_total"]),
+                    fmt_int(r["resolved_total"]),
+                    fmt_pct(rate),
+                    fmt_int(r["open_total"]),
+                    fmt_int(r["late_open"]),
+                    fmt_int(r["oldest_open_days"]) if r["oldest_open_days"] is not None else "—",
+                ]
+            )
+        page.table(
+            [
+                Col(Bi("部门", "Department")),
+                Col(Bi("事项总数", "Items"), True),
+                Col(Bi("已整改", "Fixed"), True),
+                Col(Bi("按期整改率", "Fixed on time"), True),
+                Col(Bi("未整改", "Open"), True),
+                Col(Bi("其中超期", "of which overdue"), True),
+                Col(Bi("最久挂账（天）", "Oldest open (days)"), True),
+            ],
+            rows,
+        )
+
+    # -- service stars --------------------------------------------------
+    page.h2(Bi("服务明星", "Service stars"))
+    sm = ctx.data.staff_monthly
+    if sm is None:
+        page.empty(Bi("暂无工作人员评分（staff_scores_monthly）。", "No staff scores yet."))
+    else:
+        cur_staff = sm.filter(pl.col("period") == ctx.period)
+        stars = cur_staff.filter(pl.col("service_star").fill_null(False)).sort("hall_id", "rank")
+        page.p(
+            Bi(
+                "服务明星为本月在大厅内排名前 3 的工作人员（门槛同窗口：考核件数 + 评价数 ≥ 30）。姓名已脱敏。",
+                "Service stars are the top 3 staff of the hall this month (same floor as windows: cases + ratings ≥ 30). "
+                "Names are masked.",
+            )
+        )
+        page.table(_STAFF_COLS, _staff_rows(ctx, stars), empty=Bi("本月暂无服务明星（尚无工作人员达到排名门槛）。",
+                                                                   "No service star this month yet (nobody has reached the floor)."))
+        ranked = cur_staff.filter(pl.col("rank").is_not_null()).sort("rank").head(10)
+        if ranked.height:
+            page.chart(_top_staff_chart(ctx, ranked))
+        prev_stars = sm.filter((pl.col("period") == ctx.prev_period) & pl.col("service_star").fill_null(False)).sort("hall_id", "rank")
+        if prev_stars.height:
+            page.h3(Bi("上月服务明星", "Last month's service stars"))
+            page.table(_STAFF_COLS, _staff_rows(ctx, prev_stars))
+
+    page.h2(Bi("各部门页面", "Department pages"))
+    links = "".join(
+        f"<li>{link(ctx.dept_href(d['dept_id']), ctx.dept_name(d['dept_id']))}</li>" for d in ctx.data.departments.iter_rows(named=True)
+    )
+    page.raw(f'<ul class="links">{links}</ul>')
+    return page
+
+
+_STAFF_COLS = [
+    Col(Bi("名次", "Rank"), True),
+    Col(Bi("工作人员", "Staff")),
+    Col(Bi("部门", "Department")),
+    Col(Bi("常驻窗口", "Usual window")),
+    Col(Bi("综合分", "Composite"), True),
+    Col(Bi("T", "T"), True),
+    Col(Bi("Q", "Q"), True),
+    Col(Bi("S", "S"), True),
+    Col(Bi("考核件", "Cases"), True),
+    Col(Bi("评价（差评）", "Ratings (bad)"), True),
+    Col(Bi("扣分", "Points off"), True),
+]
+
+
+def _staff_rows(ctx: SiteContext, frame: pl.DataFrame, prefix: str = "") -> list:
+    rows = []
+    for r in frame.iter_rows(named=True):
+        star = tag(Bi("★ 服务明星", "★ star"), "red") if r.get("service_star") else ""
+        rows.append(
+            [
+                fmt_int(r["rank"]) if r["rank"] is not None else "—",
+                [staff_label(r["staff_id"], r["staff_name"]), " ", star] if star else staff_label(r["staff_id"], r["staff_name"]),
+                ctx.dept_link(r["dept_id"], prefix),
+                ctx.window_link(r["hall_id"], r["usual_window_id"], prefix) if r["usual_window_id"] else "—",
+                fmt_score(r["composite"]),
+                fmt_score(r["timeliness"]),
+                fmt_score(r["quality"]),
+                fmt_score(r["satisfaction"]),
+                fmt_int(r["evaluated_cases"]),
+                same(f"{fmt_int(r['ratings'])}（{fmt_int(r['bad_ratings'])}）"),
+                fmt_num(r["deductions"], 1),
+            ]
+        )
+    # a list cell (label + star) is joined into one cell
+    from dashboards.html import join
+
+    return [[join(c, "") if isinstance(c, list) else c for c in row] for row in rows]
+
+
+def _top_staff_chart(ctx: SiteContext, ranked: pl.DataFrame) -> Chart:
+    labels = [staff_label(s, n) for s, n in zip(ranked["staff_id"], ranked["staff_name"])]
+    colors = [theme.RED_LIST if s else theme.NEUTRAL for s in ranked["service_star"].fill_null(False)]
+
+    def build(lang):
+        return {
+            "data": [
+                {"type": "bar", "orientation": "h", "name": Bi("综合分", "Composite").pick(lang), "y": labels,
+                 "x": values(ranked["composite"]), "marker": {"color": colors},
+                 "text": [fmt_score(v) for v in ranked["composite"]], "textposition": "inside",
+                 "textfont": {"color": "#ffffff"}, "hovertemplate": "%{y}: %{x:.2f}<extra></extra>"}
+            ],
+            "layout": layout(
+                lang,
+                Bi("本月工作人员综合分前10名（红色为服务明星）", "Top 10 staff by composite this month (red = service star)"),
+                Bi("综合分（分，满分100）", "Composite (points, of 100)"),
+                Bi("工作人员（工号 姓名）", "Staff (id, masked name)"),
+                yaxis={"autorange": "reversed", "type": "category"},
+                xaxis={"range": [0, 105]},
+                margin={"l": 170},
+                showlegend=False,
+            ),
+        }
+
+    return Chart(build, height=max(360, 34 * ranked.height + 150))
+
+
+def _dept_heatmap(ctx: SiteContext, dd: pl.DataFrame) -> Chart:
+    depts = ctx.data.departments["dept_id"].to_list()
+    dates = sorted(dd["date"].unique().to_list())
+    lookup = {(r["dept_id"], r["date"]): r["composite"] for r in dd.select("dept_id", "date", "composite").iter_rows(named=True)}
+    z = [[lookup.get((d, day)) for day in dates] for d in depts]
+
+    def build(lang):
+        fig = {
+            "data": [
+                {"type": "heatmap", "x": values(dates), "y": [ctx.dept_name(d) for d in depts], "z": z,
+                 "colorscale": theme.SEQ_SCORE, "zmin": 60, "zmax": 100, "xgap": 1, "ygap": 2,
+                 "colorbar": {"title": {"text": Bi("综合分（分）", "Composite (points)").pick(lang)}},
+                 "hovertemplate": "%{y} %{x}: %{z:.2f}<extra></extra>"}
+            ],
+            "layout": layout(
+                lang,
+                Bi("各部门每日综合分（近90天，仅办公日）", "Daily composite per department (last 90 days, open days)"),
+                Bi("日期", "Date"),
+                Bi("部门", "Department"),
+                subtitle=Bi("颜色越绿越好；空白为当天无评分", "greener is better; blank = no score that day"),
+                xaxis=date_axis(lang),
+                yaxis={"autorange": "reversed", "type": "category"},
+                margin={"l": 170},
+            ),
+        }
+        return fig if dates else no_data(fig, lang)
+
+    return Chart(build, height=max(360, 34 * len(depts) + 160))
+
+
+# ---------------------------------------------------------------------------
+# one page per department
+# ---------------------------------------------------------------------------
+def _dept_page(ctx: SiteContext, dept: dict) -> Page:
+    dept_id = dept["dept_id"]
+    name = ctx.dept_name(dept_id)
+    page = ctx.new_page(
+        ctx.dept_href(dept_id),
+        "departments",
+        Bi(f"部门 {name}", f"Department {name}"),
+        Bi(f"部门编码 {dept_id} · 本月：", f"Code {dept_id} · this month: ") + ctx.month_text(),
+    )
+    page.raw(f'<p>{link("../departments.html", Bi("← 返回部门与人员", "← Back to departments"))}</p>')
+    dm = ctx.data.dept_monthly
+    cur = prev = None
+    if dm is not None:
+        c = dm.filter((pl.col("dept_id") == dept_id) & (pl.col("period") == ctx.period))
+        p = dm.filter((pl.col("dept_id") == dept_id) & (pl.col("period") == ctx.prev_period))
+        cur = c.row(0, named=True) if c.height else None
+        prev = p.row(0, named=True) if p.height else None
+        n_depts = dm.filter(pl.col("period") == ctx.period).height
+    page.h2(Bi("本月考评", "This month"))
+    if cur is None:
+        page.empty(Bi("本部门本月还没有评分。", "No scores for this department this month yet."))
+    else:
+        kpis = []
+        d, k = delta_vs_last_month(cur["composite"], prev and prev["composite"], kind="score")
+        kpis.append(Kpi(Bi("综合分（窗口平均）", "Composite (mean of windows)"), fmt_score(cur["composite"]), d, k))
+        kpis.append(Kpi(Bi("部门排名", "Department rank"),
+                        Bi(f"第 {fmt_int(cur['dept_rank'])} 名 / {n_depts}", f"#{fmt_int(cur['dept_rank'])} of {n_depts}")))
+        for col, label in (("timeliness", Bi("办结及时 T", "Timeliness T")), ("quality", Bi("服务质量 Q", "Quality Q")),
+                           ("satisfaction", Bi("满意度 S", "Satisfaction S"))):
+            d, k = delta_vs_last_month(cur[col], prev and prev[col], kind="score")
+            kpis.append(Kpi(label, fmt_score(cur[col]), d, k))
+        kpis.append(Kpi(Bi("按时办结率", "On-time rate"),
+                        fmt_pct(cur["on_time_cases"] / cur["evaluated_cases"] if cur["evaluated_cases"] else None)))
+        kpis.append(Kpi(Bi("差评", "Bad ratings"), fmt_int(cur["bad_ratings"]),
+                        Bi(f"共 {fmt_int(cur['ratings'])} 条评价", f"of {fmt_int(cur['ratings'])} ratings")))
+        kpis.append(Kpi(Bi("本月扣分", "Points off this month"), fmt_num(cur["deductions"], 1)))
+        page.kpis(kpis)
+
+    dd = ctx.data.dept_daily
+    daily = (
+        dd.filter((pl.col("dept_id") == dept_id) & (pl.col("date") >= ctx.trend_start) & pl.col("date").is_in(sorted(ctx.open_days))).sort("date")
+        if dd is not None
+        else pl.DataFrame(schema={"date": pl.Date, "composite": pl.Float64})
+    )
+    page.chart(score_trend_chart(daily, Bi(f"{name} 每日综合分与 T/Q/S（近90天，窗口平均，仅办公日）",
+                                           f"{name}: daily composite and T/Q/S (last 90 days, mean of windows, open days)")))
+
+    # windows of the department
+    page.h2(Bi("所属窗口（本月）", "Its windows (this month)"))
+    wm = ctx.data.window_monthly
+    wins = ctx.data.windows.filter(pl.col("dept_id") == dept_id)
+    rows = []
+    for w in wins.iter_rows(named=True):
+        r = None
+        if wm is not None:
+            m = wm.filter((pl.col("period") == ctx.period) & (pl.col("hall_id") == w["hall_id"]) & (pl.col("window_id") == w["window_id"]))
+            r = m.row(0, named=True) if m.height else None
+        rows.append(
+            [
+                ctx.window_link(w["hall_id"], w["window_id"], "../"),
+                code("window_type", w["window_type"]),
+                fmt_int(r["rank"]) if r and r["rank"] is not None else "—",
+                fmt_score(r["composite"]) if r else "—",
+                fmt_score(r["timeliness"]) if r else "—",
+                fmt_score(r["quality"]) if r else "—",
+                fmt_score(r["satisfaction"]) if r else "—",
+                tag(code("list", r["list"]), r["list"]) if r and r["list"] in ("red", "black") else "",
+            ]
+        )
+    page.table(
+        [Col(Bi("窗口", "Window")), Col(Bi("类型", "Type")), Col(Bi("大厅排名", "Hall rank"), True),
+         Col(Bi("综合分", "Composite"), True), Col(Bi("T", "T"), True), Col(Bi("Q", "Q"), True), Col(Bi("S", "S"), True),
+         Col(Bi("榜单", "List"))],
+        rows,
+        empty=Bi("本部门没有窗口。", "This department has no window."),
+    )
+
+    # staff
+    page.h2(Bi("工作人员（本月）", "Staff (this month)"))
+    sm = ctx.data.staff_monthly
+    if sm is None:
+        page.empty(Bi("暂无工作人员评分。", "No staff scores yet."))
+    else:
+        staff = sm.filter((pl.col("period") == ctx.period) & (pl.col("dept_id") == dept_id)).sort(
+            ["rank", "composite"], descending=[False, True], nulls_last=True
+        )
+        page.table(_STAFF_COLS, _staff_rows(ctx, staff, "../"), empty=Bi("本月没有工作人员评分。", "No staff scores this month."))
+
+    # rectification
+    page.h2(Bi("整改事项", "Rectification items"))
+    items = ctx.data.rectification
+    if items is None:
+        page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
+    else:
+        mine = items.filter((pl.col("dept_id") == dept_id) & (pl.col("status") != "withdrawn"))
+        rec = rectification_record(mine, "dept_id")
+        r = rec.row(0, named=True) if rec.height else None
+        if r:
+            page.kpis(
+                [
+                    Kpi(Bi("已整改", "Fixed"), fmt_int(r["resolved_total"]),
+                        Bi(f"按期 {fmt_int(r['resolved_on_time'])} · 逾期 {fmt_int(r['resolved_late'])}",
+                           f"on time {fmt_int(r['resolved_on_time'])} · late {fmt_int(r['resolved_late'])}")),
+                    Kpi(Bi("未整改", "Open"), fmt_int(r["open_total"]),
+                        join_ages(r), alert=bool(r["open_total"])),
+                ]
+            )
+        page.table(ITEM_COLUMNS, item_rows(ctx, sort_items(mine), "../"),
+                   empty=Bi("本部门没有整改事项。", "No item for this department."), limit=40)
+    return page
+
+
+def join_ages(r: dict) -> Bi:
+    parts_zh = [f"{b.zh} {fmt_int(r[f'open_{i}'])}" for i, (_, _, b) in enumerate(AGE_BUCKETS)]
+    parts_en = [f"{b.en}: {fmt_int(r[f'open_{i}'])}" for i, (_, _, b) in enumerate(AGE_BUCKETS)]
+    return Bi("挂账 " + " · ".join(parts_zh), "open " + " · ".join(parts_en))

@@ -1,0 +1,166 @@
+"""Rectification (rectification.html): open / overdue / escalated items by
+department and by rule, their aging, and the items due this week."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+
+from dashboards import theme
+from dashboards.charts import Chart, layout, no_data, values
+from dashboards.context import ITEM_COLUMNS, LATE_STATUSES, UNRESOLVED, SiteContext, item_rows, sort_items
+from dashboards.html import Kpi, Page
+from dashboards.labels import Bi, code, fmt_date, fmt_date_short, fmt_int, fmt_pct
+
+AGING = [
+    (0, 5, Bi("0–5天", "0–5 d")),
+    (6, 10, Bi("6–10天", "6–10 d")),
+    (11, 15, Bi("11–15天", "11–15 d")),
+    (16, 20, Bi("16–20天", "16–20 d")),
+    (21, 30, Bi("21–30天", "21–30 d")),
+    (31, 60, Bi("31–60天", "31–60 d")),
+    (61, 10**6, Bi(">60天", ">60 d")),
+]
+
+
+def week_of_today(ctx: SiteContext):
+    """'This week', seen from today (the day after the as-of date): from today
+    to Sunday; on a Saturday or Sunday, the coming Monday to Sunday."""
+    today = ctx.as_of + timedelta(days=1)
+    if today.weekday() >= 5:
+        start = today + timedelta(days=7 - today.weekday())
+    else:
+        start = today
+    return start, start + timedelta(days=6 - start.weekday())
+
+
+def build(ctx: SiteContext) -> list[Page]:
+    page = ctx.new_page("rectification.html", "rectification", Bi("整改督办", "Rectification"))
+    items = ctx.data.rectification
+    if items is None:
+        page.empty(
+            Bi(
+                "暂无数据：数据仓库中还没有整改台账（rectification_items 表）。整改模块运行后这里会显示各部门的整改情况。",
+                "No data yet: the warehouse has no rectification ledger (table rectification_items). "
+                "It appears here once the rectification step has run.",
+            )
+        )
+        return [page]
+    live = items.filter(pl.col("status") != "withdrawn")
+    open_items = live.filter(pl.col("status").is_in(UNRESOLVED))
+    resolved = live.filter(pl.col("status") == "resolved")
+    on_time_rate = (
+        resolved.filter(~pl.col("resolved_late").fill_null(False)).height / resolved.height if resolved.height else None
+    )
+    today, sunday = week_of_today(ctx)
+    due = sort_items(open_items.filter(pl.col("deadline").is_between(today, sunday))).sort("deadline", "item_id")
+    n = {s: open_items.filter(pl.col("status") == s).height for s in UNRESOLVED}
+    page.kpis(
+        [
+            Kpi(Bi("未完成", "Open"), fmt_int(open_items.height),
+                Bi(f"待整改 {n['open']} · 整改中 {n['in_progress']} · 申诉中 {n['disputed']}",
+                   f"open {n['open']} · in progress {n['in_progress']} · disputed {n['disputed']}")),
+            Kpi(Bi("已超期", "Overdue"), fmt_int(n["overdue"]), Bi("过了整改期限", "past the deadline"), alert=bool(n["overdue"])),
+            Kpi(Bi("超期通报", "Escalated"), fmt_int(n["escalated"]), Bi("超过期限5个工作日以上", "over 5 working days late"),
+                alert=bool(n["escalated"])),
+            Kpi(Bi("本周到期", "Due this week"), fmt_int(due.height),
+                Bi(f"{fmt_date_short(today).zh}–{fmt_date_short(sunday).zh}", f"{fmt_date_short(today).en} – {fmt_date_short(sunday).en}")),
+            Kpi(Bi("已整改", "Fixed"), fmt_int(resolved.height), Bi(f"按期整改率 {fmt_pct(on_time_rate)}", f"{fmt_pct(on_time_rate)} on time")),
+        ]
+    )
+
+    page.h2(Bi("未完成事项分布", "Where the open items are"))
+    page.chart(_by_status_chart(ctx, open_items, "dept_id", Bi("各部门未完成整改事项（按状态）", "Open items per department, by status"),
+                                Bi("部门", "Department"), ctx.dept_name))
+    page.chart(_by_status_chart(ctx, open_items, "rule", Bi("各类问题未完成整改事项（按状态）", "Open items per rule, by status"),
+                                Bi("问题类别", "Rule"), None))
+    page.h2(Bi("挂账时长", "Aging"))
+    page.chart(_aging_chart(open_items))
+
+    page.h2(
+        Bi(f"本周到期（{fmt_date(today).zh}至{fmt_date(sunday).zh}）", f"Due this week ({fmt_date(today).en} to {fmt_date(sunday).en})"),
+        anchor="due",
+    )
+    page.table(ITEM_COLUMNS, item_rows(ctx, due), empty=Bi("本周没有到期的事项。", "Nothing falls due this week."))
+    late = sort_items(open_items.filter(pl.col("status").is_in(LATE_STATUSES)))
+    page.h2(Bi(f"超期未整改（{late.height} 件）", f"Past the deadline ({late.height})"), anchor="late")
+    page.table(ITEM_COLUMNS, item_rows(ctx, late), empty=Bi("没有超期事项。", "No item is past its deadline."), limit=50)
+    page.note(
+        Bi(
+            "状态按截止日判定：已整改 → 已整改；超过期限 5 个工作日 → 超期通报；过了期限 → 已超期；否则按部门最新回复"
+            "（申诉中、整改中）或待整改。已撤销（触发条件在更正后的数据中不再成立）的事项不计入。情况说明中的个人信息已脱敏。",
+            "Status as of the data date: resolved → fixed; more than 5 working days past the deadline → escalated; past "
+            "the deadline → overdue; else the department's latest reply (disputed, in progress) or open. Withdrawn items "
+            "(trigger gone in corrected data) are not counted. Personal data in descriptions is masked.",
+        )
+    )
+    return [page]
+
+
+STATUS_ORDER = ["escalated", "overdue", "disputed", "in_progress", "open"]
+
+
+def _by_status_chart(ctx, open_items: pl.DataFrame, key: str, title: Bi, axis: Bi, namer) -> Chart:
+    counts = open_items.group_by(key, "status").len()
+    totals = open_items.group_by(key).len().sort(["len", key], descending=[True, False])
+    keys = totals[key].to_list()
+    lookup = {(r[key], r["status"]): r["len"] for r in counts.iter_rows(named=True)}
+
+    def build(lang):
+        labels = [(namer(k) if namer else code("rule", k).pick(lang)) if k is not None else "—" for k in keys]
+        traces = [
+            {"type": "bar", "orientation": "h", "name": code("rect_status", s).pick(lang), "y": labels,
+             "x": [lookup.get((k, s), 0) for k in keys], "marker": {"color": theme.STATUS_COLORS[s]},
+             "hovertemplate": "%{y}: %{x}<extra>" + code("rect_status", s).pick(lang) + "</extra>"}
+            for s in STATUS_ORDER
+        ]
+        fig = {
+            "data": traces,
+            "layout": layout(
+                lang, title, Bi("事项数（件）", "Items (count)"), axis, barmode="stack",
+                yaxis={"autorange": "reversed", "type": "category"}, margin={"l": 190, "t": 110},
+            ),
+        }
+        return fig if keys else no_data(fig, lang, Bi("没有未完成的整改事项", "No open items"))
+
+    return Chart(build, height=max(360, 34 * len(keys) + 170))
+
+
+def _aging_chart(open_items: pl.DataFrame) -> Chart:
+    def bucket(age):
+        for i, (lo, hi, _) in enumerate(AGING):
+            if lo <= age <= hi:
+                return i
+        return 0
+
+    rows = open_items.select("age_days", "status").iter_rows()
+    counts: dict[tuple[int, str], int] = {}
+    for age, status in rows:
+        b = bucket(age if age is not None else 0)
+        counts[(b, status)] = counts.get((b, status), 0) + 1
+
+    def build(lang):
+        labels = [b.pick(lang) for _, _, b in AGING]
+        traces = [
+            {"type": "bar", "name": code("rect_status", s).pick(lang), "x": labels,
+             "y": [counts.get((i, s), 0) for i in range(len(AGING))], "marker": {"color": theme.STATUS_COLORS[s]}}
+            for s in STATUS_ORDER
+        ]
+        fig = {
+            "data": traces,
+            "layout": layout(
+                lang,
+                Bi("未完成事项挂账时长（自发现日起的自然日，按状态）", "Open items by days since found (calendar days, by status)"),
+                Bi("挂账时长（天）", "Days since found"),
+                Bi("事项数（件）", "Items (count)"),
+                barmode="stack",
+                xaxis={"type": "category"},
+            ),
+        }
+        return fig if open_items.height else no_data(fig, lang, Bi("没有未完成的整改事项", "No open items"))
+
+    return Chart(build, height=420)
+
+
+__all__ = ["build", "values"]

@@ -1,0 +1,477 @@
+"""The dashboard site (issue 5): built from a real warehouse made by the real
+graph, then opened page by page in a real headless Chromium.
+
+The browser is driven over the Chrome DevTools Protocol with a small
+WebSocket client written on the standard library (no new dependency). Every
+page fails the test on a console error, an uncaught exception, a chart that
+did not render (a ``.plotly-graph-div`` without ``.main-svg``), a chart
+without a title or axis titles, or any request to a URL that is not a local
+file (or localhost). Screenshots of the overview and a window page go to
+``docs/`` when ``WINDOWWATCH_SCREENSHOTS=1``, else to the test's tmp dir.
+
+Only the browser part is skipped, and only when /usr/bin/chromium is missing
+(``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlparse
+
+import duckdb
+import pytest
+
+from dashboards import site as site_mod
+from dashboards.site import MAX_PAGE_BYTES, build_site
+from pipelines.runner import run_graph
+
+AS_OF = date(2026, 3, 6)
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[1]
+
+try:  # the demo generator (a small profile keeps the run short)
+    from pipelines.demo_inbox import InboxProfile, write_inbox
+except ImportError:  # pragma: no cover
+    InboxProfile = write_inbox = None
+
+SMALL = dict(
+    halls=1, departments=4, windows_per_hall=8, staff_per_hall=20, matters=20, days=45,
+    tickets_per_window_day=8.0, cases_per_window_day=6.0, bad_windows_per_hall=2, bad_staff_per_hall=2,
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------
+# warehouses made by the real graph
+# ---------------------------------------------------------------------------
+def _run(home: Path, write) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    write(home / "inbox")
+    outcome = run_graph(home, home / "inbox", AS_OF, progress=False)
+    assert outcome.success, outcome.failures
+    return home
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("dash") / "demo"
+    if write_inbox is not None:
+        profile = InboxProfile(**{k: v for k, v in SMALL.items() if k in InboxProfile.__dataclass_fields__})
+        return _run(home, lambda inbox: write_inbox(inbox, AS_OF, profile))
+    from tests.messy_inbox import write_messy_inbox  # pragma: no cover
+
+    return _run(home, write_messy_inbox)  # pragma: no cover
+
+
+@pytest.fixture(scope="module")
+def messy_home(tmp_path_factory) -> Path:
+    from tests.messy_inbox import write_messy_inbox
+
+    return _run(tmp_path_factory.mktemp("dash") / "messy", write_messy_inbox)
+
+
+def _build(home: Path, out: Path | None = None, warehouse: Path | None = None):
+    return build_site(
+        warehouse or home / "warehouse.duckdb",
+        out or home / "dashboards",
+        AS_OF,
+        home / "gx" / "data_docs" / "index.html",
+        strict=True,
+        validate_figures=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_site(demo_home):
+    report = _build(demo_home)
+    return demo_home / "dashboards", report
+
+
+@pytest.fixture(scope="module")
+def messy_site(messy_home):
+    report = _build(messy_home)
+    return messy_home / "dashboards", report
+
+
+# ---------------------------------------------------------------------------
+# the site on disk
+# ---------------------------------------------------------------------------
+PAGES = ["index.html", "windows.html", "departments.html", "queues.html", "rectification.html", "staffing.html", "quality.html"]
+
+
+def _windows_and_depts(home: Path):
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        windows = con.execute("SELECT hall_id, window_id FROM windows").fetchall()
+        depts = con.execute("SELECT dept_id FROM departments").fetchall()
+        staff = [r[0] for r in con.execute("SELECT staff_name FROM staff").fetchall() if r[0] and len(r[0]) >= 2]
+        phones = []
+        for table, col in (("ratings", "rater_phone"), ("callbacks", "phone")):
+            phones += [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM {table} WHERE {col} IS NOT NULL").fetchall()]
+    finally:
+        con.close()
+    return windows, depts, staff, phones
+
+
+@pytest.mark.parametrize("which", ["demo", "messy"])
+def test_site_is_complete_small_and_offline(which, request):
+    out, report = request.getfixturevalue(f"{which}_site")
+    home = out.parent
+    windows, depts, staff, phones = _windows_and_depts(home)
+    written = {p.path for p in report.pages}
+    for page in PAGES:
+        assert page in written and (out / page).is_file(), page
+    assert len([p for p in written if p.startswith("windows/")]) == len(windows)
+    assert len([p for p in written if p.startswith("departments/")]) == len(depts)
+    assert not report.errors
+    assert (out / "plotly.min.js").stat().st_size > 1_000_000  # shipped once, beside the pages
+    assert not list(out.rglob("plotly.min.js"))[1:], "plotly.js written more than once"
+    assert report.seconds < 30, report.summary()
+    for path in out.rglob("*.html"):
+        size = path.stat().st_size
+        assert size < MAX_PAGE_BYTES, (path, size)
+        text = path.read_text(encoding="utf-8")
+        # no CDN, no remote anything: every src/href is relative, a fragment or data:
+        for url in re.findall(r'(?:src|href)="([^"]*)"', text):
+            assert not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I) and not url.startswith("//"), (path, url)
+        assert "cdn.plot.ly" not in text
+        # personal data never reaches a page: no unmasked phone, no staff full name
+        assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text), path
+        for phone in phones:
+            assert phone not in text, (path, "phone")
+        for name in staff:
+            assert name not in text, (path, name)
+        assert 'data-lang="zh"' in text and "wwToggleLang" in text
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "大厅总览" in index and "Hall overview" in index  # both languages are in the page
+    assert "../gx/data_docs/index.html" in (out / "quality.html").read_text(encoding="utf-8")
+
+
+def test_absent_rectification_and_staffing_tables_say_so(messy_home, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(messy_home / "warehouse.duckdb", copy)
+    con = duckdb.connect(str(copy))
+    for table in ("rectification_items", "staffing_advice", "staffing_peaks"):
+        con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
+    con.close()
+    report = _build(messy_home, tmp_path / "site", copy)
+    assert not report.errors
+    assert set(report.notes) >= {"table rectification_items absent", "table staffing_advice absent"}
+    for page in ("rectification.html", "staffing.html", "index.html"):
+        text = (tmp_path / "site" / page).read_text(encoding="utf-8")
+        assert "暂无" in text and "No data" in text, page
+    staffing = (tmp_path / "site" / "staffing.html").read_text(encoding="utf-8")
+    assert "M/M/c" in staffing  # the note on where the model fits poorly is still there
+
+
+def test_a_failed_build_leaves_the_old_site(messy_home, tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    _build(messy_home, out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def boom(ctx):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(site_mod, "PAGE_BUILDERS", site_mod.PAGE_BUILDERS[:3] + [("queues", boom)])
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        _build(messy_home, out)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")] == []
+    # not strict: the failing page says so, the rest of the site is written
+    report = build_site(messy_home / "warehouse.duckdb", out, AS_OF, None)
+    assert report.errors and report.errors[0].startswith("queues: RuntimeError")
+    assert "此页生成失败" in (out / "queues.html").read_text(encoding="utf-8")
+    assert (out / "index.html").is_file()
+
+
+# ---------------------------------------------------------------------------
+# a tiny Chrome DevTools Protocol client (stdlib only)
+# ---------------------------------------------------------------------------
+class WebSocket:
+    """Just enough RFC 6455 for CDP: client-masked text frames, no extensions."""
+
+    def __init__(self, url: str, timeout: float = 30.0):
+        u = urlparse(url)
+        self.sock = socket.create_connection((u.hostname, u.port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            (
+                f"GET {u.path} HTTP/1.1\r\nHost: {u.hostname}:{u.port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("websocket handshake: connection closed")
+            head += chunk
+        status = head.split(b"\r\n", 1)[0]
+        assert b" 101 " in status, status
+        self.buf = head.split(b"\r\n\r\n", 1)[1]
+
+    def _read(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            chunk = self.sock.recv(max(65536, n - len(self.buf)))
+            if not chunk:
+                raise ConnectionError("websocket closed")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def send(self, text: str) -> None:
+        payload = text.encode()
+        n = len(payload)
+        header = bytes([0x81])
+        if n < 126:
+            header += bytes([0x80 | n])
+        elif n < 1 << 16:
+            header += bytes([0x80 | 126]) + struct.pack(">H", n)
+        else:
+            header += bytes([0x80 | 127]) + struct.pack(">Q", n)
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(header + mask + masked)
+
+    def recv(self) -> str:
+        parts = []
+        while True:
+            b0, b1 = self._read(2)
+            opcode, n = b0 & 0x0F, b1 & 0x7F
+            if n == 126:
+                n = struct.unpack(">H", self._read(2))[0]
+            elif n == 127:
+                n = struct.unpack(">Q", self._read(8))[0]
+            mask = self._read(4) if b1 & 0x80 else None
+            data = self._read(n)
+            if mask:
+                data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+            if opcode == 0x8:
+                raise ConnectionError("websocket closed by the browser")
+            if opcode == 0x9:  # ping -> pong
+                self.sock.sendall(bytes([0x8A, 0x80 | len(data)]) + b"\0\0\0\0" + data)
+                continue
+            if opcode in (0x1, 0x2, 0x0):
+                parts.append(data)
+                if b0 & 0x80:
+                    return b"".join(parts).decode()
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Browser:
+    """Headless Chromium with one page, its events collected per navigation."""
+
+    FLAGS = [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-default-apps", "--disable-extensions", "--hide-scrollbars", "--mute-audio",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",  # nothing leaves the machine anyway
+    ]  # fmt: skip
+
+    def __init__(self, profile: Path):
+        self.proc = subprocess.Popen(
+            [str(CHROMIUM), *self.FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and len(port_file.read_text().splitlines()) >= 2):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.close()
+                raise RuntimeError("chromium did not start")
+            time.sleep(0.05)
+        port, path = port_file.read_text().splitlines()[:2]
+        self.ws = WebSocket(f"ws://127.0.0.1:{port}{path}")
+        self.next_id = 0
+        self.events: list[dict] = []
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Runtime", "Log", "Network", "Page"):
+            self.call(f"{domain}.enable", session=True)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1600, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
+            session=True,
+        )
+
+    def call(self, method: str, params: dict | None = None, session: bool = False, timeout: float = 30.0) -> dict:
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = self.session
+        self.ws.send(json.dumps(msg))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            reply = json.loads(self.ws.recv())
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            if "method" in reply:
+                self.events.append(reply)
+        raise TimeoutError(method)
+
+    def wait_event(self, name: str, timeout: float = 30.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for ev in self.events:
+                if ev["method"] == name and not ev.get("_seen"):
+                    ev["_seen"] = True
+                    return ev
+            self.events.append(json.loads(self.ws.recv()))
+        raise TimeoutError(name)
+
+    def evaluate(self, expression: str):
+        res = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=True)
+        if "exceptionDetails" in res:
+            raise AssertionError(f"evaluate failed: {res['exceptionDetails']}")
+        return res["result"].get("value")
+
+    def open(self, url: str) -> list[dict]:
+        """Navigate and wait for the load event; returns the page's events."""
+        self.events = []
+        self.call("Page.navigate", {"url": url}, session=True)
+        self.wait_event("Page.loadEventFired")
+        return self.events
+
+    def screenshot(self, path: Path, max_height: int = 2400) -> None:
+        height = self.evaluate("Math.ceil(document.documentElement.scrollHeight)")
+        clip = {"x": 0, "y": 0, "width": 1600, "height": min(int(height), max_height), "scale": 1}
+        data = self.call(
+            "Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True}, session=True
+        )["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+
+    def close(self) -> None:
+        if getattr(self, "ws", None):
+            self.ws.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+# what each page must show once loaded: every chart drawn, titled, with axis titles
+CHART_STATE_JS = """
+(function(){
+  var out = [];
+  document.querySelectorAll('.plotly-graph-div').forEach(function(d){
+    var t = d.querySelector('.gtitle');
+    var cart = d.querySelectorAll('.cartesianlayer .subplot').length > 0;
+    out.push({id: d.id, svg: !!d.querySelector('.main-svg'), title: t ? t.textContent : '',
+              cart: cart, x: !!d.querySelector('.xtitle'), y: !!d.querySelector('.ytitle')});
+  });
+  return out;
+})()
+"""
+
+
+def _local(url: str) -> bool:
+    u = urlparse(url)
+    if u.scheme in ("file", "data", "blob", "about", "chrome", "devtools"):
+        return True
+    return u.scheme in ("http", "https", "ws", "wss") and u.hostname in ("localhost", "127.0.0.1", "::1")
+
+
+def _problems(events: list[dict]) -> list[str]:
+    out = []
+    for ev in events:
+        m, p = ev["method"], ev.get("params", {})
+        if m == "Runtime.exceptionThrown":
+            out.append(f"exception: {p['exceptionDetails'].get('exception', {}).get('description') or p['exceptionDetails'].get('text')}")
+        elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+            out.append("console.error: " + " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", [])))
+        elif m == "Log.entryAdded" and p["entry"].get("level") == "error":
+            out.append(f"log error: {p['entry'].get('text')} {p['entry'].get('url', '')}")
+        elif m == "Network.requestWillBeSent" and not _local(p["request"]["url"]):
+            out.append(f"request leaves the machine: {p['request']['url']}")
+        elif m == "Network.loadingFailed":
+            out.append(f"load failed: {p.get('errorText')} ({p.get('requestId')})")
+    return out
+
+
+def _check_page(browser: Browser, page: Path) -> list[dict]:
+    events = browser.open(page.as_uri())
+    charts = browser.evaluate(CHART_STATE_JS)
+    for _ in range(50):  # plotly draws synchronously after load; allow a moment anyway
+        if all(c["svg"] for c in charts):
+            break
+        time.sleep(0.1)
+        charts = browser.evaluate(CHART_STATE_JS)
+    problems = _problems(events)
+    assert not problems, (page.name, problems)
+    for c in charts:
+        assert c["svg"], (page, c["id"], "chart did not render")
+        assert c["title"].strip(), (page, c["id"], "chart without a title")
+        if c["cart"]:
+            assert c["x"] and c["y"], (page, c["id"], "axis without a title")
+    return charts
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (.ci/run installs it)")
+    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
+    yield b
+    b.close()
+
+
+def test_every_page_renders_offline_in_chromium(browser, demo_site, tmp_path):
+    out, report = demo_site
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) == len(report.pages)
+    drawn = 0
+    for page in pages:
+        drawn += len(_check_page(browser, page))
+    assert drawn == sum(p.charts for p in report.pages) > 20
+
+    # the language switch: English on click, remembered across pages, back to Chinese
+    _check_page(browser, out / "index.html")
+    assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "zh"
+    browser.evaluate("wwToggleLang()")
+    assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "en"
+    assert browser.evaluate("document.querySelector('.gtitle').textContent").startswith("Daily composite")
+    assert browser.evaluate("getComputedStyle(document.querySelector('h1 .l-zh')).display") == "none"
+    charts = _check_page(browser, out / "windows.html")  # another page opens in English
+    assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "en"
+    assert all(c["svg"] for c in charts)
+    browser.evaluate("wwToggleLang()")
+    assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "zh"
+
+    # screenshots: docs/ when asked (they are committed and shown in the README)
+    shots = REPO / "docs" if os.environ.get("WINDOWWATCH_SCREENSHOTS") == "1" else tmp_path
+    _check_page(browser, out / "index.html")
+    browser.screenshot(shots / "screenshot-overview.png")
+    window_page = min(out.glob("windows/*.html"))
+    _check_page(browser, window_page)
+    browser.screenshot(shots / "screenshot-window.png", max_height=2600)
+    assert (shots / "screenshot-overview.png").stat().st_size > 50_000
+
+
+def test_messy_and_empty_pages_render_too(browser, messy_site):
+    """The hand-made messy inbox: three windows, rejected files, quarantined
+    rows, charts with little or no data ("暂无数据" drawn inside the axes)."""
+    out, report = messy_site
+    for page in sorted(out.rglob("*.html")):
+        _check_page(browser, page)

@@ -45,6 +45,12 @@ def print_summary(home: Path, outcome) -> None:
                     " FROM rectification_items",
                 )
                 print(f"整改 items: 新增 new {new} · 未到期 open {open_} · 超期 overdue {overdue} · 通报 escalated {escalated}", file=out)
+            if "rectification_refused_updates" in tables:
+                refused = con.sql("SELECT source_file, source_row, item_id, reason FROM rectification_refused_updates ORDER BY source_file, source_row").fetchall()
+                if refused:
+                    print(f"整改反馈被拒 refused replies: {len(refused)}", file=out)
+                    for file, line, item, reason in refused[:5]:
+                        print(f"  {file} 第{line}行 {item or ''}: {reason}", file=out)
     print("输出 outputs:", file=out)
     for label, path in [
         ("数据仓库 warehouse", warehouse.path),

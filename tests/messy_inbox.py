@@ -197,7 +197,7 @@ def write_ratings(inbox: Path) -> None:
     ws.append(["评价编号", "评价时间", "窗口编号", "工号", "办件编号", "评价等级", "评价渠道", "差评原因", "评价内容", "联系电话"])
     ws.append(["R1", dt.datetime(2026, 3, 5, 10, 0), "A01", "S001", "C1", 5, "评价器", None, "很好", "13812345678"])
     ws.append(["R2", dt.datetime(2026, 3, 5, 10, 5), "A02", None, None, "不满意", "qr", "态度差", "等了很久", None])
-    ws.append(["R3", dt.datetime(2026, 3, 5, 10, 6), "A02", None, None, 7, "qr", None, None, None])  # 3 out of range
+    ws.append(["R3", dt.datetime(2026, 3, 5, 10, 6), "A02", None, None, 7, "qr", None, "身份证110101199003071234", "13912345678"])  # 3 out of range
     ws.append(["R4", "2026-03-05 10:07", "A02", None, None, "非常满意", "12345", None, None, None])
     ws.append(["R5", "yesterday", "A02", None, None, 3, "sms", None, None, None])  # 5 bad timestamp
     _save(wb, inbox / "ratings" / "2026-03-05.xlsx")

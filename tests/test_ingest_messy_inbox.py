@@ -110,3 +110,10 @@ def test_reference_forms(loaded_home):
     assert matters["one_trip"].to_list() == [True, False]
     staff = table(loaded_home, "staff", "staff_id")
     assert staff["role"].to_list() == ["staff", "chief_rep", "staff"]
+
+
+def test_personal_data_masked_in_quarantine(loaded_home):
+    quarantine = table(loaded_home, "quarantine").filter(pl.col("source") == "ratings", pl.col("row") == 3)
+    raw = json.loads(quarantine["raw_values"][0])
+    assert raw["联系电话"] == "139****5678"
+    assert "110101********1234" in raw["评价内容"]

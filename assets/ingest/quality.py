@@ -17,6 +17,7 @@ from assets.ingest.assets import PARTITION_START, STAGED_ASSETS, callbacks, refe
 from assets.ingest.inbox import all_daily_files, is_hidden
 from assets.ingest.staging import FILE_QUALITY_SCHEMA, StagedStore
 from assets.ingest.validate import QUARANTINE_SCHEMA
+from assets.rectification.masking import mask_text_expr
 from pipelines.resources import WindowWatchHome, Warehouse
 
 KNOWN_FOLDERS = {"reference", "rectification_updates", *c.DAILY_SOURCES}
@@ -75,8 +76,12 @@ def collect_quality(
     quality = pl.concat([reference_quality.cast(FILE_QUALITY_SCHEMA), manifests, unusable]).sort(
         "source", "partition_date", "file", nulls_last=True
     )
-    quarantine_all = pl.concat([reference_quarantine.cast(QUARANTINE_SCHEMA), quarantine, unmatched]).sort(
-        "source", "partition_date", "file", "row", nulls_last=True
+    # Quarantined rows are shown and exported as they came, so applicants'
+    # phone and ID numbers inside them are masked here, once.
+    quarantine_all = (
+        pl.concat([reference_quarantine.cast(QUARANTINE_SCHEMA), quarantine, unmatched])
+        .sort("source", "partition_date", "file", "row", nulls_last=True)
+        .with_columns(mask_text_expr("raw_values"), mask_text_expr("detail"))
     )
     return quality, quarantine_all
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Callable, Iterable
 
 import polars as pl
@@ -124,8 +124,25 @@ def layout(
     return out
 
 
-def date_axis(lang: str, **extra) -> dict:
-    return {"type": "date", "tickformat": PLOTLY_DATE_TICK[lang], "hoverformat": PLOTLY_DATE_HOVER[lang], **extra}
+def date_axis(lang: str, dates: Iterable | None = None, **extra) -> dict:
+    """A date axis in the language's format. Given the dates plotted, a short
+    span (two weeks or less) gets one tick per day and a day of padding, so a
+    chart of one or two days does not show hours or one fat bar."""
+    axis = {"type": "date", "tickformat": PLOTLY_DATE_TICK[lang], "hoverformat": PLOTLY_DATE_HOVER[lang]}
+    ds = sorted({_as_date(d) for d in (dates if dates is not None else []) if d is not None})
+    if ds and (ds[-1] - ds[0]).days <= 14:
+        lo, hi = ds[0] - timedelta(days=1), ds[-1] + timedelta(days=1)
+        axis.update(dtick=86400000, tick0=ds[0].isoformat(), range=[lo.isoformat(), hi.isoformat()])
+    axis.update(extra)
+    return axis
+
+
+def _as_date(d) -> date:
+    if isinstance(d, datetime):
+        return d.date()
+    if isinstance(d, date):
+        return d
+    return date.fromisoformat(str(d)[:10])
 
 
 def percent_axis(**extra) -> dict:

@@ -80,16 +80,20 @@ class SiteContext:
     # -- periods -------------------------------------------------------
     @cached_property
     def open_days(self) -> set[date]:
-        """Days the hall was open: at least half of the usual number of windows
-        has a daily score. On a weekend only the late cases of a few windows
-        are evaluated (deadline + 1 calendar day); their mean says nothing
-        about the hall, so hall- and department-wide daily charts skip them."""
+        """Days the hall was open: some ticket was served that day (or, with
+        no queue data at all, at least half of the usual number of windows has
+        a score). A late case is evaluated on its deadline + 1 calendar day,
+        which can be a weekend or a holiday with nothing else in it; a mean
+        over those few cases says nothing about the day, so the daily charts
+        plot open days only (the monthly scores count every case)."""
         wd = self.data.window_daily
         if wd is None or wd.height == 0:
             return set()
-        per_day = wd.group_by("date").len()
-        top = per_day["len"].max()
-        return set(per_day.filter(pl.col("len") >= 0.5 * top)["date"].to_list())
+        per_day = wd.group_by("date").agg(pl.len().alias("n"), pl.col("served_tickets").sum().alias("served"))
+        if per_day["served"].sum():
+            return set(per_day.filter(pl.col("served") > 0)["date"].to_list())
+        top = per_day["n"].max()
+        return set(per_day.filter(pl.col("n") >= 0.5 * top)["date"].to_list())
 
     @property
     def period(self) -> str:
@@ -171,22 +175,40 @@ class SiteContext:
 # ---------------------------------------------------------------------------
 # shared figures
 # ---------------------------------------------------------------------------
+def break_gaps(dates: list, *columns: list, max_gap_days: int = 4) -> tuple[list, ...]:
+    """Insert a null point where consecutive dates are more than
+    ``max_gap_days`` apart (a holiday), so lines do not bridge it."""
+    out_dates: list = []
+    outs: list[list] = [[] for _ in columns]
+    prev = None
+    for i, d in enumerate(dates):
+        if prev is not None and d is not None and (d - prev).days > max_gap_days:
+            out_dates.append((prev + timedelta(days=1)).isoformat())
+            for o in outs:
+                o.append(None)
+        out_dates.append(d.isoformat() if d is not None else None)
+        for o, col in zip(outs, columns):
+            o.append(col[i])
+        prev = d
+    return (out_dates, *outs)
+
+
 def score_trend_chart(frame: pl.DataFrame, title: Bi, *, composite_only_visible: bool = False, height: int = 440) -> Chart:
     """Daily C/T/Q/S lines; frame has ``date`` and the four score columns."""
 
     def build(lang: str) -> dict:
         traces = []
-        for col, name in PARTS:
-            if col not in frame.columns:
-                continue
+        present = [(c, n) for c, n in PARTS if c in frame.columns]
+        x, *ys = break_gaps(frame["date"].to_list(), *[values(frame[c]) for c, _ in present])
+        for (col, name), y in zip(present, ys):
             visible = True if (col == "composite" or not composite_only_visible) else "legendonly"
             traces.append(
                 {
                     "type": "scatter",
                     "mode": "lines+markers",
                     "name": name.pick(lang),
-                    "x": values(frame["date"]),
-                    "y": values(frame[col]),
+                    "x": x,
+                    "y": y,
                     "line": {"color": theme.PART_COLORS[col], "width": 4 if col == "composite" else 2},
                     "marker": {"size": 7 if col == "composite" else 5},
                     "visible": visible,
@@ -201,7 +223,7 @@ def score_trend_chart(frame: pl.DataFrame, title: Bi, *, composite_only_visible:
                 title,
                 Bi("日期", "Date"),
                 Bi("分数（分，满分100）", "Score (points, of 100)"),
-                xaxis=date_axis(lang),
+                xaxis=date_axis(lang, frame["date"]),
                 yaxis={"rangemode": "normal"},
                 hovermode="x unified",
             ),

@@ -9,6 +9,7 @@ ever selected.
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +27,24 @@ def previous_month(period: str) -> str:
     return f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
 
 
+LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
+
+
+def _connect_read_only(path: Path, attempts: int = 12) -> duckdb.DuckDBPyConnection:
+    """Open read-only; while another process holds the file (a step of a
+    parallel run finishing its write), wait and retry with back-off."""
+    delay = 0.1
+    for attempt in range(attempts):
+        try:
+            return duckdb.connect(str(path), read_only=True)
+        except duckdb.IOException as exc:
+            if not any(m in str(exc) for m in LOCK_MARKERS) or attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    raise AssertionError("unreachable")
+
+
 class SiteData:
     """Everything the pages read, as of ``as_of``."""
 
@@ -36,7 +55,7 @@ class SiteData:
         self.as_of = as_of
         self.period = month_of(as_of)
         self.prev_period = previous_month(self.period)
-        self.con = duckdb.connect(str(self.path), read_only=True)
+        self.con = _connect_read_only(self.path)
         rows = self.con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
         ).fetchall()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from dashboards.charts import Chart
-from dashboards.labels import Bi, same
+from dashboards.labels import Bi
 from dashboards.theme import PLOTLY_CONFIG, PLOTLY_TEMPLATE, page_css
 
 LANG_KEY = "windowwatch-lang"

@@ -271,9 +271,12 @@ def test_advice_pooled_fallbacks_and_empty():
         staffing_advice(_tickets().drop("window_id"))
 
 
-def test_peak_with_no_window_calling_in_that_hour():
-    # Three Wednesdays: 10 tickets issued 08:00-08:45, all called from 09:30 on by W1.
-    # Windows count by the hour of called_at, so 08:00 had 0 windows every week.
+def test_arrivals_before_opening_count_in_the_opening_hour():
+    # Three Wednesdays: 10 tickets issued 08:00-08:45, all called 09:30-09:57 by W1.
+    # Nobody can be served before the first call (09:30, opening hour 09:00),
+    # so the 08:xx arrivals belong to the 09:00 slot: 10 arrivals per hour,
+    # 1 window calling. A = 10 x 180 / 3600 = 0.5 Erlang; one window gives
+    # P(wait) = 0.5 and SL = 1 - 0.5 e^(-(1 - 0.5) x 1200/180) = 0.982 >= 0.8.
     rows = []
     for k in range(3):
         d = date(2026, 3, 4) + timedelta(weeks=k)
@@ -282,8 +285,29 @@ def test_peak_with_no_window_calling_in_that_hour():
             called = datetime(d.year, d.month, d.day, 9, 30) + timedelta(minutes=3 * i)
             rows.append(("H2", f"{k}-{i}", issued, called, called + timedelta(minutes=3), "W1", "不动产", "served"))
     tickets = pl.DataFrame(rows, schema=TICKET_SCHEMA, orient="row")
-    eight = _slot(staffing_advice(tickets), "不动产", 3, 8)
-    assert eight["actual_windows"] == 0.0 and eight["status"] == "under_staffed"
-    peaks = recurring_peaks(tickets)
-    assert peaks.select("hour", "weeks_observed", "weeks_under_staffed").rows() == [(8, 3, 3)]
-    assert peaks["temporary_windows"][0] == fewest_servers(10, 180, 0.8, 1200).servers
+    advice = staffing_advice(tickets)
+    assert advice.filter(pl.col("hour") == 8).height == 0
+    nine = _slot(advice, "不动产", 3, 9)
+    assert nine["arrivals_per_hour"] == 10.0 and nine["actual_windows"] == 1.0
+    assert nine["recommended_windows"] == 1
+    # The observed waits still run from the real ticket time (all over 20
+    # minutes), and 30 tickets all missing the target outrank the model.
+    assert nine["observed_service_level"] == 0.0 and nine["status"] == "under_staffed"
+    assert recurring_peaks(tickets).height == 0
+
+
+
+def test_measured_waits_missing_target_flag_a_slot_the_model_finds_enough():
+    # Four Mondays, 09:00: 8 tickets, 3-minute service, 2 windows calling; the
+    # model needs 1 window (A = 8 x 180 / 3600 = 0.4) but every ticket waited
+    # 30 minutes: under-staffed by what was measured (32 tickets >= 20).
+    rows = []
+    for k in range(4):
+        d = date(2026, 3, 2) + timedelta(weeks=k)
+        for i in range(8):
+            issued = datetime(d.year, d.month, d.day, 9, 2 * i)
+            called = issued + timedelta(minutes=30)
+            rows.append(("H1", f"{k}-{i}", issued, called, called + timedelta(minutes=3), f"W{i % 2}", "税务", "served"))
+    slot = _slot(staffing_advice(pl.DataFrame(rows, schema=TICKET_SCHEMA, orient="row")), "税务", 1, 9)
+    assert slot["recommended_windows"] == 1 and slot["actual_windows"] == 2.0
+    assert slot["status"] == "under_staffed"

@@ -308,7 +308,7 @@ def _dept_heatmap(ctx: SiteContext, dd: pl.DataFrame) -> Chart:
                 Bi("日期", "Date"),
                 Bi("部门", "Department"),
                 subtitle=Bi("颜色越绿越好；空白为当天无评分", "greener is better; blank = no score that day"),
-                xaxis=date_axis(lang),
+                xaxis=date_axis(lang, dates),
                 yaxis={"autorange": "reversed", "type": "category"},
                 margin={"l": 170},
             ),

@@ -7,7 +7,6 @@ import polars as pl
 
 from dashboards.context import (
     absent_note,
-    CASES,
     ITEM_COLUMNS,
     ITEMS,
     LATE_STATUSES,
@@ -235,4 +234,3 @@ def build(ctx: SiteContext) -> list[Page]:
     return [page]
 
 
-__all__ = ["build", "CASES"]

@@ -143,7 +143,7 @@ def _loaded_heatmap(recent: pl.DataFrame) -> Chart:
                 Bi("每日入库行数（按来源；空白 = 当天没有文件）", "Rows loaded per day and source (blank = no file that day)"),
                 Bi("数据日期（文件名中的日期）", "Day (the date in the file name)"),
                 Bi("来源", "Source"),
-                xaxis=date_axis(lang),
+                xaxis=date_axis(lang, dates),
                 yaxis={"autorange": "reversed", "type": "category"},
                 margin={"l": 130},
             ),
@@ -167,8 +167,9 @@ def _per_day_bars(recent: pl.DataFrame, col: str, title: Bi, axis: Bi) -> Chart:
             )
         fig = {
             "data": traces,
-            "layout": layout(lang, title, Bi("数据日期", "Day"), axis, xaxis=date_axis(lang), barmode="stack",
-                             yaxis={"rangemode": "tozero"}),
+            "layout": layout(lang, title, Bi("数据日期", "Day"), axis, xaxis=date_axis(lang, agg["partition_date"]), barmode="stack",
+                             yaxis={"rangemode": "tozero"},
+                             legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"}),
         }
         return fig if traces else no_data(fig, lang, Bi("近90天没有", "None in the last 90 days"))
 

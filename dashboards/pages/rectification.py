@@ -8,7 +8,7 @@ from datetime import timedelta
 import polars as pl
 
 from dashboards import theme
-from dashboards.charts import Chart, layout, no_data, values
+from dashboards.charts import Chart, layout, no_data
 from dashboards.context import ITEM_COLUMNS, LATE_STATUSES, UNRESOLVED, SiteContext, item_rows, sort_items
 from dashboards.html import Kpi, Page
 from dashboards.labels import Bi, code, fmt_date, fmt_date_short, fmt_int, fmt_pct
@@ -163,4 +163,3 @@ def _aging_chart(open_items: pl.DataFrame) -> Chart:
     return Chart(build, height=420)
 
 
-__all__ = ["build", "values"]

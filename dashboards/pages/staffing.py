@@ -11,7 +11,7 @@ from dashboards import theme
 from dashboards.charts import Chart, layout, no_data, pct_values, percent_axis
 from dashboards.context import SiteContext, absent_note
 from dashboards.html import Col, Kpi, Page
-from dashboards.labels import Bi, WEEKDAYS, code, fmt_hour, fmt_hour_range, fmt_int, fmt_minutes, fmt_num, fmt_pct
+from dashboards.labels import Bi, WEEKDAYS, fmt_hour, fmt_hour_range, fmt_int, fmt_minutes, fmt_num, fmt_pct
 
 
 MODEL_NOTE = Bi(
@@ -278,4 +278,3 @@ def _wait_chart(advice: pl.DataFrame) -> Chart:
     return Chart(build, height=420)
 
 
-__all__ = ["build", "code"]

@@ -9,19 +9,19 @@ import polars as pl
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, pct_values, percent_axis, values
 from dashboards.context import (
-    absent_note,
     ITEM_COLUMNS,
+    absent_note,
+    break_gaps,
     UNRESOLVED,
     SiteContext,
     delta_vs_last_month,
     item_rows,
-    month_totals,
     ranking_chart,
     score_trend_chart,
     sort_items,
 )
 from dashboards.html import Col, Kpi, Page, join, link, tag
-from dashboards.labels import Bi, code, fmt_date, fmt_int, fmt_month, fmt_num, fmt_pct, fmt_score, same
+from dashboards.labels import Bi, code, fmt_date, fmt_int, fmt_num, fmt_pct, fmt_score, same
 
 
 def _group(frame: pl.DataFrame | None, keys: list[str]) -> dict[tuple, pl.DataFrame]:
@@ -293,17 +293,18 @@ def _window_page(ctx, w, monthly, daily, waits, deductions, items, warnings) -> 
                                                                    "good_ratings": pl.Int64, "bad_ratings": pl.Int64})
     page.chart(
         score_trend_chart(
-            daily,
+            daily.filter(pl.col("date").is_in(sorted(ctx.open_days))),
             Bi(f"{name} 每日综合分（点击图例可显示 T/Q/S）", f"{name}: daily composite (click the legend for T/Q/S)"),
             composite_only_visible=True,
         )
     )
     page.note(
         Bi(
-            "日分数只在当天有数据时才有：超期件在“期限 + 1 天”考核，可能落在周末，那一天只有这件超期件，"
-            "所以会出现单日低点；看趋势请以月度分数为准。",
-            "A day has a score only when something happened: a late case is evaluated on deadline + 1 day, which may be "
-            "a weekend with nothing else, hence single-day dips; judge by the monthly score.",
+            "走势图只画大厅办公日。超期件在“期限 + 1 个自然日”考核，可能落在周末或节假日，那几天只有超期件、"
+            "分数没有代表性，故不画出；这些超期件照常计入月度分数，也显示在下方的“每日考核办件”图中。",
+            "The trend plots the hall's open days only. A late case is evaluated on its deadline + 1 calendar day, which "
+            "may be a weekend or holiday holding nothing else; such days are not plotted, but their late cases count in "
+            "the monthly score and appear in the cases chart below.",
         )
     )
     page.open("grid2")
@@ -392,7 +393,7 @@ def _cases_chart(daily: pl.DataFrame, name: str) -> Chart:
                 Bi(f"{name} 每日考核办件（按时 / 超期）", f"{name}: cases evaluated per day (on time / late)"),
                 Bi("考核日期", "Evaluation date"),
                 Bi("办件数（件）", "Cases (count)"),
-                xaxis=date_axis(lang),
+                xaxis=date_axis(lang, daily["date"]),
                 barmode="stack",
                 hovermode="x unified",
             ),
@@ -404,6 +405,7 @@ def _cases_chart(daily: pl.DataFrame, name: str) -> Chart:
 
 def _waits_chart(waits: pl.DataFrame | None, name: str) -> Chart:
     w = waits if waits is not None else pl.DataFrame(schema={"date": pl.Date, "mean_wait": pl.Float64, "within_share": pl.Float64})
+    wx, wmean = break_gaps(w["date"].to_list(), values(w["mean_wait"]))
 
     def build(lang):
         fig = {
@@ -412,7 +414,7 @@ def _waits_chart(waits: pl.DataFrame | None, name: str) -> Chart:
                  "x": values(w["date"]), "y": pct_values(w["within_share"]), "marker": {"color": "#9ecae1"},
                  "hovertemplate": "%{y:.1f}%"},
                 {"type": "scatter", "mode": "lines+markers", "name": Bi("平均等候（分钟，右轴）", "Mean wait (min, right)").pick(lang),
-                 "x": values(w["date"]), "y": values(w["mean_wait"]), "yaxis": "y2", "line": {"color": theme.ORANGE},
+                 "x": wx, "y": wmean, "yaxis": "y2", "line": {"color": theme.ORANGE},
                  "hovertemplate": "%{y:.1f}"},
             ],
             "layout": layout(
@@ -420,7 +422,7 @@ def _waits_chart(waits: pl.DataFrame | None, name: str) -> Chart:
                 Bi(f"{name} 每日叫号等候", f"{name}: queue waits per day"),
                 Bi("叫号日期", "Date called"),
                 Bi("等候达标率（%）", "Called within target (%)"),
-                xaxis=date_axis(lang),
+                xaxis=date_axis(lang, w["date"]),
                 yaxis=percent_axis(range=[0, 105]),
                 yaxis2={"title": {"text": Bi("平均等候（分钟）", "Mean wait (minutes)").pick(lang)}, "overlaying": "y",
                         "side": "right", "rangemode": "tozero", "showgrid": False, "tickmode": "auto", "nticks": 6},
@@ -447,7 +449,7 @@ def _ratings_chart(daily: pl.DataFrame, name: str) -> Chart:
                 Bi(f"{name} 每日好差评", f"{name}: ratings per day"),
                 Bi("评价日期", "Date rated"),
                 Bi("评价数（条）", "Ratings (count)"),
-                xaxis=date_axis(lang),
+                xaxis=date_axis(lang, daily["date"]),
                 barmode="stack",
                 hovermode="x unified",
             ),
@@ -476,7 +478,8 @@ def _deductions_chart(deductions: pl.DataFrame | None, name: str, ctx: SiteConte
                  "y": ["、".join(code("deduction", x).pick(lang) for x in k.split("+")) if lang == "zh"
                        else " + ".join(code("deduction", x).pick(lang) for x in k.split("+")) for k in by_kind["kind"]], "x": values(by_kind["points"]),
                  "marker": {"color": theme.RED}, "width": 0.55, "text": [fmt_num(v, 1) for v in by_kind["points"]],
-                 "textposition": "auto", "hovertemplate": "%{y}: %{x:.1f}<extra></extra>"},
+                 "textposition": "outside", "cliponaxis": False, "textfont": {"size": 15},
+                 "hovertemplate": "%{y}: %{x:.1f}<extra></extra>"},
             ],
             "layout": layout(
                 lang,
@@ -484,7 +487,8 @@ def _deductions_chart(deductions: pl.DataFrame | None, name: str, ctx: SiteConte
                 Bi("扣分（分）", "Points off"),
                 Bi("事由", "Reason"),
                 yaxis={"autorange": "reversed", "type": "category"},
-                margin={"l": 160},
+                xaxis={"rangemode": "tozero"},
+                margin={"l": 160, "r": 50},
                 showlegend=False,
             ),
         }
@@ -493,4 +497,3 @@ def _deductions_chart(deductions: pl.DataFrame | None, name: str, ctx: SiteConte
     return Chart(build, height=400)
 
 
-__all__ = ["build", "ranking_rows", "fmt_month"]

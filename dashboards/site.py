@@ -113,7 +113,13 @@ def build_site(
     try:
         reports, errors, notes = _write_pages(warehouse_path, out_dir, tmp, as_of, gx_docs_index, strict, validate_figures)
         js = tmp / PLOTLY_JS
-        shutil.copyfile(plotly_js_source(), js)
+        source = plotly_js_source()
+        if source.is_file():
+            shutil.copyfile(source, js)
+        else:  # pragma: no cover - plotly's wheel ships the file; this is the API's way to it
+            from plotly.offline import get_plotlyjs
+
+            js.write_text(get_plotlyjs(), encoding="utf-8")
         plotlyjs_bytes = js.stat().st_size
         _fsync_tree(tmp)
         _swap(tmp, out_dir)
@@ -130,7 +136,8 @@ def _write_pages(warehouse_path, out_dir, tmp, as_of, gx_docs_index, strict, val
         gx_href, gx_results = None, None
         if gx_docs_index is not None:
             gx_docs_index = Path(gx_docs_index).absolute()
-            gx_href = Path(os.path.relpath(gx_docs_index, out_dir)).as_posix()
+            if gx_docs_index.exists():  # a relative link, so the site can be copied with its home
+                gx_href = Path(os.path.relpath(gx_docs_index, out_dir)).as_posix()
             gx_results = gx_docs_index.parent / ".validation_results"
         ctx = SiteContext(data=data, as_of=as_of, gx_docs_href=gx_href, gx_results_dir=gx_results)
         validate = charts.validate if validate_figures else None

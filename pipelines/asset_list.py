@@ -7,10 +7,11 @@ from assets.rectification.assets import RECTIFICATION_ASSETS
 from assets.scores.assets import SCORE_ASSETS
 from assets.staffing.assets import STAFFING_ASSETS
 from checks.asset_checks import ASSET_CHECKS
+from dashboards.assets import DASHBOARD_ASSETS
 
 
 def all_assets() -> list:
-    return [*INGEST_ASSETS, ingest_quality, *SCORE_ASSETS, *RECTIFICATION_ASSETS, *STAFFING_ASSETS]
+    return [*INGEST_ASSETS, ingest_quality, *SCORE_ASSETS, *RECTIFICATION_ASSETS, *STAFFING_ASSETS, *DASHBOARD_ASSETS]
 
 
 def all_asset_checks() -> list:

@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover
     InboxProfile = write_inbox = None
 
 SMALL = dict(
-    halls=1, departments=4, windows_per_hall=8, staff_per_hall=20, matters=20, days=45,
+    halls=1, departments=4, windows_per_hall=8, staff_per_hall=20, matters=20, days=35,
     tickets_per_window_day=8.0, cases_per_window_day=6.0, bad_windows_per_hall=2, bad_staff_per_hall=2,
 )  # fmt: skip
 
@@ -171,6 +171,22 @@ def test_absent_rectification_and_staffing_tables_say_so(messy_home, tmp_path):
         assert "暂无" in text and "No data" in text, page
     staffing = (tmp_path / "site" / "staffing.html").read_text(encoding="utf-8")
     assert "M/M/c" in staffing  # the note on where the model fits poorly is still there
+
+
+def test_an_empty_warehouse_builds(messy_home, tmp_path):
+    """Every table present and empty (a first run on an empty inbox): each
+    page says there is nothing yet instead of failing."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(messy_home / "warehouse.duckdb", copy)
+    con = duckdb.connect(str(copy))
+    for (table,) in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE'"
+    ).fetchall():
+        con.execute(f'DELETE FROM "{table}"').fetchall()
+    con.close()
+    report = _build(messy_home, tmp_path / "site", copy)
+    assert not report.errors
+    assert {p.path for p in report.pages} == set(PAGES)  # no window, no department: no page for them
 
 
 def test_a_failed_build_leaves_the_old_site(messy_home, tmp_path, monkeypatch):
@@ -446,18 +462,23 @@ def test_every_page_renders_offline_in_chromium(browser, demo_site, tmp_path):
         drawn += len(_check_page(browser, page))
     assert drawn == sum(p.charts for p in report.pages) > 20
 
-    # the language switch: English on click, remembered across pages, back to Chinese
+    # the language switch: English on click (charts redrawn), remembered across
+    # pages (every top-level page and one of each per-item page checked in
+    # English), then back to Chinese
     _check_page(browser, out / "index.html")
     assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "zh"
     browser.evaluate("wwToggleLang()")
     assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "en"
     assert browser.evaluate("document.querySelector('.gtitle').textContent").startswith("Daily composite")
     assert browser.evaluate("getComputedStyle(document.querySelector('h1 .l-zh')).display") == "none"
-    charts = _check_page(browser, out / "windows.html")  # another page opens in English
-    assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "en"
-    assert all(c["svg"] for c in charts)
+    assert not _problems(browser.events)
+    for page in [*(out / p for p in PAGES), min(out.glob("windows/*.html")), min(out.glob("departments/*.html"))]:
+        _check_page(browser, page)
+        assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "en", page
+        assert browser.evaluate("document.title").endswith("WindowWatch"), page
     browser.evaluate("wwToggleLang()")
     assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "zh"
+    assert not _problems(browser.events)
 
     # screenshots: docs/ when asked (they are committed and shown in the README)
     shots = REPO / "docs" if os.environ.get("WINDOWWATCH_SCREENSHOTS") == "1" else tmp_path

@@ -365,8 +365,14 @@ def _dept_page(ctx: SiteContext, dept: dict) -> Page:
         if dd is not None
         else pl.DataFrame(schema={"date": pl.Date, "composite": pl.Float64})
     )
-    page.chart(score_trend_chart(daily, Bi(f"{name} 每日综合分与 T/Q/S（近90天，窗口平均，仅办公日）",
-                                           f"{name}: daily composite and T/Q/S (last 90 days, mean of windows, open days)")))
+    page.chart(
+        score_trend_chart(
+            daily,
+            Bi(f"{name} 每日综合分（近90天，窗口平均，仅办公日；点击图例可显示 T/Q/S）",
+               f"{name}: daily composite (last 90 days, mean of windows, open days; click the legend for T/Q/S)"),
+            composite_only_visible=True,
+        )
+    )
 
     # windows of the department
     page.h2(Bi("所属窗口（本月）", "Its windows (this month)"))

@@ -6,7 +6,7 @@ Docs."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -31,8 +31,7 @@ def build(ctx: SiteContext) -> list[Page]:
         _gx_section(ctx, page)
         return [page]
     daily = fq.filter(pl.col("partition_date").is_not_null() & (pl.col("source") != "reference"))
-    start = ctx.as_of.toordinal() - DAYS + 1
-    recent = daily.filter(pl.col("partition_date").map_elements(lambda d: d.toordinal() >= start, return_dtype=pl.Boolean))
+    recent = daily.filter(pl.col("partition_date") >= ctx.as_of - timedelta(days=DAYS - 1))
     rejected = fq.filter(pl.col("status") == "rejected")
     tot = fq.select(pl.col("rows_read", "rows_loaded", "rows_quarantined", "duplicates_removed").sum()).row(0, named=True)
     page.kpis(
@@ -260,6 +259,8 @@ def _gx_section(ctx: SiteContext, page: Page) -> None:
     page.h2(Bi("Great Expectations 校验结果", "Great Expectations results"), anchor="gx")
     if ctx.gx_docs_href:
         page.raw(f"<p>{link(ctx.gx_docs_href, Bi('打开 Data Docs 校验报告 →', 'Open the Data Docs report →'))}</p>")
+    else:
+        page.empty(Bi("Data Docs 校验报告尚未生成。", "No Data Docs report yet."))
     results = latest_gx_results(ctx.gx_results_dir)
     if not results:
         page.empty(Bi("暂无校验结果。", "No validation results yet."))

@@ -472,6 +472,10 @@ def test_every_page_renders_offline_in_chromium(browser, demo_site, tmp_path):
     assert browser.evaluate("document.querySelector('.gtitle').textContent").startswith("Daily composite")
     assert browser.evaluate("getComputedStyle(document.querySelector('h1 .l-zh')).display") == "none"
     assert not _problems(browser.events)
+    # localStorage.setItem reaches Chromium's storage service asynchronously;
+    # on a loaded machine the next page (another renderer) could otherwise
+    # read the old value. A person clicking a link never outruns it.
+    time.sleep(1.0)
     for page in [*(out / p for p in PAGES), min(out.glob("windows/*.html")), min(out.glob("departments/*.html"))]:
         _check_page(browser, page)
         assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "en", page

@@ -226,6 +226,16 @@ class SiteData:
 
     # -- rectification -------------------------------------------------
     @cached_property
+    def refused_replies(self) -> pl.DataFrame | None:
+        """Departments' replies the ledger refused (unknown item, bad status, no note)."""
+        if "rectification_refused_updates" not in self.tables:
+            return None
+        return self.sql(
+            "SELECT source_file, source_row, item_id, status, reason FROM rectification_refused_updates"
+            " ORDER BY source_file, source_row"
+        )
+
+    @cached_property
     def rectification(self) -> pl.DataFrame | None:
         if "rectification_items" not in self.tables:
             return None

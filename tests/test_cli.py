@@ -88,3 +88,56 @@ def test_run_then_export_quality_and_quarantine(tmp_path):
     assert "raw_values" in quarantine.columns
     # 11 cases + 2 attendance + 2 leave + 2 queue + 2 monitoring + 2 ratings + 1 callback
     assert quarantine.height == 22
+
+
+def test_scores_rectification_staffing_exports_and_rectify(tmp_path):
+    home = tmp_path / "home"
+    write_messy_inbox(home / "inbox")
+    assert cli("run", "--as-of", "2026-03-20", home=home).returncode == 0
+
+    scores = tmp_path / "scores.csv"
+    assert cli("export", "scores", "--period", "month", "--out", str(scores), home=home).returncode == 0
+    raw = scores.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    frame = pl.read_csv(scores, infer_schema=False)
+    assert frame.columns == [
+        "period", "hall_id", "window_id", "dept_id", "timeliness", "quality", "satisfaction", "composite", "rank",
+        "evaluated_cases", "on_time_cases", "served_tickets", "tickets_within_target", "ratings", "bad_ratings",
+        "callbacks", "deductions",
+    ]
+    assert set(frame["window_id"]) == {"A01", "A02", "A03"} and set(frame["period"]) == {"2026-03"}
+    assert frame["rank"].null_count() == frame.height  # nobody reaches 30 cases + ratings
+
+    ledger = tmp_path / "ledger.csv"
+    assert cli("export", "rectification", "--out", str(ledger), home=home).returncode == 0
+    items = pl.read_csv(ledger)
+    assert items.height == 8 and items["description"].str.contains("窗口").all()
+    listing = tmp_path / "d01.xlsx"
+    assert cli("export", "rectification", "--out", str(listing), "--dept", "D01", home=home).returncode == 0
+    assert listing.exists()
+
+    plan = tmp_path / "plan.xlsx"
+    assert cli("export", "staffing", "--out", str(plan), home=home).returncode == 0
+    assert plan.exists()
+
+    item = items.filter(pl.col("rule") == "bad_rating")["item_id"][0]
+    refused = cli("rectify", item, "--status", "resolved", "--note", "", "--by", "李四", home=home)
+    assert refused.returncode == 2 and "整改情况" in one_clear_line(refused)
+    unknown = cli("rectify", "RX-000000000000", "--status", "in_progress", "--note", "x", "--by", "李四", home=home)
+    assert unknown.returncode == 2
+    ok = cli("rectify", item, "--status", "resolved", "--note", "已回访致歉", "--by", "李四", "--on", "2026-03-19", home=home)
+    assert ok.returncode == 0, ok.stderr
+    assert cli("run", "--as-of", "2026-03-20", home=home).returncode == 0
+    assert cli("export", "rectification", "--out", str(ledger), home=home).returncode == 0
+    row = pl.read_csv(ledger).filter(pl.col("item_id") == item).row(0, named=True)
+    assert (row["status"], row["resolved_on"]) == ("resolved", "2026-03-19")
+
+
+def test_bad_config_refused_with_key(tmp_path):
+    home = tmp_path / "home"
+    write_messy_inbox(home / "inbox")
+    config = tmp_path / "office.yaml"
+    config.write_text("scoring:\n  wait_target_minutes: -5\n", encoding="utf-8")
+    proc = cli("run", "--config", str(config), home=home)
+    assert proc.returncode == 2
+    assert "scoring.wait_target_minutes" in one_clear_line(proc)

@@ -95,6 +95,8 @@ def test_returned_list_round_trip(ledger_home, tmp_path):
     sheet = wb["整改清单"]
     fill_reply(sheet, ids[("behaviour", "E1")], "已整改", "已批评教育，加强巡查", "王科长", dt.datetime(2026, 3, 18, 10, 0))
     fill_reply(sheet, ids[("absence", "S003@2026-03-05")], "整改中", "正在核实请假手续", "王科长", dt.datetime(2026, 3, 19, 9, 30))
+    # A third line answered "resolved" without saying what was done: refused, kept, shown.
+    fill_reply(sheet, ids[("one_notice", "C14")], "已整改", None, "王科长", dt.datetime(2026, 3, 19, 11, 0))
     returned = home / "inbox" / "rectification_updates" / workbook_path.name
     returned.parent.mkdir(parents=True, exist_ok=True)
     wb.save(returned)
@@ -107,6 +109,10 @@ def test_returned_list_round_trip(ledger_home, tmp_path):
     assert e1["status"] == "resolved" and e1["resolved_on"] == D(2026, 3, 18) and e1["resolved_late"]
     # in_progress does not outrank escalation (spec order: escalated before in_progress).
     assert status[ids[("absence", "S003@2026-03-05")]] == "escalated"
+    refused = table(home, "rectification_refused_updates")
+    assert refused["item_id"].to_list() == [ids[("one_notice", "C14")]]
+    assert "整改情况" in refused["reason"][0]
+    assert "被拒收的部门反馈（1 条）" in (home / "dashboards" / "rectification.html").read_text()
     unchanged = [k for k in EXPECTED if k != ("behaviour", "E1")]
     for key in unchanged:
         assert status[ids[key]] == EXPECTED[key][2], key

@@ -10,7 +10,8 @@ import polars as pl
 from dashboards import theme
 from dashboards.charts import Chart, layout, no_data
 from dashboards.context import ITEM_COLUMNS, LATE_STATUSES, UNRESOLVED, SiteContext, item_rows, sort_items
-from dashboards.html import Kpi, Page
+from dashboards.html import Col, Kpi, Page
+from dashboards.privacy import mask_text
 from dashboards.labels import Bi, code, fmt_date, fmt_date_short, fmt_int, fmt_pct
 
 AGING = [
@@ -86,6 +87,7 @@ def build(ctx: SiteContext) -> list[Page]:
     late = sort_items(open_items.filter(pl.col("status").is_in(LATE_STATUSES)))
     page.h2(Bi(f"超期未整改（{late.height} 件）", f"Past the deadline ({late.height})"), anchor="late")
     page.table(ITEM_COLUMNS, item_rows(ctx, late), empty=Bi("没有超期事项。", "No item is past its deadline."), limit=50)
+    _refused_replies(ctx, page)
     page.note(
         Bi(
             "状态按截止日判定：已整改 → 已整改；超过期限 5 个工作日 → 超期通报；过了期限 → 已超期；否则按部门最新回复"
@@ -96,6 +98,33 @@ def build(ctx: SiteContext) -> list[Page]:
         )
     )
     return [page]
+
+
+REFUSED_COLUMNS = [
+    Col(Bi("反馈文件", "Reply file")),
+    Col(Bi("行", "Row"), numeric=True),
+    Col(Bi("整改编号", "Item")),
+    Col(Bi("填写的状态", "Status given")),
+    Col(Bi("拒收原因", "Why refused"), wrap=True),
+]
+
+
+def _refused_replies(ctx: SiteContext, page: Page) -> None:
+    """Replies the ledger refused stay visible until the department corrects them."""
+    refused = ctx.data.refused_replies
+    if refused is None:
+        return
+    page.h2(Bi(f"被拒收的部门反馈（{refused.height} 条）", f"Refused replies ({refused.height})"), anchor="refused")
+    rows = [
+        [r["source_file"] or "", fmt_int(r["source_row"]), r["item_id"] or "", r["status"] or "", mask_text(r["reason"]) or ""]
+        for r in refused.iter_rows(named=True)
+    ]
+    page.table(
+        REFUSED_COLUMNS,
+        rows,
+        empty=Bi("没有被拒收的反馈。", "No reply was refused."),
+        limit=100,
+    )
 
 
 STATUS_ORDER = ["escalated", "overdue", "disputed", "in_progress", "open"]

@@ -1,7 +1,6 @@
 """The nightly schedule: 01:30 Asia/Shanghai, for the previous day."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import dagster as dg
 

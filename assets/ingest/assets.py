@@ -132,7 +132,7 @@ def cases_current(context: dg.AssetExecutionContext, home: WindowWatchHome, ware
             con.execute(sql)
         else:
             _create_empty(con, "cases_current", "cases")
-        rows = scalar(con, f"SELECT count(*) FROM cases_current")
+        rows = scalar(con, "SELECT count(*) FROM cases_current")
         con.execute("COMMIT")
     return dg.MaterializeResult(metadata={"cases": rows, "partitions": len(files)})
 
@@ -181,8 +181,8 @@ def callbacks(context: dg.AssetExecutionContext, home: WindowWatchHome, warehous
         _source_view(con, "callbacks_staged_view", "callbacks", files)
         con.execute(queries.CALLBACKS_MATCHED)
         con.execute(f"CREATE OR REPLACE TABLE callbacks_unmatched AS {queries.CALLBACKS_UNMATCHED}")
-        matched = scalar(con, f"SELECT count(*) FROM callbacks")
-        unmatched = scalar(con, f"SELECT count(*) FROM callbacks_unmatched")
+        matched = scalar(con, "SELECT count(*) FROM callbacks")
+        unmatched = scalar(con, "SELECT count(*) FROM callbacks_unmatched")
         con.execute("COMMIT")
     return dg.MaterializeResult(metadata={"callbacks": matched, "unknown_case": unmatched})
 

@@ -23,7 +23,7 @@ from pipelines.resources import WindowWatchHome, Warehouse
 KNOWN_FOLDERS = {"reference", "rectification_updates", *c.DAILY_SOURCES}
 
 
-def unusable_inbox_files(inbox: Path, as_of: date) -> pl.DataFrame:
+def unusable_inbox_files(inbox: Path) -> pl.DataFrame:
     """Files that belong to no partition: no date in the name, a date before
     the calendar starts, or a folder the contract does not know."""
     rows = []
@@ -99,7 +99,7 @@ def ingest_quality(context: dg.AssetExecutionContext, home: WindowWatchHome, war
         ref_quarantine = con.sql("SELECT * FROM reference_quarantine").pl()
         unmatched = con.sql("SELECT * FROM callbacks_unmatched").pl()
     quality, quarantine = collect_quality(
-        store, home.as_of_date, ref_quality, ref_quarantine, unmatched, unusable_inbox_files(home.inbox_dir, home.as_of_date)
+        store, home.as_of_date, ref_quality, ref_quarantine, unmatched, unusable_inbox_files(home.inbox_dir)
     )
     write_frames(warehouse, {"file_quality": quality, "quarantine": quarantine})
     totals = quality.select(pl.col("rows_read", "rows_loaded", "rows_quarantined", "duplicates_removed").sum()).row(0, named=True)

@@ -64,7 +64,9 @@ def load_reference(ref_dir: Path) -> ReferenceData:
         f = ordered[0]
         source = c.REFERENCE_SOURCES[stem]
         try:
-            result = validate_file(source, read_text_frame(f.path), _permissive(), f.path.name, None)
+            # Reference tables are linked to each other by _check_links below,
+            # not by validate_file (they have no hall or window to look up yet).
+            result = validate_file(source, read_text_frame(f.path), ReferenceKeys.empty(), f.path.name, None)
         except FileRejected as exc:
             quality.append(_row(f, "rejected", 0, 0, 0, 0, str(exc)))
             continue
@@ -91,12 +93,6 @@ def load_reference(ref_dir: Path) -> ReferenceData:
     data.version = reference_version(tables)
     data.keys = reference_keys(tables)
     return data
-
-
-def _permissive() -> ReferenceKeys:
-    # Reference tables are not checked against each other by validate_file:
-    # they have no hall or window to look up yet. _check_links does that.
-    return ReferenceKeys(frozenset(), frozenset(), {}, frozenset())
 
 
 def _row(f: InboxFile, status, read, loaded, quarantined, dups, message) -> tuple:

@@ -70,3 +70,8 @@ def inbox_digest(inbox: Path) -> str:
     parts = sorted(f"{f.source}/{f.fingerprint}" for f in all_daily_files(inbox))
     parts.append(reference_fingerprint(inbox))
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
+
+
+# Runs the daemon launches (schedule, sensor) execute their steps in one
+# process, like the CLI: the warehouse has one writer at a time.
+IN_PROCESS_RUN_CONFIG = {"execution": {"config": {"in_process": {}}}}

@@ -5,7 +5,7 @@ from datetime import timedelta
 import dagster as dg
 
 from pipelines.jobs import nightly_job
-from pipelines.planning import changed_days, partition_range, range_tags
+from pipelines.planning import IN_PROCESS_RUN_CONFIG, changed_days, partition_range, range_tags
 from pipelines.resources import WindowWatchHome
 from pipelines.run_lock import home_is_busy
 
@@ -28,6 +28,7 @@ def nightly_schedule_for(home: WindowWatchHome) -> dg.ScheduleDefinition:
         return dg.RunRequest(
             run_key=f"nightly-{previous_day.isoformat()}",
             tags=range_tags(start, previous_day.isoformat()),
+            run_config=IN_PROCESS_RUN_CONFIG,
         )
 
     return _nightly

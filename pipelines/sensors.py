@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines.jobs import nightly_job
-from pipelines.planning import changed_days, inbox_digest, partition_range, range_tags
+from pipelines.planning import IN_PROCESS_RUN_CONFIG, changed_days, inbox_digest, partition_range, range_tags
 from pipelines.resources import WindowWatchHome
 from pipelines.run_lock import home_is_busy
 
@@ -13,7 +13,7 @@ def inbox_sensor_for(home: WindowWatchHome) -> dg.SensorDefinition:
         name="inbox_files",
         job=nightly_job,
         minimum_interval_seconds=120,
-        default_status=dg.DefaultSensorStatus.STOPPED,
+        default_status=dg.DefaultSensorStatus.RUNNING,
         description="收件箱有新文件或文件被更正时，自动处理相应日期",
     )
     def _inbox(context: dg.SensorEvaluationContext):
@@ -30,6 +30,6 @@ def inbox_sensor_for(home: WindowWatchHome) -> dg.SensorDefinition:
         if context.cursor == key:
             return dg.SkipReason("已请求处理这些日期 (already requested)")
         context.update_cursor(key)
-        return dg.RunRequest(run_key=None, tags=range_tags(start, end))
+        return dg.RunRequest(run_key=None, tags=range_tags(start, end), run_config=IN_PROCESS_RUN_CONFIG)
 
     return _inbox

@@ -56,3 +56,11 @@ def test_schedule_and_sensor_skip_a_busy_home(home):
         assert not tick.run_requests and tick.skip_message
         context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 3, 7, 1, 30, tzinfo=SHANGHAI))
         assert not defs.resolve_schedule_def("nightly_0130").evaluate_tick(context).run_requests
+
+
+def test_daemon_runs_execute_in_one_process(home):
+    inbox = write_messy_inbox(home / "inbox")
+    defs = build_definitions(home, inbox=str(inbox), as_of="2026-03-06")
+    with dg.instance_for_test() as instance:
+        request = defs.resolve_sensor_def("inbox_files").evaluate_tick(dg.build_sensor_context(instance=instance)).run_requests[0]
+    assert request.run_config == {"execution": {"config": {"in_process": {}}}}

@@ -11,9 +11,9 @@ partition are compared row for row (sorted on all columns), leaving out only
 the columns that record which run wrote a row and when (RUN_COLUMNS).
 
 Floats may differ by 1e-9 relative in the first test; the second asks for
-every bit and is an expected failure while dept_scores_daily's means depend
-on a row order that changes from process to process (two serial runs in two
-processes differ the same way).
+every bit and is an expected failure while the department means
+(dept_scores_daily, dept_scores_monthly) depend on a row order that changes
+from process to process (two serial runs in two processes differ the same way).
 
 A small profile keeps it fast; set WW_PARALLEL_PROFILE=hall-quarter to run the
 comparison on the benchmark's hall-quarter inbox (1 hall x 40 windows x 90 days).
@@ -182,9 +182,9 @@ def test_parallel_run_gives_the_serial_results(runs, part):
 
 @pytest.mark.xfail(
     strict=False,
-    reason="dept_scores_daily's means (quality, satisfaction, composite) are summed in a row order that "
-    "varies from process to process (polars group_by), so they can differ in the last bit between any two "
-    "runs, serial or parallel: assets/scores/dept_scores.py should sort its input before aggregating",
+    reason="dept_scores_daily/_monthly take plain means (timeliness, quality, satisfaction, composite) over "
+    "window rows whose order varies from process to process (polars group_by), so they can differ in the last "
+    "bit between any two runs, serial or parallel: assets/scores/dept_scores.py should sort its input first",
 )
 def test_parallel_run_is_bit_identical(runs):
     different = [f"{part}: {d}" for part in ("warehouse", "ledger", "staged")

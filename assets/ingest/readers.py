@@ -1,9 +1,13 @@
-"""Read one inbox file, whatever its form, into a frame of text cells.
+"""Read one inbox file, whatever its form, into a frame of cells.
 
-Every reader returns the same shape: one String column per header exactly as
-the file spelled it, in file order, plus nothing else. Turning text into
-typed values is validation's job, so a CSV cell, an Excel datetime cell and a
-Parquet timestamp all reach it as the same kind of text.
+Every reader returns the same shape: one column per header exactly as the
+file spelled it, in file order, plus nothing else. Cells are text, except
+Parquet columns already typed as datetime, date, boolean or integer: those
+stay typed (a time zone converted to Asia/Shanghai, then dropped), since
+writing millions of timestamps out as text only to parse them back cost more
+than anything else in staging. ``as_text`` gives the text such a cell stands
+for; validation uses it wherever the raw cell is shown (quarantine), and
+parses it whenever the column's kind does not match the cell's type.
 """
 
 from __future__ import annotations
@@ -21,34 +25,38 @@ class FileRejected(Exception):
     """The whole file cannot be used; the message says why, in plain words."""
 
 
-def detect_encoding(data: bytes) -> str:
-    """UTF-8 (with or without BOM) if it decodes as such, else GB18030.
+def decode(data: bytes) -> tuple[str, str]:
+    """The file's encoding and text: UTF-8 (with or without BOM) if it decodes
+    as such, else GB18030. Raises UnicodeDecodeError when neither fits.
 
     GB18030 is a superset of GBK and GB2312, so it is the right fallback for
     exports from Chinese office software; a file that is valid UTF-8 is almost
     never meant as GB18030.
     """
     if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
+        return "utf-8-sig", data.decode("utf-8-sig")
     try:
-        data.decode("utf-8")
-        return "utf-8"
+        return "utf-8", data.decode("utf-8")
     except UnicodeDecodeError:
-        return "gb18030"
+        return "gb18030", data.decode("gb18030")
 
 
 def read_csv_text(path: Path) -> pl.DataFrame:
     data = path.read_bytes()
-    encoding = detect_encoding(data)
     try:
-        text = data.decode(encoding)
+        encoding, text = decode(data)
     except UnicodeDecodeError as exc:
         raise FileRejected(f"无法识别文件编码（既不是 UTF-8 也不是 GB18030）: {exc}") from exc
     if not text.strip():
         raise FileRejected("文件为空 (empty file)")
+    # Bytes already in UTF-8 go to the parser as they are (without the BOM).
+    if encoding == "gb18030":
+        utf8 = text.encode("utf-8")
+    else:
+        utf8 = data[3:] if encoding == "utf-8-sig" else data
     try:
         return pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(utf8),
             infer_schema=False,
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
@@ -69,11 +77,25 @@ def read_parquet_text(path: Path) -> pl.DataFrame:
         frame = pl.read_parquet(path)
     except Exception as exc:
         raise FileRejected(f"Parquet 文件无法读取: {_first_line(exc)}") from exc
-    return frame.select([_as_text(name, dtype) for name, dtype in frame.schema.items()])
+    return frame.select([_kept_or_text(name, dtype) for name, dtype in frame.schema.items()])
 
 
-def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+def is_kept_typed(dtype: pl.DataType) -> bool:
+    """Types whose cells a reader hands on as they are (see the module doc)."""
+    return isinstance(dtype, (pl.Datetime, pl.Date)) or dtype == pl.Boolean or dtype.is_integer()
+
+
+def _kept_or_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return pl.col(name).dt.convert_time_zone("Asia/Shanghai").dt.replace_time_zone(None)
+    return pl.col(name) if is_kept_typed(dtype) else as_text(name, dtype)
+
+
+def as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    """The cell as text, as a person reading the file would write it."""
     col = pl.col(name)
+    if dtype == pl.String:
+        return col
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is not None:
             col = col.dt.convert_time_zone("Asia/Shanghai").dt.replace_time_zone(None)
@@ -91,7 +113,7 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
 
 
 def read_text_frame(path: Path) -> pl.DataFrame:
-    """The file's cells as text plus ``__row``; raises FileRejected with a reason."""
+    """The file's cells plus ``__row``; raises FileRejected with a reason."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         frame = read_csv_text(path)

@@ -14,8 +14,18 @@ from datetime import date
 import polars as pl
 
 from assets.ingest import contract as c
-from assets.ingest.parsing import PARSE_FAILURE_REASON, REASONS, cleaned, parser_for
-from assets.ingest.readers import ROW_NUMBER, FileRejected
+from assets.ingest.parsing import (
+    FAST_KINDS,
+    PARSE_FAILURE_REASON,
+    REASONS,
+    empty_as_null,
+    fast_parser,
+    parser_for,
+    staged_value,
+    stripped,
+    typed_parser,
+)
+from assets.ingest.readers import ROW_NUMBER, FileRejected, as_text
 
 KEY_SEP = "\x1f"
 
@@ -73,59 +83,131 @@ def describe_columns(columns: list[c.Column]) -> str:
 
 def validate_file(
     source: c.Source,
-    text: pl.DataFrame,
+    frame: pl.DataFrame,
     reference: ReferenceKeys,
     file_name: str,
     partition_date: date | None,
 ) -> ValidatedFile:
-    raw_headers = [h for h in text.columns if h != ROW_NUMBER]
+    raw_headers = [h for h in frame.columns if h != ROW_NUMBER]
     mapping = map_headers(source, raw_headers)
     missing = missing_required(source, mapping)
     if missing:
         raise FileRejected(f"缺少必需列 missing required columns: {describe_columns(missing)}")
 
-    rows_read = text.height
-    # An exact duplicate is identical in every cell, extra columns included.
-    first = text.filter(pl.struct(raw_headers).is_first_distinct()) if raw_headers else text
+    rows_read = frame.height
+    first = first_occurrences(frame, raw_headers, mapping.get(source.key) if source.key else None)
     duplicates = rows_read - first.height
 
-    canonical = first.select(
-        pl.col(ROW_NUMBER),
-        pl.struct(raw_headers).struct.json_encode().alias("__raw"),
-        *[
-            (pl.col(mapping[col.name]) if col.name in mapping else pl.lit(None, pl.String)).alias(col.name)
-            for col in source.columns
-        ],
-    )
-    checked = canonical.with_columns(
-        *[parser_for(col).alias(f"__v_{col.name}") for col in source.columns],
-    ).with_columns(*_hall_resolution(source, reference))
+    checked = parse_columns(source, first, mapping).with_columns(*_hall_resolution(source, reference))
     problems = _problems(source, reference)
-    checked = checked.with_columns(
-        pl.coalesce([code for code, _ in problems]).alias("__reason") if problems else pl.lit(None, pl.String).alias("__reason"),
-        pl.concat_str([text for _, text in problems], separator="；", ignore_nulls=True).alias("__detail")
-        if problems
-        else pl.lit(None, pl.String).alias("__detail"),
-    )
+    reason = pl.coalesce([code for code, _ in problems]) if problems else pl.lit(None, pl.String)
+    is_bad = checked.select(reason.is_not_null()).to_series()
 
-    good = checked.filter(pl.col("__reason").is_null())
-    bad = checked.filter(pl.col("__reason").is_not_null())
-    loaded = good.select(
+    loaded = checked.filter(~is_bad).select(
         *[_staged_value(source, col) for col in source.columns],
         pl.lit(partition_date, pl.Date).alias("partition_date"),
         pl.lit(file_name).alias("source_file"),
         pl.col(ROW_NUMBER).alias("source_row"),
     )
-    quarantined = bad.select(
-        pl.lit(source.name).alias("source"),
-        pl.lit(file_name).alias("file"),
-        pl.lit(partition_date, pl.Date).alias("partition_date"),
-        pl.col(ROW_NUMBER).alias("row"),
-        pl.col("__reason").alias("reason"),
-        pl.col("__detail").alias("detail"),
-        pl.col("__raw").alias("raw_values"),
-    ).cast(QUARANTINE_SCHEMA)
+    # Reasons are worded and raw cells written out for the bad rows only:
+    # a few rows, where doing it for every row cost as much as the parsing.
+    bad = _as_raw_text(checked.filter(is_bad), [col.name for col in source.columns])
+    raw_values = _as_raw_text(first.filter(is_bad), raw_headers).select(
+        pl.struct(raw_headers).struct.json_encode().alias("raw_values")
+    )
+    quarantined = (
+        bad.select(
+            pl.lit(source.name).alias("source"),
+            pl.lit(file_name).alias("file"),
+            pl.lit(partition_date, pl.Date).alias("partition_date"),
+            pl.col(ROW_NUMBER).alias("row"),
+            reason.alias("reason"),
+            _detail(problems).alias("detail"),
+        )
+        .hstack(raw_values)
+        .cast(QUARANTINE_SCHEMA)
+    )
     return ValidatedFile(loaded, quarantined, rows_read, duplicates)
+
+
+def first_occurrences(frame: pl.DataFrame, raw_headers: list[str], key_header: str | None) -> pl.DataFrame:
+    """The rows that are not an exact duplicate (identical in every cell,
+    extra columns included) of an earlier row."""
+    if not raw_headers:
+        return frame
+    is_first = pl.struct(raw_headers).is_first_distinct()
+    if key_header is None:
+        return frame.filter(is_first)
+    # Identical rows share their id, so only rows whose id repeats need the
+    # whole-row comparison; in a real export they are few or none.
+    repeated = frame.select(pl.col(key_header).is_duplicated()).to_series()
+    if not repeated.any():
+        return frame
+    dropped = frame.filter(repeated).filter(~is_first)[ROW_NUMBER]
+    return frame.filter(~pl.col(ROW_NUMBER).is_in(dropped.implode()))
+
+
+def parse_columns(source: c.Source, first: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame:
+    """``__row``, each contract column as cleaned text (or as its typed cell),
+    and ``__v_<column>``: the parsed value, null where the cell cannot be read.
+
+    Each step is materialised: polars evaluates every branch of when/then and
+    coalesce, so the general parsers must see a column already nulled where
+    the fast pass succeeded, or they would run over every cell anyway.
+    """
+    dtypes = first.schema
+    cells, text, values, fast_columns = [], [], [], []
+    for col in source.columns:
+        name, value = col.name, f"__v_{col.name}"
+        header = mapping.get(name)
+        dtype = dtypes[header] if header is not None else pl.String()
+        typed = None if dtype == pl.String else typed_parser(col.kind, dtype)
+        if header is None:
+            cells.append(pl.lit(None, pl.String).alias(name))
+        elif typed is not None:
+            cells.append(pl.col(header).alias(name))
+        else:
+            cells.append(stripped(as_text(header, dtype)).alias(name))
+            text.append(empty_as_null(pl.col(name)).alias(name))
+
+        if typed is not None:
+            values.append(typed(pl.col(name)).alias(value))
+        elif col.kind in FAST_KINDS:
+            values.append(fast_parser(col.kind, pl.col(name)).alias(value))
+            fast_columns.append(col)
+        else:
+            values.append(parser_for(col, pl.col(name)).alias(value))
+    parsed = first.select(pl.col(ROW_NUMBER), *cells).with_columns(text).with_columns(values)
+    parsed = parsed.with_columns(_general_pass(parsed, fast_columns))
+    return parsed.with_columns(staged_value(col.kind, pl.col(f"__v_{col.name}")) for col in source.columns)
+
+
+def _general_pass(parsed: pl.DataFrame, columns: list[c.Column]) -> list[pl.Expr]:
+    """The general parser over the cells the fast pass left, for the columns
+    that have any (most files have none)."""
+    left = {col.name: pl.col(f"__v_{col.name}").is_null() & pl.col(col.name).is_not_null() for col in columns}
+    if not left:
+        return []
+    has_left = parsed.select(mask.any().alias(name) for name, mask in left.items()).row(0, named=True)
+    out = []
+    for col in columns:
+        if has_left[col.name]:
+            value = pl.col(f"__v_{col.name}")
+            rest = pl.when(value.is_null()).then(pl.col(col.name))
+            out.append(pl.coalesce(value, parser_for(col, rest)).alias(value.meta.output_name()))
+    return out
+
+
+def _as_raw_text(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Typed cells (Parquet) among ``names`` turned into the text they stand for."""
+    dtypes = frame.schema
+    return frame.with_columns(as_text(name, dtypes[name]) for name in names if dtypes[name] != pl.String)
+
+
+def _detail(problems: list[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
+    if not problems:
+        return pl.lit(None, pl.String)
+    return pl.concat_str([text for _, text in problems], separator="；", ignore_nulls=True)
 
 
 def _staged_value(source: c.Source, col: c.Column) -> pl.Expr:
@@ -165,7 +247,7 @@ def _problems(source: c.Source, ref: ReferenceKeys) -> list[tuple[pl.Expr, pl.Ex
     out: list[tuple[pl.Expr, pl.Expr]] = []
     names = {col.name for col in source.columns}
     for col in source.columns:
-        raw = cleaned(col.name)
+        raw = pl.col(col.name)  # cleaned text, or a typed cell
         value = pl.col(f"__v_{col.name}")
         empty_is_false = (source.name, col.name) in c.EMPTY_MEANS_FALSE
         if col.required and not empty_is_false:
@@ -231,5 +313,5 @@ def _order_problems(source: c.Source) -> list[tuple[pl.Expr, pl.Expr]]:
     out = []
     for earlier, later in TIME_ORDER.get(source.name, []):
         cond = pl.col(f"__v_{later}") < pl.col(f"__v_{earlier}")
-        out.append(_problem("finish_before_start", cond, source.column(later), cleaned(later)))
+        out.append(_problem("finish_before_start", cond, source.column(later), pl.col(later)))
     return out

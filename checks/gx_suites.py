@@ -19,9 +19,16 @@ code, a score out of range, a negative count; or a *warning* (severity
 ``warning``): a null in another required column (a boolean, a count, a
 score), a time order broken, lineage missing.
 
-``validate_frame`` runs a suite over a polars frame with one ephemeral GX
-context per process and, when asked, writes Data Docs. GX is imported inside
-the functions: the import alone takes about 3 s.
+``validate_frame`` runs a suite over a polars frame (``validate_files`` over
+staged Parquet files, read lazily) with one ephemeral GX context per process
+and, when asked, writes Data Docs. GX is imported inside the functions: the
+import alone takes about 3 s.
+
+At scale GX sees a sample: every rule is first counted exactly over all rows
+in one streaming polars pass (``checks.exact_counts``), then GX validates all
+rows when there are at most ``SAMPLE_ROWS``, else about ``SAMPLE_ROWS`` of
+them spread over every day of the frame. A rule fails when its exact count is
+not zero or GX fails it; messages give the count over all rows.
 
 Data Docs and several processes: GX's site index builder deletes every page
 whose validation result is not in the context's results store. An ephemeral
@@ -44,6 +51,7 @@ from typing import Any
 import polars as pl
 
 from assets.ingest import contract as c
+from checks.exact_counts import ExactCounts, count_unexpected, examples, sample
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -68,6 +76,9 @@ KIND_RANGES: dict[str, tuple[int | None, int | None]] = {
     c.NUMBER: (0, None),
 }
 
+# GX validates every row of a run up to this many, else a sample of about this
+# many (pandas holds ~0.5 KB a row here: ~100 MB; GX takes ~1-2 s on it).
+SAMPLE_ROWS = 200_000
 INDEX_RESULTS_LIMIT = 100  # validations listed on the Data Docs index page (keeps builds ~0.4 s)
 RESULTS_SUBDIR = ".validation_results"  # per docs dir: the results behind the pages
 _EXAMPLES = 3  # unexpected values quoted in a failure message
@@ -102,9 +113,14 @@ class GxOutcome:
     blocking_failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     evaluated: int = 0  # expectations evaluated
-    rows: int = 0
+    rows: int = 0  # rows of the frame: every rule is counted over all of them
+    gx_rows: int = 0  # rows GX validated: all, or a sample of a large frame
     docs_index: Path | None = None  # Data Docs index.html, when docs_dir was given
     seconds: float = 0.0
+
+    @property
+    def sampled(self) -> bool:
+        return self.gx_rows < self.rows
 
 
 def _is_identifier(src: c.Source, col: c.Column) -> bool:
@@ -284,28 +300,36 @@ def reset_context() -> None:
 # ---- validation ---------------------------------------------------------------
 
 
-def _conform(source: str, frame: pl.DataFrame) -> pl.DataFrame:
+def _conform(source: str, frame: pl.LazyFrame) -> pl.LazyFrame:
     """Add optional contract columns the frame lacks, as nulls (the contract
     allows them to be missing); required ones are left missing for GX to report."""
     src = c.DAILY_SOURCES[source]
-    missing = [col for col in src.columns if not col.required and col.name not in frame.columns]
+    names = set(frame.collect_schema().names())
+    missing = [col for col in src.columns if not col.required and col.name not in names]
     if not missing:
         return frame
     return frame.with_columns(pl.lit(None, dtype=col.dtype).alias(col.name) for col in missing)
 
 
-def _run_name(source: str, frame: pl.DataFrame) -> str:
-    if "partition_date" in frame.columns and frame.height:
-        days = frame.get_column("partition_date").drop_nulls().unique().sort()
-        if len(days) == 1:
-            return f"{source}-{days[0]}"
-        if len(days) > 1:
-            return f"{source}-{days[0]}..{days[-1]}"
-    return source
+def _suite_columns(rules: list[Rule], present: list[str]) -> list[str]:
+    """The frame's columns that some rule names, in the frame's order (GX needs no others)."""
+    named = {col for rule in rules for col in rule.columns}
+    return [name for name in present if name in named]
+
+
+def _run_name(source: str, counts: ExactCounts) -> str:
+    first, last = counts.first_day, counts.last_day
+    if first is None:
+        return source
+    return f"{source}-{first}" if first == last else f"{source}-{first}..{last}"
+
+
+def _label(rule: Rule) -> str:
+    return f"{rule.expectation}({rule.column})"
 
 
 def _describe(rule: Rule, result) -> str:
-    label = f"{rule.expectation}({rule.column})"
+    label = _label(rule)
     exc = result.exception_info or {}
     if exc.get("raised_exception") is None and exc:  # {metric id: {...}} in GX 1.x
         exc = next(iter(exc.values()), {})
@@ -319,13 +343,14 @@ def _describe(rule: Rule, result) -> str:
         examples = []
         if rule.expectation != "ExpectColumnValuesToNotBeNull":  # nulls say nothing
             examples = (res.get("partial_unexpected_list") or [])[:_EXAMPLES]
-        shown = ", ".join(_show(v) for v in examples)
-        total = res.get("element_count")
-        of = f" of {total}" if total is not None else ""
-        return f"{label}: {res['unexpected_count']}{of} rows unexpected" + (
-            f", e.g. {shown}" if shown else ""
-        )
+        return _unexpected_text(label, res["unexpected_count"], res.get("element_count"), examples)
     return f"{label}: failed"
+
+
+def _unexpected_text(label: str, count: int, total: int | None, examples: list) -> str:
+    of = f" of {total}" if total is not None else ""
+    shown = ", ".join(_show(v) for v in examples)
+    return f"{label}: {count}{of} rows unexpected" + (f", e.g. {shown}" if shown else "")
 
 
 def _show(value) -> str:
@@ -341,26 +366,93 @@ def _show(value) -> str:
     return str(value)
 
 
-def validate_frame(source: str, frame: pl.DataFrame, docs_dir: Path | None = None) -> GxOutcome:
-    """Validate a staged daily frame against its suite; build Data Docs if docs_dir."""
+def validate_files(
+    source: str, files: list[Path], docs_dir: Path | None = None, sample_rows: int = SAMPLE_ROWS
+) -> GxOutcome:
+    """Validate staged Parquet files (the days of a run), read lazily."""
+    if not files:
+        return validate_frame(source, pl.DataFrame(schema=c.staged_schema(source)), docs_dir, sample_rows)
+    return validate_frame(source, pl.scan_parquet([str(p) for p in files]), docs_dir, sample_rows)
+
+
+def validate_frame(
+    source: str,
+    frame: pl.DataFrame | pl.LazyFrame,
+    docs_dir: Path | None = None,
+    sample_rows: int = SAMPLE_ROWS,
+) -> GxOutcome:
+    """Validate a staged daily frame against its suite; build Data Docs if docs_dir.
+
+    Every rule is counted exactly over all rows in polars; GX validates all
+    rows too when there are at most ``sample_rows``, else about ``sample_rows``
+    of them spread over every day (``exact_counts.sample``). A rule fails when
+    either says so: the count over all rows is what the message reports."""
     import time
 
     if source not in c.DAILY_SOURCES:
         raise KeyError(f"unknown daily source {source!r}; one of {sorted(c.DAILY_SOURCES)}")
     started = time.perf_counter()
     rules = suite_rules(source)
-    frame = _conform(source, frame)
-    present = set(frame.columns)
-    pdf = frame.to_pandas()
+    lazy = _conform(source, frame.lazy())
+    present = lazy.collect_schema().names()
+    counts = count_unexpected(rules, lazy)
+    batch = (
+        sample(lazy, counts.rows, sample_rows)
+        .select(_suite_columns(rules, present))
+        .collect(engine="streaming")
+    )
+    pdf = batch.to_pandas()
+    result, docs_index = _run_gx(source, pdf, _run_name(source, counts), docs_dir)
 
+    outcome = GxOutcome(
+        source=source,
+        success=True,
+        evaluated=int(result.statistics.get("evaluated_expectations", len(result.results))),
+        rows=counts.rows,
+        gx_rows=batch.height,
+        docs_index=docs_index,
+    )
+    gx_results = {_config_key_from_gx(res.expectation_config): res for res in result.results}
+    missing_columns = {
+        r.kwargs["column"]
+        for r in rules
+        if r.expectation == "ExpectColumnToExist" and r.kwargs["column"] not in present
+    }
+    for i, rule in enumerate(rules):
+        if rule.expectation != "ExpectColumnToExist" and set(rule.columns) & missing_columns:
+            continue  # the missing column is already reported once
+        res = gx_results.get(_config_key(rule.expectation, rule.kwargs))
+        bad_rows = counts.unexpected.get(i, 0)
+        if bad_rows:
+            shown = []
+            if rule.expectation != "ExpectColumnValuesToNotBeNull":  # nulls say nothing
+                shown = examples(rule, lazy, _EXAMPLES)
+            text = _unexpected_text(_label(rule), bad_rows, counts.rows, shown)
+        elif rule.expectation == "ExpectColumnToExist" and rule.kwargs["column"] in missing_columns:
+            text = f"{_label(rule)}: column missing"
+        elif res is not None and not res.success:  # an error, or GX disagrees with the count
+            text = _describe(rule, res)
+            if outcome.sampled:
+                text += f" (GX, in a sample of {outcome.gx_rows} rows)"
+        else:
+            continue
+        if rule.blocking:
+            outcome.blocking_failures.append(text)
+        else:
+            outcome.warnings.append(text)
+    outcome.success = not outcome.blocking_failures
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _run_gx(source: str, pdf, run_name: str, docs_dir: Path | None):
+    """Run the suite's validation definition on a pandas frame; (result, docs index)."""
     with _LOCK:
         from great_expectations.core.run_identifier import RunIdentifier
 
         ctx = _context()
         vd = _validation_definition(source)
-        run_id = RunIdentifier(
-            run_name=_run_name(source, frame), run_time=_dt.datetime.now(_dt.timezone.utc)
-        )
+        run_id = RunIdentifier(run_name=run_name, run_time=_dt.datetime.now(_dt.timezone.utc))
         result = vd.run(batch_parameters={"dataframe": pdf}, result_format="BASIC", run_id=run_id)
         memory_store = ctx.validation_results_store
         keys = [k for k in memory_store.list_keys() if k.run_id == run_id]
@@ -378,37 +470,7 @@ def validate_frame(source: str, frame: pl.DataFrame, docs_dir: Path | None = Non
             docs_index = _path_of(urls.get(site)) or docs_dir / "index.html"
         for key in keys:  # the in-memory store would grow with every call
             memory_store.remove_key(key)
-
-    outcome = GxOutcome(
-        source=source,
-        success=True,
-        evaluated=int(result.statistics.get("evaluated_expectations", len(result.results))),
-        rows=frame.height,
-        docs_index=docs_index,
-    )
-    by_config = {_config_key(r.expectation, r.kwargs): r for r in rules}
-    missing_columns = {
-        r.kwargs["column"]
-        for r in rules
-        if r.expectation == "ExpectColumnToExist" and r.kwargs["column"] not in present
-    }
-    for res in result.results:
-        if res.success:
-            continue
-        cfg = res.expectation_config
-        rule = by_config.get(_config_key_from_gx(cfg))
-        if rule is None:  # should not happen: suites are built from the same rules
-            rule = Rule(_class_name(cfg.type), dict(cfg.kwargs), cfg.meta.get(BLOCKING, True), "")
-        if rule.expectation != "ExpectColumnToExist" and set(rule.columns) & missing_columns:
-            continue  # the missing column is already reported once
-        text = _describe(rule, res)
-        if rule.blocking:
-            outcome.blocking_failures.append(text)
-        else:
-            outcome.warnings.append(text)
-    outcome.success = not outcome.blocking_failures
-    outcome.seconds = time.perf_counter() - started
-    return outcome
+    return result, docs_index
 
 
 def _path_of(url: str | None) -> Path | None:

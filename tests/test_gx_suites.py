@@ -220,3 +220,107 @@ def test_no_progress_bars_or_noise(capfd, docs_dir):
     out, err = capfd.readouterr()
     assert out == ""
     assert "Calculating Metrics" not in err and "it/s" not in err and "%|" not in err
+
+
+# ---- at scale: exact counts over all rows, GX over a sample --------------------
+
+
+def faulty_frame(source: str, n: int = 40) -> pl.DataFrame:
+    """A good frame with one fault of every kind its suite checks, on distinct rows."""
+    src = c.DAILY_SOURCES[source]
+    frame = good_frame(source, n)
+    row = iter(range(1, n))
+    for rule in g.suite_rules(source):
+        if rule.expectation == "ExpectColumnValuesToNotBeNull":
+            frame = with_cell(frame, rule.kwargs["column"], next(row), None)
+        elif rule.expectation == "ExpectColumnValuesToBeInSet":
+            frame = with_cell(frame, rule.kwargs["column"], next(row), "bogus")
+        elif rule.expectation == "ExpectColumnValuesToBeBetween":
+            low = rule.kwargs["min_value"]
+            frame = with_cell(frame, rule.kwargs["column"], next(row), low - 1)
+        elif rule.expectation == "ExpectColumnPairValuesAToBeGreaterThanB":
+            early = frame.get_column(rule.kwargs["column_B"])[0] - dt.timedelta(days=1)
+            frame = with_cell(frame, rule.kwargs["column_A"], next(row), early)
+    for col in src.columns:
+        if col.kind == c.NUMBER:  # pandas reads NaN as null: neither null nor out of range for GX
+            frame = with_cell(frame, col.name, next(row), float("nan"))
+    return frame
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_exact_counts_agree_with_gx(source):
+    """The polars count of every rule equals GX's unexpected_count on the same rows."""
+    from checks.exact_counts import count_unexpected
+
+    frame = faulty_frame(source)
+    rules = g.suite_rules(source)
+    counts = count_unexpected(rules, frame.lazy())
+    result, _ = g._run_gx(source, frame.to_pandas(), "agreement", None)
+    by_key = {g._config_key_from_gx(r.expectation_config): r for r in result.results}
+    assert counts.rows == frame.height and counts.first_day == counts.last_day == DAY
+    compared = 0
+    for i, rule in enumerate(rules):
+        gx_count = (by_key[g._config_key(rule.expectation, rule.kwargs)].result or {}).get("unexpected_count")
+        if rule.expectation == "ExpectColumnToExist":
+            assert i not in counts.unexpected
+            continue
+        assert counts.unexpected[i] == gx_count, (rule, counts.unexpected[i], gx_count)
+        compared += 1
+    assert compared and sum(counts.unexpected.values()) >= 5
+
+
+def test_sample_is_spread_over_every_day_and_reproducible():
+    from checks.exact_counts import sample
+
+    days = [DAY + dt.timedelta(days=k) for k in range(10)]
+    frame = pl.concat(
+        good_frame("queue", 1_000).with_columns(partition_date=pl.lit(day)) for day in days
+    ).lazy()
+    picked = sample(frame, 10_000, 1_000).collect()
+    assert 990 <= picked.height <= 1_010
+    per_day = picked.group_by("partition_date").len()
+    assert per_day.height == 10 and per_day["len"].min() >= 90
+    assert picked.equals(sample(frame, 10_000, 1_000).collect())  # the same rows every time
+    assert sample(frame, 10_000, 10_000).collect().height == 10_000  # small enough: every row
+
+
+def test_a_bad_row_outside_the_sample_still_fails():
+    from checks.exact_counts import sample
+
+    frame = good_frame("cases", 2_000)
+    in_sample = set(sample(frame.lazy(), frame.height, 300).collect()["source_row"])
+    outside = next(r for r in range(1, frame.height + 1) if r not in in_sample)
+    bad = with_cell(frame, "status", outside - 1, "finished")
+    out = g.validate_frame("cases", bad, None, sample_rows=300)
+    assert out.rows == 2_000 and out.sampled and 280 <= out.gx_rows <= 320
+    assert out.blocking_failures == [
+        "ExpectColumnValuesToBeInSet(status): 1 of 2000 rows unexpected, e.g. 'finished'"
+    ]
+    # The same frame in full gives the same message.
+    assert g.validate_frame("cases", bad, None).blocking_failures == out.blocking_failures
+
+
+def test_validate_files_reads_staged_parquet(tmp_path):
+    files = []
+    for k in range(3):
+        day = DAY + dt.timedelta(days=k)
+        path = tmp_path / f"{day}.parquet"
+        good_frame("ratings", 50).with_columns(partition_date=pl.lit(day)).write_parquet(path)
+        files.append(path)
+    bad = tmp_path / "bad.parquet"
+    with_cell(pl.read_parquet(files[1]), "score", 7, 9).write_parquet(bad)
+    out = g.validate_files("ratings", [files[0], bad, files[2]], None, sample_rows=60)
+    assert out.rows == 150 and out.sampled
+    assert out.blocking_failures == ["ExpectColumnValuesToBeBetween(score): 1 of 150 rows unexpected, e.g. 9"]
+    out = g.validate_files("ratings", [], None)
+    assert out.success and out.rows == 0
+
+
+def test_a_column_of_another_type_is_reported_by_gx():
+    # Staging always writes the contract's types; a frame that does not gets
+    # GX's error as a blocking failure rather than an exception from polars.
+    frame = good_frame("ratings").with_columns(pl.col("score").cast(pl.String))
+    out = g.validate_frame("ratings", frame, None)
+    assert not out.success
+    (msg,) = out.blocking_failures
+    assert msg.startswith("ExpectColumnValuesToBeBetween(score): error: ")

@@ -86,6 +86,13 @@ def validate(fig: Figure) -> None:
 # ---------------------------------------------------------------------------
 def values(series: pl.Series | Iterable) -> list:
     """JSON-ready values: None for null/NaN, ISO strings for dates."""
+    if isinstance(series, pl.Series):  # by dtype, not value by value: a city site draws tens of thousands of series
+        if series.dtype == pl.Date:
+            return [None if d is None else d.isoformat() for d in series.to_list()]
+        if series.dtype.is_float():
+            return [None if v is None or math.isnan(v) else v for v in series.to_list()]
+        if series.dtype.is_integer() or series.dtype in (pl.String, pl.Boolean):
+            return series.to_list()
     out = []
     for v in series:
         if v is None or (isinstance(v, float) and math.isnan(v)):

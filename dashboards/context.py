@@ -95,6 +95,14 @@ class SiteContext:
         top = per_day["n"].max()
         return set(per_day.filter(pl.col("n") >= 0.5 * top)["date"].to_list())
 
+    @cached_property
+    def live_items(self) -> pl.DataFrame | None:
+        """Rectification items not withdrawn, most urgent first (``sort_items``),
+        sorted once: the order is total (item_id last), so any subset filtered
+        from it is in the order sorting that subset would give."""
+        items = self.data.rectification
+        return None if items is None else sort_items(items.filter(pl.col("status") != "withdrawn"))
+
     @property
     def period(self) -> str:
         return self.data.period
@@ -196,10 +204,11 @@ def break_gaps(dates: list, *columns: list, max_gap_days: int = 4) -> tuple[list
 def score_trend_chart(frame: pl.DataFrame, title: Bi, *, composite_only_visible: bool = False, height: int = 440) -> Chart:
     """Daily C/T/Q/S lines; frame has ``date`` and the four score columns."""
 
+    present = [(c, n) for c, n in PARTS if c in frame.columns]
+    x, *ys = break_gaps(frame["date"].to_list(), *[values(frame[c]) for c, _ in present])  # once for both languages
+
     def build(lang: str) -> dict:
         traces = []
-        present = [(c, n) for c, n in PARTS if c in frame.columns]
-        x, *ys = break_gaps(frame["date"].to_list(), *[values(frame[c]) for c, _ in present])
         for (col, name), y in zip(present, ys):
             visible = True if (col == "composite" or not composite_only_visible) else "legendonly"
             traces.append(
@@ -407,6 +416,30 @@ ITEM_COLUMNS = [
     Col(Bi("状态", "Status")),
     Col(Bi("情况", "What happened"), wrap=True),
 ]
+
+
+FULL_LIST = Bi(
+    "完整清单见整改台账导出（exports/rectification/ledger.csv，或 windowwatch export rectification）"
+    "及各部门《整改清单》（exports/rectification/departments/）。",
+    "The full list is in the ledger export (exports/rectification/ledger.csv, or windowwatch export "
+    "rectification) and the departments' lists (exports/rectification/departments/).",
+)
+
+
+def item_table(
+    ctx: SiteContext, page: Page, items: pl.DataFrame, *, limit: int, empty: Bi, prefix: str = "", total: int | None = None
+) -> None:
+    """The first ``limit`` items (already in the order wanted), the total
+    (``items.height`` unless given), and where the rest are: only the rows
+    shown are read in full and formatted."""
+    page.table(
+        ITEM_COLUMNS,
+        item_rows(ctx, ctx.data.with_descriptions(items.head(limit)), prefix),
+        empty=empty,
+        limit=limit,
+        total=items.height if total is None else total,
+        more=Bi("", " ") + FULL_LIST,
+    )
 
 
 def status_tag(status: str | None) -> Html:

@@ -60,6 +60,7 @@ class SiteData:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
         ).fetchall()
         self.tables = {r[0] for r in rows}
+        self._columns: dict[str, set[str]] = {}
 
     def close(self) -> None:
         self.con.close()
@@ -77,11 +78,13 @@ class SiteData:
     def columns(self, table: str) -> set[str]:
         if table not in self.tables:
             return set()
-        rows = self.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
-            [table],
-        ).fetchall()
-        return {r[0] for r in rows}
+        if table not in self._columns:
+            rows = self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
+                [table],
+            ).fetchall()
+            self._columns[table] = {r[0] for r in rows}
+        return self._columns[table]
 
     def sql(self, query: str, params: list | None = None) -> pl.DataFrame:
         return self.con.sql(query, params=params).pl() if params else self.con.sql(query).pl()
@@ -176,13 +179,30 @@ class SiteData:
                ORDER BY level = 'overdue' DESC, days_past_deadline DESC NULLS LAST, deadline, case_id""",
         )
 
-    @cached_property
-    def ticket_waits(self) -> pl.DataFrame | None:
-        return self._table(
-            "ticket_waits",
-            "SELECT hall_id, window_id, date, wait_minutes, within_target FROM ticket_waits WHERE date <= ?",
-            [self.as_of],
+    def window_waits_daily(self, start: date) -> pl.DataFrame | None:
+        """Per window and day from ``start``: mean wait (minutes), the share
+        called within target and tickets. Summed in the warehouse: a city
+        year has tens of millions of tickets and a page needs a point a day."""
+        if "ticket_waits" not in self.tables:
+            return None
+        return self.sql(
+            """SELECT hall_id, window_id, date, avg(wait_minutes) AS mean_wait,
+                      count_if(within_target) / nullif(count(within_target), 0) AS within_share,
+                      count(*) AS tickets
+               FROM ticket_waits WHERE date BETWEEN ? AND ?
+               GROUP BY hall_id, window_id, date ORDER BY hall_id, window_id, date""",
+            [start, self.as_of],
         )
+
+    def within_target_share(self, start: date) -> float | None:
+        """Share of tickets from ``start`` called within target (None: no ticket judged)."""
+        if "ticket_waits" not in self.tables:
+            return None
+        return self.con.execute(
+            """SELECT count_if(within_target) / nullif(count(within_target), 0)
+               FROM ticket_waits WHERE date BETWEEN ? AND ?""",
+            [start, self.as_of],
+        ).fetchall()[0][0]  # fetchall completes the result (fetchone leaves the connection busy)
 
     @cached_property
     def deduction_details(self) -> pl.DataFrame:
@@ -237,22 +257,38 @@ class SiteData:
 
     @cached_property
     def rectification(self) -> pl.DataFrame | None:
+        """Every item found by the as-of date, without its description: a
+        city ledger holds millions of items, the descriptions are most of its
+        bytes, and the pages show a few thousand (``with_descriptions``)."""
         if "rectification_items" not in self.tables:
             return None
         cols = self.columns("rectification_items")
         wanted = [
-            "item_id", "rule", "category", "hall_id", "window_id", "dept_id", "staff_id", "subject_ref",
-            "detected_on", "deadline", "status", "resolved_on", "resolved_late", "description",
+            "item_id", "rule", "hall_id", "window_id", "dept_id", "detected_on", "deadline", "status", "resolved_late",
         ]  # fmt: skip
         present = [c for c in wanted if c in cols]
         frame = self.sql(f"SELECT {', '.join(present)} FROM rectification_items WHERE detected_on <= ?", [self.as_of])
         for c in wanted:
             if c not in frame.columns:
                 frame = frame.with_columns(pl.lit(None).alias(c))
-        return frame.with_columns(
-            ((pl.lit(self.as_of) - pl.col("detected_on")).dt.total_days()).alias("age_days"),
-            ((pl.lit(self.as_of) - pl.col("deadline")).dt.total_days()).alias("days_late"),
-        )
+        return frame.with_columns(((pl.lit(self.as_of) - pl.col("detected_on")).dt.total_days()).alias("age_days"))
+
+    def with_descriptions(self, items: pl.DataFrame) -> pl.DataFrame:
+        """``items`` (rows of ``rectification``) with their description, read
+        for these rows only; the order of ``items`` is kept."""
+        if "description" in items.columns:
+            return items
+        if items.height == 0 or "description" not in self.columns("rectification_items"):
+            return items.with_columns(pl.lit(None, dtype=pl.String).alias("description"))
+        self.con.register("shown_items", items.select("item_id"))
+        try:
+            found = self.sql(
+                """SELECT r.item_id, r.description FROM rectification_items r
+                   SEMI JOIN shown_items s USING (item_id)"""
+            )
+        finally:
+            self.con.unregister("shown_items")
+        return items.join(found, on="item_id", how="left", maintain_order="left")
 
     # -- queue ---------------------------------------------------------
     @property

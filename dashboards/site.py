@@ -10,12 +10,23 @@ warehouse read-only and writes, under ``out_dir``:
     departments/<dept>.html
     queues.html             waits by weekday x hour, busiest hours, no-shows
     rectification.html      open / overdue / escalated items, aging, due this week
+                            (item tables: the 500 most urgent, the total, and a pointer
+                            to the full ledger export; a window's or department's page
+                            lists its 40 most urgent)
     staffing.html           recommended vs actual windows (科学设置窗口)
     quality.html            per source and day: loaded / quarantined / duplicates, GX
     plotly.min.js           plotly.js, once for all pages (no CDN, works offline)
 
 The site is built in a temporary directory beside ``out_dir`` and swapped in
 at the end, so a crash leaves the previous site as it was.
+
+At city scale (20 halls, 800 windows, millions of items and tickets) the
+build stays in seconds because: sums per window and day are made in the
+warehouse (``SiteData.window_waits_daily``); the ledger is read without its
+descriptions, sorted by urgency once (``SiteContext.live_items``), and
+descriptions are read for the rows shown only; item tables format only the
+rows they show; the window pages pick their rows out of frames split by window
+once.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ import os
 import shutil
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -184,13 +196,20 @@ def _failed_page(ctx: SiteContext, key: str, trace: str) -> Page:
 
 
 def _fsync_tree(root: Path) -> None:
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+    """Every file on disk before the swap. A city site has ~820 files: one
+    fsync after another waits for ~820 journal commits, several in flight
+    share them (fsync releases the GIL)."""
+    paths = [os.path.join(dirpath, name) for dirpath, _dirs, files in os.walk(root) for name in files]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(_fsync_file, paths))
+
+
+def _fsync_file(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _swap(new: Path, out_dir: Path) -> None:

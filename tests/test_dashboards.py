@@ -211,6 +211,70 @@ def test_a_failed_build_leaves_the_old_site(messy_home, tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------------------
+# long item lists: the most urgent rows, the total, and where the rest are
+# ---------------------------------------------------------------------------
+URGENCY = """CASE status WHEN 'escalated' THEN 0 WHEN 'overdue' THEN 1 WHEN 'disputed' THEN 2 WHEN 'in_progress' THEN 3
+             WHEN 'open' THEN 4 WHEN 'resolved' THEN 5 WHEN 'withdrawn' THEN 6 ELSE 9 END, deadline NULLS FIRST, item_id"""
+
+
+def _item_ids(html: str) -> list[str]:
+    return re.findall(r'<tr><td class="">(RX-[^<]+)</td>', html)
+
+
+def test_item_tables_show_the_most_urgent_first_with_the_total(demo_site, monkeypatch, tmp_path):
+    """A page lists a window's (department's) most urgent items, in the order
+    an independent SQL sort gives, says how many there are in all and where the
+    full list is; descriptions are read for the rows shown only."""
+    out, _ = demo_site
+    home = out.parent
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        hall, window, n = con.execute(
+            "SELECT hall_id, window_id, count(*) AS n FROM rectification_items WHERE status <> 'withdrawn' "
+            "AND detected_on <= ? GROUP BY ALL ORDER BY n DESC, hall_id, window_id LIMIT 1",
+            [AS_OF],
+        ).fetchone()
+        want = [r[0] for r in con.execute(
+            f"SELECT item_id FROM rectification_items WHERE hall_id = ? AND window_id = ? AND status <> 'withdrawn' "
+            f"AND detected_on <= ? ORDER BY {URGENCY}",
+            [hall, window, AS_OF],
+        ).fetchall()]
+        first = con.execute("SELECT description FROM rectification_items WHERE item_id = ?", [want[0]]).fetchone()[0]
+    finally:
+        con.close()
+    assert n >= 2, "the demo has a window with several items"
+    from dashboards.pages import windows as windows_page
+
+    monkeypatch.setattr(windows_page, "ITEMS_SHOWN", 2)  # a city window has hundreds; the demo has a handful
+    _build(home, tmp_path / "site")
+    page = next((tmp_path / "site" / "windows").glob(f"{hall}_{window}*.html")).read_text(encoding="utf-8")
+    assert _item_ids(page) == want[:2]
+    assert f"仅显示前 2 条，共 {n:,} 条。完整清单见整改台账导出（exports/rectification/ledger.csv" in page
+    assert f"Showing the first 2 of {n:,}. The full list is in the ledger export" in page
+    from dashboards.html import esc
+    from dashboards.privacy import mask_text
+
+    assert f'<td class="wrap">{esc(mask_text(first))[:20]}' in page  # its description, read for it
+
+
+def test_with_descriptions_keeps_the_order_and_reads_only_those_rows(demo_home):
+    from dashboards.data import SiteData
+
+    with SiteData(demo_home / "warehouse.duckdb", AS_OF) as data:
+        items = data.rectification
+        assert "description" not in items.columns  # the bulk of a city ledger stays in the warehouse
+        some = items.sort("item_id", descending=True).head(5)
+        got = data.with_descriptions(some)
+        assert got["item_id"].to_list() == some["item_id"].to_list()
+        want = dict(data.con.execute(
+            "SELECT item_id, description FROM rectification_items WHERE item_id IN (SELECT unnest(?))",
+            [some["item_id"].to_list()],
+        ).fetchall())
+        assert dict(zip(got["item_id"], got["description"])) == want
+        assert data.with_descriptions(some.clear())["description"].to_list() == []
+
+
+# ---------------------------------------------------------------------------
 # a tiny Chrome DevTools Protocol client (stdlib only)
 # ---------------------------------------------------------------------------
 class WebSocket:

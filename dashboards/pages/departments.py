@@ -12,25 +12,31 @@ from dashboards.charts import Chart, date_axis, layout, no_data, values
 from dashboards.context import (
     absent_note,
     AGE_BUCKETS,
-    ITEM_COLUMNS,
     LATE_STATUSES,
     UNRESOLVED,
     SiteContext,
     delta_vs_last_month,
-    item_rows,
+    item_table,
     ranking_chart,
     record_chart,
     rectification_record,
     score_trend_chart,
-    sort_items,
 )
 from dashboards.html import Col, Kpi, Page, link, tag
 from dashboards.labels import Bi, code, fmt_int, fmt_num, fmt_pct, fmt_score, same
 from dashboards.privacy import staff_label
 
 
+ITEMS_SHOWN = 40  # a department's most urgent rectification items
+
+
 def build(ctx: SiteContext) -> list[Page]:
-    return [_main_page(ctx)] + [_dept_page(ctx, d) for d in ctx.data.departments.iter_rows(named=True)]
+    shown = {}
+    live = ctx.live_items
+    if live is not None:  # descriptions of every department's rows shown, in one query
+        top = ctx.data.with_descriptions(live.group_by("dept_id", maintain_order=True).head(ITEMS_SHOWN))
+        shown = {k[0]: v for k, v in top.partition_by("dept_id", as_dict=True).items()} if top.height else {}
+    return [_main_page(ctx)] + [_dept_page(ctx, d, shown.get(d["dept_id"])) for d in ctx.data.departments.iter_rows(named=True)]
 
 
 def _dept_rows(ctx: SiteContext, period: str) -> pl.DataFrame | None:
@@ -321,7 +327,7 @@ def _dept_heatmap(ctx: SiteContext, dd: pl.DataFrame) -> Chart:
 # ---------------------------------------------------------------------------
 # one page per department
 # ---------------------------------------------------------------------------
-def _dept_page(ctx: SiteContext, dept: dict) -> Page:
+def _dept_page(ctx: SiteContext, dept: dict, items_shown: pl.DataFrame | None) -> Page:
     dept_id = dept["dept_id"]
     name = ctx.dept_name(dept_id)
     page = ctx.new_page(
@@ -421,7 +427,7 @@ def _dept_page(ctx: SiteContext, dept: dict) -> Page:
     if items is None:
         page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
     else:
-        mine = items.filter((pl.col("dept_id") == dept_id) & (pl.col("status") != "withdrawn"))
+        mine = ctx.live_items.filter(pl.col("dept_id") == dept_id)
         rec = rectification_record(mine, "dept_id")
         r = rec.row(0, named=True) if rec.height else None
         if r:
@@ -434,8 +440,8 @@ def _dept_page(ctx: SiteContext, dept: dict) -> Page:
                         join_ages(r), alert=bool(r["open_total"])),
                 ]
             )
-        page.table(ITEM_COLUMNS, item_rows(ctx, sort_items(mine), "../"),
-                   empty=Bi("本部门没有整改事项。", "No item for this department."), limit=40)
+        item_table(ctx, page, items_shown if items_shown is not None else mine.clear(), prefix="../", limit=ITEMS_SHOWN,
+                   total=mine.height, empty=Bi("本部门没有整改事项。", "No item for this department."))
     return page
 
 

@@ -7,20 +7,21 @@ import polars as pl
 
 from dashboards.context import (
     absent_note,
-    ITEM_COLUMNS,
     ITEMS,
     LATE_STATUSES,
     UNRESOLVED,
     SiteContext,
     count_text,
     delta_vs_last_month,
-    item_rows,
+    item_table,
     month_totals,
     score_trend_chart,
-    sort_items,
 )
 from dashboards.html import Col, Kpi, Page, tag
 from dashboards.labels import Bi, code, fmt_date, fmt_int, fmt_month, fmt_pct, fmt_score
+
+
+WARNINGS_SHOWN = 30
 
 
 def build(ctx: SiteContext) -> list[Page]:
@@ -200,7 +201,7 @@ def build(ctx: SiteContext) -> list[Page]:
                 fmt_date(r["deadline"]),
                 fmt_int(r["days_past_deadline"]) if r["days_past_deadline"] is not None else "—",
             ]
-            for r in warnings.iter_rows(named=True)
+            for r in warnings.head(WARNINGS_SHOWN).iter_rows(named=True)
         ]
         page.table(
             [
@@ -215,22 +216,18 @@ def build(ctx: SiteContext) -> list[Page]:
             ],
             rows,
             empty=Bi("没有超期或即将到期的在办件。", "No open case is past or near its deadline."),
-            limit=30,
+            limit=WARNINGS_SHOWN,
+            total=warnings.height,
         )
     if items is None:
         page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
     else:
-        late_items = sort_items(items.filter(pl.col("status").is_in(LATE_STATUSES)))
+        late_items = ctx.live_items.filter(pl.col("status").is_in(LATE_STATUSES))
         page.h3(
             Bi("超期未整改事项", "Rectification items past their deadline")
             + Bi(f"（{count_text(late_items.height, ITEMS).zh}）", f" ({count_text(late_items.height, ITEMS).en})")
         )
-        page.table(
-            ITEM_COLUMNS,
-            item_rows(ctx, late_items),
-            empty=Bi("没有超期的整改事项。", "No item is past its deadline."),
-            limit=20,
-        )
+        item_table(ctx, page, late_items, limit=20, empty=Bi("没有超期的整改事项。", "No item is past its deadline."))
     return [page]
 
 

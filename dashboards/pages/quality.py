@@ -177,7 +177,9 @@ def _per_day_bars(recent: pl.DataFrame, col: str, title: Bi, axis: Bi) -> Chart:
 
 def _reasons_chart(q: pl.DataFrame) -> Chart:
     agg = q.group_by("reason", "source").len()
-    reasons = agg.group_by("reason").agg(pl.col("len").sum()).sort("len", descending=True)["reason"].to_list()
+    reasons = (  # ties by name, so a rebuild draws the same chart
+        agg.group_by("reason").agg(pl.col("len").sum()).sort(["len", "reason"], descending=[True, False])["reason"].to_list()
+    )
     sources = [s for s in SOURCES + ["reference"] if s in set(agg["source"].to_list())] + sorted(
         set(agg["source"].to_list()) - set(SOURCES) - {"reference"}
     )

@@ -26,11 +26,7 @@ def build(ctx: SiteContext) -> list[Page]:
     waited = t.filter(pl.col("wait_minutes").is_not_null() & (pl.col("status") == "served"))
     open_days = t.select(pl.col("date").n_unique()).item()
     no_show = (t["status"] == "no_show").mean()
-    within = data.ticket_waits
-    share_within = None
-    if within is not None:
-        w = within.filter(pl.col("date") >= data.queue_start)
-        share_within = w["within_target"].mean() if w.height else None
+    share_within = data.within_target_share(data.queue_start)
 
     page.kpis(
         [
@@ -187,7 +183,7 @@ def _category_box(waited: pl.DataFrame, period: Bi) -> Chart:
             pl.col("wait_minutes").mean().alias("mean"),
             pl.len().alias("n"),
         )
-        .sort("med", descending=True)
+        .sort(["med", "service_category"], descending=[True, False])  # ties by name: the same chart every rebuild
     )
     cats = q["service_category"].to_list()
 

@@ -9,7 +9,7 @@ import polars as pl
 
 from dashboards import theme
 from dashboards.charts import Chart, layout, no_data
-from dashboards.context import ITEM_COLUMNS, LATE_STATUSES, UNRESOLVED, SiteContext, item_rows, sort_items
+from dashboards.context import LATE_STATUSES, UNRESOLVED, SiteContext, item_table
 from dashboards.html import Col, Kpi, Page
 from dashboards.privacy import mask_text
 from dashboards.labels import Bi, code, fmt_date, fmt_date_short, fmt_int, fmt_pct
@@ -23,6 +23,11 @@ AGING = [
     (31, 60, Bi("31–60天", "31–60 d")),
     (61, 10**6, Bi(">60天", ">60 d")),
 ]
+
+
+# A city ledger holds millions of items: the page lists the most urgent (due
+# soonest, most overdue) and gives the totals; the full list is in the exports.
+ITEMS_SHOWN = 500
 
 
 def week_of_today(ctx: SiteContext):
@@ -48,14 +53,14 @@ def build(ctx: SiteContext) -> list[Page]:
             )
         )
         return [page]
-    live = items.filter(pl.col("status") != "withdrawn")
+    live = ctx.live_items  # most urgent first
     open_items = live.filter(pl.col("status").is_in(UNRESOLVED))
     resolved = live.filter(pl.col("status") == "resolved")
     on_time_rate = (
         resolved.filter(~pl.col("resolved_late").fill_null(False)).height / resolved.height if resolved.height else None
     )
     today, sunday = week_of_today(ctx)
-    due = sort_items(open_items.filter(pl.col("deadline").is_between(today, sunday))).sort("deadline", "item_id")
+    due = open_items.filter(pl.col("deadline").is_between(today, sunday)).sort("deadline", "item_id")
     n = {s: open_items.filter(pl.col("status") == s).height for s in UNRESOLVED}
     page.kpis(
         [
@@ -83,10 +88,10 @@ def build(ctx: SiteContext) -> list[Page]:
         Bi(f"本周到期（{fmt_date(today).zh}至{fmt_date(sunday).zh}）", f"Due this week ({fmt_date(today).en} to {fmt_date(sunday).en})"),
         anchor="due",
     )
-    page.table(ITEM_COLUMNS, item_rows(ctx, due), empty=Bi("本周没有到期的事项。", "Nothing falls due this week."))
-    late = sort_items(open_items.filter(pl.col("status").is_in(LATE_STATUSES)))
+    item_table(ctx, page, due, limit=ITEMS_SHOWN, empty=Bi("本周没有到期的事项。", "Nothing falls due this week."))
+    late = open_items.filter(pl.col("status").is_in(LATE_STATUSES))
     page.h2(Bi(f"超期未整改（{late.height} 件）", f"Past the deadline ({late.height})"), anchor="late")
-    page.table(ITEM_COLUMNS, item_rows(ctx, late), empty=Bi("没有超期事项。", "No item is past its deadline."), limit=50)
+    item_table(ctx, page, late, limit=ITEMS_SHOWN, empty=Bi("没有超期事项。", "No item is past its deadline."))
     _refused_replies(ctx, page)
     page.note(
         Bi(
@@ -156,18 +161,18 @@ def _by_status_chart(ctx, open_items: pl.DataFrame, key: str, title: Bi, axis: B
     return Chart(build, height=max(360, 34 * len(keys) + 170))
 
 
-def _aging_chart(open_items: pl.DataFrame) -> Chart:
-    def bucket(age):
-        for i, (lo, hi, _) in enumerate(AGING):
-            if lo <= age <= hi:
-                return i
-        return 0
+def _aging_bucket() -> pl.Expr:
+    """Index into AGING; an unknown age counts as new (bucket 0)."""
+    age = pl.col("age_days").fill_null(0)
+    expr = pl.lit(0)
+    for i, (lo, hi, _) in enumerate(AGING):
+        expr = pl.when(age.is_between(lo, hi)).then(pl.lit(i)).otherwise(expr)
+    return expr.alias("bucket")
 
-    rows = open_items.select("age_days", "status").iter_rows()
-    counts: dict[tuple[int, str], int] = {}
-    for age, status in rows:
-        b = bucket(age if age is not None else 0)
-        counts[(b, status)] = counts.get((b, status), 0) + 1
+
+def _aging_chart(open_items: pl.DataFrame) -> Chart:
+    per_bucket = open_items.group_by(_aging_bucket(), "status").len()
+    counts = {(b, s): n for b, s, n in per_bucket.select("bucket", "status", "len").iter_rows()}
 
     def build(lang):
         labels = [b.pick(lang) for _, _, b in AGING]

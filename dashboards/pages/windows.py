@@ -9,16 +9,14 @@ import polars as pl
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, pct_values, percent_axis, values
 from dashboards.context import (
-    ITEM_COLUMNS,
     absent_note,
     break_gaps,
     UNRESOLVED,
     SiteContext,
     delta_vs_last_month,
-    item_rows,
+    item_table,
     ranking_chart,
     score_trend_chart,
-    sort_items,
 )
 from dashboards.html import Col, Kpi, Page, join, link, tag
 from dashboards.labels import Bi, code, fmt_date, fmt_int, fmt_num, fmt_pct, fmt_score, same
@@ -73,12 +71,17 @@ def _ranking_page(ctx: SiteContext) -> Page:
     halls = sorted(cur["hall_id"].unique().to_list()) or []
     if not halls:
         page.empty(Bi("本月还没有窗口评分。", "No window has scores this month yet."))
-    for hall in halls:
+    if ctx.multi_hall and halls:  # a city has 20 halls, each ranked on its own: jump to one
+        jumps = "".join(f"<li>{link(f'#hall-{i}', same(ctx.hall_name(h)))}</li>" for i, h in enumerate(halls, 1))
+        page.p(Bi("按大厅查看：", "Go to a hall:"))
+        page.raw(f'<ul class="links">{jumps}</ul>')
+    for i, hall in enumerate(halls, 1):
         month = ranking_rows(ctx, cur.filter(pl.col("hall_id") == hall)).join(prev, on=["hall_id", "window_id"], how="left")
         hall_title = Bi(f"{ctx.hall_name(hall)} · ", f"{ctx.hall_name(hall)} · ") if ctx.multi_hall else same("")
         ranked = month.filter(pl.col("rank").is_not_null()).height
         page.h2(hall_title + Bi(f"本月排名（{ranked} 个窗口参与排名，共 {month.height} 个）",
-                                f"This month's ranking ({ranked} of {month.height} windows ranked)"))
+                                f"This month's ranking ({ranked} of {month.height} windows ranked)"),
+                anchor=f"hall-{i}" if ctx.multi_hall else None)
         chart = ranking_chart(
             month.with_columns(pl.col("list_shown").alias("list")),
             hall_title + Bi("各窗口本月综合分及 T/Q/S 分项", "Each window's composite this month with T/Q/S"),
@@ -156,32 +159,37 @@ def _ranking_page(ctx: SiteContext) -> Page:
 # ---------------------------------------------------------------------------
 # one page per window
 # ---------------------------------------------------------------------------
+ITEMS_SHOWN = 40  # a window's most urgent rectification items
+
+
 def _window_pages(ctx: SiteContext) -> list[Page]:
+    """800 pages at city scale: every frame is filtered, sorted and split by
+    window once here, so a page only picks its parts out of dicts."""
     data = ctx.data
     wm = data.window_monthly
-    by_month = _group(wm, ["hall_id", "window_id"])
-    by_day = _group(
-        None if data.window_daily is None else data.window_daily.filter(pl.col("date") >= ctx.trend_start),
-        ["hall_id", "window_id"],
+    month_rows = {}
+    for period in (ctx.period, ctx.prev_period):
+        part = wm.filter(pl.col("period") == period) if wm is not None else None
+        month_rows[period] = {} if part is None else {(r["hall_id"], r["window_id"]): r for r in part.iter_rows(named=True)}
+    daily = None if data.window_daily is None else data.window_daily.filter(pl.col("date") >= ctx.trend_start)
+    by_day = _group(daily, ["hall_id", "window_id"])
+    by_open_day = _group(
+        None if daily is None else daily.filter(pl.col("date").is_in(sorted(ctx.open_days))), ["hall_id", "window_id"]
     )
-    waits = data.ticket_waits
-    if waits is not None:
-        waits = (
-            waits.filter(pl.col("date") >= ctx.trend_start)
-            .group_by("hall_id", "window_id", "date")
-            .agg(
-                pl.col("wait_minutes").mean().alias("mean_wait"),
-                pl.col("wait_minutes").median().alias("median_wait"),
-                pl.col("within_target").mean().alias("within_share"),
-                pl.len().alias("tickets"),
-            )
-            .sort("date")
-        )
-    by_waits = _group(waits, ["hall_id", "window_id"])
+    by_waits = _group(data.window_waits_daily(ctx.trend_start), ["hall_id", "window_id"])
     month_start = ctx.as_of.replace(day=1)
-    ded = data.deduction_details.filter(pl.col("date") >= month_start)
+    ded = data.deduction_details.filter(pl.col("date") >= month_start)  # newest first
     by_ded = _group(ded, ["hall_id", "window_id"])
-    by_items = _group(data.rectification, ["hall_id", "window_id"])
+    by_ded_kind = _group(_deductions_by_kind(ded), ["hall_id", "window_id"])
+    live = ctx.live_items
+    by_items, item_counts = {}, {}
+    if live is not None:  # the most urgent per window, with descriptions read in one query for all pages
+        shown = data.with_descriptions(live.group_by("hall_id", "window_id", maintain_order=True).head(ITEMS_SHOWN))
+        by_items = _group(shown, ["hall_id", "window_id"])
+        counts = live.group_by("hall_id", "window_id").agg(
+            pl.len().alias("items"), pl.col("status").is_in(UNRESOLVED).sum().alias("open")
+        )
+        item_counts = {(h, w): (n, o) for h, w, n, o in counts.select("hall_id", "window_id", "items", "open").iter_rows()}
     by_warn = _group(data.case_warnings, ["hall_id", "window_id"])
 
     pages = []
@@ -191,18 +199,32 @@ def _window_pages(ctx: SiteContext) -> list[Page]:
             _window_page(
                 ctx,
                 w,
-                by_month.get(key),
+                month_rows[ctx.period].get(key),
+                month_rows[ctx.prev_period].get(key),
                 by_day.get(key),
+                by_open_day.get(key),
                 by_waits.get(key),
                 by_ded.get(key),
+                by_ded_kind.get(key),
                 by_items.get(key),
+                item_counts.get(key, (0, 0)),
                 by_warn.get(key),
             )
         )
     return pages
 
 
-def _window_page(ctx, w, monthly, daily, waits, deductions, items, warnings) -> Page:
+def _deductions_by_kind(deductions: pl.DataFrame) -> pl.DataFrame:
+    """Points off per window and reason (a reason may be several code words)."""
+    return (
+        deductions.with_columns(pl.col("what").list.join("+").alias("kind"))
+        .group_by("hall_id", "window_id", "kind")
+        .agg(pl.col("points").sum(), pl.len().alias("n"))
+        .sort("points", "kind", descending=[True, False])
+    )
+
+
+def _window_page(ctx, w, cur, prev, daily, daily_open, waits, deductions, deductions_by_kind, items, item_counts, warnings) -> Page:
     hall, wid = w["hall_id"], w["window_id"]
     name = ctx.window_name(hall, wid)
     sub = join(
@@ -216,13 +238,6 @@ def _window_page(ctx, w, monthly, daily, waits, deductions, items, warnings) -> 
     page = ctx.new_page(ctx.window_href(hall, wid), "windows", Bi(f"窗口 {name}", f"Window {name}"), sub)
     page.raw(f'<p>{link("../windows.html", Bi("← 返回窗口排名", "← Back to the ranking"))} · '
              f'{link(ctx.dept_href(w["dept_id"], "../") or "../departments.html", Bi("所属部门", "Its department"))}</p>')
-
-    cur = prev = None
-    if monthly is not None:
-        c = monthly.filter(pl.col("period") == ctx.period)
-        p = monthly.filter(pl.col("period") == ctx.prev_period)
-        cur = c.row(0, named=True) if c.height else None
-        prev = p.row(0, named=True) if p.height else None
 
     # -- KPIs ----------------------------------------------------------
     page.h2(Bi("本月考评", "This month"))
@@ -287,13 +302,14 @@ def _window_page(ctx, w, monthly, daily, waits, deductions, items, warnings) -> 
 
     # -- trend ---------------------------------------------------------
     page.h2(Bi("每日走势（近90天）", "Daily trend (last 90 days)"))
-    daily = daily if daily is not None else pl.DataFrame(schema={"date": pl.Date, "composite": pl.Float64, "timeliness": pl.Float64,
-                                                                   "quality": pl.Float64, "satisfaction": pl.Float64,
-                                                                   "evaluated_cases": pl.Int64, "on_time_cases": pl.Int64,
-                                                                   "good_ratings": pl.Int64, "bad_ratings": pl.Int64})
+    no_days = pl.DataFrame(schema={"date": pl.Date, "composite": pl.Float64, "timeliness": pl.Float64,
+                                   "quality": pl.Float64, "satisfaction": pl.Float64,
+                                   "evaluated_cases": pl.Int64, "on_time_cases": pl.Int64,
+                                   "good_ratings": pl.Int64, "bad_ratings": pl.Int64})
+    daily = daily if daily is not None else no_days
     page.chart(
         score_trend_chart(
-            daily.filter(pl.col("date").is_in(sorted(ctx.open_days))),
+            daily_open if daily_open is not None else no_days,
             Bi(f"{name} 每日综合分（点击图例可显示 T/Q/S）", f"{name}: daily composite (click the legend for T/Q/S)"),
             composite_only_visible=True,
         )
@@ -311,14 +327,14 @@ def _window_page(ctx, w, monthly, daily, waits, deductions, items, warnings) -> 
     page.chart(_cases_chart(daily, name))
     page.chart(_waits_chart(waits, name))
     page.chart(_ratings_chart(daily, name))
-    page.chart(_deductions_chart(deductions, name, ctx))
+    page.chart(_deductions_chart(deductions_by_kind, name))
     page.close()
 
     # -- deductions ----------------------------------------------------
     page.h2(Bi("本月扣分明细", "Points taken off this month"))
     rows = []
     if deductions is not None:
-        for r in deductions.sort("date", descending=True).iter_rows(named=True):
+        for r in deductions.iter_rows(named=True):
             rows.append(
                 [
                     fmt_date(r["date"]),
@@ -366,26 +382,25 @@ def _window_page(ctx, w, monthly, daily, waits, deductions, items, warnings) -> 
     if ctx.data.rectification is None:
         page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
     else:
-        its = sort_items(items.filter(pl.col("status") != "withdrawn")) if items is not None else None
-        open_n = its.filter(pl.col("status").is_in(UNRESOLVED)).height if its is not None else 0
+        total, open_n = item_counts
         page.p(Bi(f"未完成 {open_n} 件；按紧急程度排列（超期通报、已超期在前）。", f"{open_n} open; most urgent first."))
-        page.table(
-            ITEM_COLUMNS,
-            item_rows(ctx, its, "../") if its is not None else [],
-            empty=Bi("本窗口没有整改事项。", "No rectification item for this window."),
-            limit=40,
-        )
+        item_table(ctx, page, items if items is not None else ctx.data.rectification.clear(), prefix="../",
+                   limit=ITEMS_SHOWN, total=total, empty=Bi("本窗口没有整改事项。", "No rectification item for this window."))
     return page
 
 
 def _cases_chart(daily: pl.DataFrame, name: str) -> Chart:
+    # the numbers once for both languages (800 pages at city scale)
+    late = (daily["evaluated_cases"].fill_null(0) - daily["on_time_cases"].fill_null(0)).to_list() if daily.height else []
+    x, on_time = values(daily["date"]), values(daily["on_time_cases"])
+    has = daily.height and daily["evaluated_cases"].fill_null(0).sum()
+
     def build(lang):
-        late = (daily["evaluated_cases"].fill_null(0) - daily["on_time_cases"].fill_null(0)).to_list() if daily.height else []
         fig = {
             "data": [
-                {"type": "bar", "name": Bi("按时", "On time").pick(lang), "x": values(daily["date"]),
-                 "y": values(daily["on_time_cases"]), "marker": {"color": theme.GREEN}},
-                {"type": "bar", "name": Bi("超期", "Late").pick(lang), "x": values(daily["date"]), "y": late,
+                {"type": "bar", "name": Bi("按时", "On time").pick(lang), "x": x,
+                 "y": on_time, "marker": {"color": theme.GREEN}},
+                {"type": "bar", "name": Bi("超期", "Late").pick(lang), "x": x, "y": late,
                  "marker": {"color": theme.RED}},
             ],
             "layout": layout(
@@ -398,7 +413,7 @@ def _cases_chart(daily: pl.DataFrame, name: str) -> Chart:
                 hovermode="x unified",
             ),
         }
-        return fig if daily.height and daily["evaluated_cases"].fill_null(0).sum() else no_data(fig, lang)
+        return fig if has else no_data(fig, lang)
 
     return Chart(build, height=400)
 
@@ -406,12 +421,13 @@ def _cases_chart(daily: pl.DataFrame, name: str) -> Chart:
 def _waits_chart(waits: pl.DataFrame | None, name: str) -> Chart:
     w = waits if waits is not None else pl.DataFrame(schema={"date": pl.Date, "mean_wait": pl.Float64, "within_share": pl.Float64})
     wx, wmean = break_gaps(w["date"].to_list(), values(w["mean_wait"]))
+    days, within = values(w["date"]), pct_values(w["within_share"])
 
     def build(lang):
         fig = {
             "data": [
                 {"type": "bar", "name": Bi("等候达标率（%，左轴）", "Within target (%, left)").pick(lang),
-                 "x": values(w["date"]), "y": pct_values(w["within_share"]), "marker": {"color": "#9ecae1"},
+                 "x": days, "y": within, "marker": {"color": "#9ecae1"},
                  "hovertemplate": "%{y:.1f}%"},
                 {"type": "scatter", "mode": "lines+markers", "name": Bi("平均等候（分钟，右轴）", "Mean wait (min, right)").pick(lang),
                  "x": wx, "y": wmean, "yaxis": "y2", "line": {"color": theme.ORANGE},
@@ -436,13 +452,16 @@ def _waits_chart(waits: pl.DataFrame | None, name: str) -> Chart:
 
 
 def _ratings_chart(daily: pl.DataFrame, name: str) -> Chart:
+    x, good, bad = values(daily["date"]), values(daily["good_ratings"]), values(daily["bad_ratings"])
+    has = daily.height and (daily["good_ratings"].fill_null(0).sum() + daily["bad_ratings"].fill_null(0).sum())
+
     def build(lang):
         fig = {
             "data": [
-                {"type": "bar", "name": Bi("好评（3–5星）", "Good (3–5 stars)").pick(lang), "x": values(daily["date"]),
-                 "y": values(daily["good_ratings"]), "marker": {"color": theme.GREEN}},
-                {"type": "bar", "name": Bi("差评（1–2星）", "Bad (1–2 stars)").pick(lang), "x": values(daily["date"]),
-                 "y": values(daily["bad_ratings"]), "marker": {"color": theme.RED}},
+                {"type": "bar", "name": Bi("好评（3–5星）", "Good (3–5 stars)").pick(lang), "x": x,
+                 "y": good, "marker": {"color": theme.GREEN}},
+                {"type": "bar", "name": Bi("差评（1–2星）", "Bad (1–2 stars)").pick(lang), "x": x,
+                 "y": bad, "marker": {"color": theme.RED}},
             ],
             "layout": layout(
                 lang,
@@ -454,21 +473,13 @@ def _ratings_chart(daily: pl.DataFrame, name: str) -> Chart:
                 hovermode="x unified",
             ),
         }
-        has = daily.height and (daily["good_ratings"].fill_null(0).sum() + daily["bad_ratings"].fill_null(0).sum())
         return fig if has else no_data(fig, lang)
 
     return Chart(build, height=400)
 
 
-def _deductions_chart(deductions: pl.DataFrame | None, name: str, ctx: SiteContext) -> Chart:
-    if deductions is not None and deductions.height:
-        by_kind = (
-            deductions.with_columns(pl.col("what").list.join("+").alias("kind"))
-            .group_by("kind")
-            .agg(pl.col("points").sum(), pl.len().alias("n"))
-            .sort("points", descending=True)
-        )
-    else:
+def _deductions_chart(by_kind: pl.DataFrame | None, name: str) -> Chart:
+    if by_kind is None:
         by_kind = pl.DataFrame(schema={"kind": pl.String, "points": pl.Float64, "n": pl.UInt32})
 
     def build(lang):

@@ -42,11 +42,30 @@ def rule_settings(cfg: MethodConfig) -> dict[str, dict]:
     }
 
 
-# rule -> (the finder, the warehouse query giving its input, upstream assets)
+# rule -> (the finder, the warehouse query giving its input, upstream assets).
+# A query may leave out rows its finder would drop anyway (the finder still
+# applies its whole rule), with the rule settings as {rule_key} placeholders:
+# a bad rating has a score <= max_score; an overdue case is late; a one-notice
+# case has a version with enough supplements (all versions of such a case are
+# read, since the latest one decides).
 RULE_INPUTS: dict[str, tuple[Callable, str, list]] = {
-    "bad_rating": (finders.find_bad_ratings, "SELECT * FROM ratings", [source_tables]),
-    "overdue_case": (finders.find_overdue_cases, "SELECT * FROM case_timeliness WHERE NOT excluded", [scores]),
-    "one_notice": (finders.find_one_notice, "SELECT * FROM cases_current", [cases_current]),
+    "bad_rating": (
+        finders.find_bad_ratings,
+        "SELECT * FROM ratings WHERE score <= {bad_rating_max_score}",
+        [source_tables],
+    ),
+    "overdue_case": (
+        finders.find_overdue_cases,
+        "SELECT * FROM case_timeliness WHERE NOT excluded AND late",
+        [scores],
+    ),
+    "one_notice": (
+        finders.find_one_notice,
+        """SELECT * FROM cases_current WHERE case_id IN (
+               SELECT case_id FROM cases_current
+               WHERE status = 'completed' AND supplement_count >= {one_notice_min_supplements})""",
+        [cases_current],
+    ),
     "behaviour": (finders.find_behaviour, "SELECT * FROM monitoring_events", [source_tables]),
     "callback_problem": (finders.find_callback_problems, "SELECT * FROM callbacks", [callbacks]),
     "absence": (finders.find_absences, "SELECT * FROM attendance_days", [scores]),
@@ -72,14 +91,16 @@ def rule_asset(rule: str) -> dg.AssetsDefinition:
     def _found(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
         cfg = method_config(home)
         calendar = WorkCalendar.from_config(cfg)
+        settings = rule_settings(cfg)
+        placeholders = {f"{r}_{k}": v for r, kv in settings.items() for k, v in kv.items()}
         with warehouse.connect(read_only=True) as con:
-            frame = con.sql(query).pl()
+            frame = con.sql(query.format(**placeholders)).pl()
             windows = con.sql("SELECT * FROM windows").pl()
         found = finder(
             frame,
             as_of=home.as_of_date,
             add_working_days=calendar.add_working_days,
-            rules=rule_settings(cfg),
+            rules=settings,
             windows=windows,
         )
         write_frames(warehouse, {found_table(rule): found})
@@ -176,9 +197,16 @@ def rectification_lists(context: dg.AssetExecutionContext, home: WindowWatchHome
         departments = con.sql("SELECT dept_id, dept_name FROM departments").pl()
     out_dir = home.exports_dir / "rectification"
     csv_path = export_ledger_csv(ledger, out_dir / "ledger.csv")
-    workbooks = export_department_lists(ledger, out_dir / "departments", as_of=home.as_of_date, departments=departments)
+    written: list[Path] = []
+    workbooks = export_department_lists(
+        ledger, out_dir / "departments", as_of=home.as_of_date, departments=departments, written=written
+    )
     return dg.MaterializeResult(
-        metadata={"ledger_csv": dg.MetadataValue.path(str(csv_path)), "workbooks": len(workbooks)}
+        metadata={
+            "ledger_csv": dg.MetadataValue.path(str(csv_path)),
+            "workbooks": len(workbooks),
+            "workbooks_written": len(written),
+        }
     )
 
 

@@ -9,6 +9,9 @@
   darker red, header frozen and filtered, widths fitted to Chinese text (CJK
   counts 2), and empty reply columns 整改状态 (dropdown 整改中/已整改/申诉),
   整改情况, 填报人, 填报时间 (pre-formatted as date-time); sheet 2 ``填报说明``.
+  xlsxwriter writes the workbook around the data rows, which sheet_rows.py
+  builds with polars; a workbook whose content hash has not changed since it
+  was written is left alone (``.content_hashes.json`` beside the files).
 * ``read_returned_list(path)`` — the filled sheet (XLSX first sheet, CSV in
   UTF-8/BOM/GB18030, or Parquet), Chinese or English headers, to update rows
   for ``status.validate_updates``.
@@ -22,7 +25,10 @@ eat the case numbers they quote.
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import io
+import json
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -33,6 +39,7 @@ import polars as pl
 
 from assets.ingest.contract import UPDATE_STATUS, UPDATES_SOURCE, header_aliases, normalise_header
 
+from . import sheet_rows
 from .status import STATUS_ZH, UNRESOLVED, parse_timestamp
 
 LEDGER_CSV_COLUMNS = [
@@ -109,6 +116,36 @@ def export_ledger_csv(ledger: pl.DataFrame, path: str | Path) -> Path:
 # department workbooks
 # ---------------------------------------------------------------------------
 _BAD_FILENAME = re.compile(r'[\\/:*?"<>|\s]+')
+# date cells are written as Excel serial numbers (what write_datetime stores)
+_EXCEL_DAY0 = date(1899, 12, 30)
+# bump when the workbook layout changes, so unchanged-content skipping rewrites every file
+_LAYOUT_VERSION = "2"
+HASH_FILE = ".content_hashes.json"
+_DATE_COLUMNS = frozenset({"detected_on", "deadline", "resolved_on"})
+
+
+@functools.cache
+def _wide_chars_class() -> str:
+    """A regex character class of the East Asian Wide/Full-width code points
+    (the ones ``display_width`` counts twice), built from unicodedata once."""
+    ranges, start, prev = [], None, None
+    for cp in range(0x110000):
+        if unicodedata.east_asian_width(chr(cp)) in ("W", "F"):
+            if start is None:
+                start = cp
+            prev = cp
+        elif start is not None:
+            ranges.append((start, prev))
+            start = None
+    if start is not None:
+        ranges.append((start, prev))
+    return "[" + "".join(f"\\x{{{a:X}}}-\\x{{{b:X}}}" if a != b else f"\\x{{{a:X}}}" for a, b in ranges) + "]"
+
+
+def display_width_expr(col: str | pl.Expr) -> pl.Expr:
+    """``display_width`` over a String column (null -> 0)."""
+    e = pl.col(col) if isinstance(col, str) else col
+    return (e.str.len_chars() + e.str.count_matches(_wide_chars_class())).fill_null(0)
 
 
 def _dept_names(departments: pl.DataFrame | Mapping[str, str] | None) -> dict[str, str]:
@@ -133,6 +170,52 @@ def department_list_rows(ledger: pl.DataFrame, *, include_resolved: bool = True)
     ).drop("_done")
 
 
+def sheet_frame(rows: pl.DataFrame) -> pl.DataFrame:
+    """What a department sheet shows, one column per info column (strings, or
+    Excel serial day numbers for dates) plus the status that picks the fill."""
+    cols = []
+    for col, _ in SHEET_COLUMNS:
+        e = pl.col(col) if col in rows.columns else pl.lit(None, dtype=pl.String)
+        if col in _DATE_COLUMNS:
+            e = (e.cast(pl.Date) - pl.lit(_EXCEL_DAY0)).dt.total_days().cast(pl.Float64)
+        else:
+            e = e.cast(pl.String)
+        cols.append(e.alias(col))
+    return rows.select(*cols, pl.col("status").alias("_status"))
+
+
+def content_hash(sheet: pl.DataFrame, *, file_name: str, as_of: date, dept_name: str | None) -> str:
+    """SHA-1 of everything a workbook shows: layout version, file name, the
+    notes sheet's department and date, and every sheet cell with its fill."""
+    h = hashlib.sha1(json.dumps([_LAYOUT_VERSION, file_name, dept_name, as_of.isoformat()]).encode("utf-8"))
+    h.update(sheet.write_csv(float_precision=1).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _file_record(path: Path, digest: str) -> str | None:
+    """The content hash with the file's size and modification time: a file
+    edited or replaced since it was written does not match, and is rewritten."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{digest} {st.st_size} {st.st_mtime_ns}"
+
+
+def _read_hashes(out_dir: Path) -> dict[str, str]:
+    try:
+        data = json.loads((out_dir / HASH_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_hashes(out_dir: Path, hashes: Mapping[str, str]) -> None:
+    tmp = out_dir / (HASH_FILE + ".part")
+    tmp.write_text(json.dumps(dict(sorted(hashes.items())), ensure_ascii=False, indent=1), "utf-8")
+    tmp.replace(out_dir / HASH_FILE)
+
+
 def export_department_lists(
     ledger: pl.DataFrame,
     out_dir: str | Path,
@@ -140,17 +223,25 @@ def export_department_lists(
     as_of: date,
     departments: pl.DataFrame | Mapping[str, str] | None = None,
     include_resolved: bool = True,
+    written: list[Path] | None = None,
 ) -> dict[str | None, Path]:
     """One XLSX per department with items; returns dept_id -> path.
 
     File name: ``整改清单_<dept_id>[_<dept_name>]_<YYYYMMDD>.xlsx`` (``未分配``
     for items without a department). ``departments``: frame with dept_id,
     dept_name, or a mapping dept_id -> name.
+
+    A workbook whose content (``content_hash``) is the same as when it was
+    last written, and whose file is still there untouched (same size and
+    modification time), is not written again; the hashes are kept in
+    ``out_dir/.content_hashes.json``. ``written``, when
+    given, receives the paths actually (re)written.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = _dept_names(departments)
     rows = department_list_rows(ledger, include_resolved=include_resolved)
+    hashes = {name: h for name, h in _read_hashes(out_dir).items() if (out_dir / name).is_file()}
     out: dict[str | None, Path] = {}
     for dept in sorted(set(rows["dept_id"].to_list()), key=lambda x: (x is None, x or "")):
         part = rows.filter(pl.col("dept_id") == dept) if dept is not None else rows.filter(pl.col("dept_id").is_null())
@@ -159,59 +250,78 @@ def export_department_lists(
             label += "_" + names[dept]
         fname = _BAD_FILENAME.sub("_", f"整改清单_{label}_{as_of:%Y%m%d}") + ".xlsx"
         path = out_dir / fname
-        write_department_workbook(part, path, as_of=as_of, dept_name=names.get(dept) if dept else None)
+        dept_name = names.get(dept) if dept else None
+        sheet = sheet_frame(part)
+        digest = content_hash(sheet, file_name=fname, as_of=as_of, dept_name=dept_name)
         out[dept] = path
+        if fname in hashes and hashes[fname] == _file_record(path, digest):
+            continue
+        hashes.pop(fname, None)
+        _write_hashes(out_dir, hashes)  # a crash mid-write must not leave a stale hash behind
+        _write_workbook(sheet, path, as_of=as_of, dept_name=dept_name)
+        hashes[fname] = _file_record(path, digest)
+        _write_hashes(out_dir, hashes)
+        if written is not None:
+            written.append(path)
     return out
 
 
 def write_department_workbook(rows: pl.DataFrame, path: str | Path, *, as_of: date, dept_name: str | None = None) -> Path:
     """Write one department's list (rows already in sheet order)."""
+    return _write_workbook(sheet_frame(rows), Path(path), as_of=as_of, dept_name=dept_name)
+
+
+def _column_widths(sheet: pl.DataFrame, headers: list[str]) -> list[int]:
+    """Header width, widened to the widest cell (dates count 10)."""
+    widths = [display_width(h) for h in headers]
+    cell = sheet.select(
+        [
+            (pl.when(pl.col(c).is_not_null().any()).then(10).otherwise(0) if c in _DATE_COLUMNS
+             else display_width_expr(c).max().fill_null(0)).alias(c)
+            for c, _ in SHEET_COLUMNS
+        ]
+    ).row(0)
+    for j, w in enumerate(cell):
+        widths[j] = max(widths[j], int(w or 0))
+    return widths
+
+
+def _write_workbook(sheet: pl.DataFrame, path: Path, *, as_of: date, dept_name: str | None) -> Path:
+    """xlsxwriter writes the shell (formats, header, widths, pane, filter,
+    drop-down, notes sheet); sheet_rows writes the data rows into it."""
     import xlsxwriter
 
-    path = Path(path)
+    shell = path.with_name(path.name + ".shell.xlsx")
     tmp = path.with_name(path.name + ".part.xlsx")
-    wb = xlsxwriter.Workbook(str(tmp))
+    wb = xlsxwriter.Workbook(str(shell), {"constant_memory": True})
     try:
         base = {"valign": "top", "border": 1, "border_color": "#BFBFBF"}
         fmt_header = wb.add_format({**base, "bold": True, "bg_color": HEADER_FILL, "text_wrap": True})
         fmt_reply_header = wb.add_format({**base, "bold": True, "bg_color": REPLY_HEADER_FILL, "text_wrap": True})
-        fills = {None: {}, "overdue": {"bg_color": OVERDUE_FILL}, "escalated": {"bg_color": ESCALATED_FILL}}
-        fmts: dict[tuple[str | None, str], Any] = {}
-        for key, fill in fills.items():
-            fmts[(key, "text")] = wb.add_format({**base, **fill})
-            fmts[(key, "wrap")] = wb.add_format({**base, **fill, "text_wrap": True})
-            fmts[(key, "date")] = wb.add_format({**base, **fill, "num_format": "yyyy-mm-dd"})
-            fmts[(key, "datetime")] = wb.add_format({**base, **fill, "num_format": "yyyy-mm-dd hh:mm"})
+        fills = {"": {}, "overdue": {"bg_color": OVERDUE_FILL}, "escalated": {"bg_color": ESCALATED_FILL}}
+        kinds = {"text": {}, "wrap": {"text_wrap": True}, "date": {"num_format": "yyyy-mm-dd"},
+                 "datetime": {"num_format": "yyyy-mm-dd hh:mm"}}
+        # the data cells are not written through xlsxwriter, so their formats
+        # are given style indexes here, in a fixed order (the header's first)
+        fmt_header._get_xf_index()
+        fmt_reply_header._get_xf_index()
+        style_ids = {
+            (fill_key, kind): wb.add_format({**base, **fill, **extra})._get_xf_index()
+            for fill_key, fill in fills.items()
+            for kind, extra in kinds.items()
+        }
         ws = wb.add_worksheet(SHEET_NAME)
         headers = [zh for _, zh in SHEET_COLUMNS] + [zh for _, zh in REPLY_COLUMNS]
         n_info = len(SHEET_COLUMNS)
-        for j, h in enumerate(headers):
-            ws.write_string(0, j, h, fmt_header if j < n_info else fmt_reply_header)
-        widths = [display_width(h) for h in headers]
-        date_cols = {"detected_on", "deadline", "resolved_on"}
-        for i, r in enumerate(rows.iter_rows(named=True), start=1):
-            st = r.get("status")
-            key = st if st in ("overdue", "escalated") else None
-            for j, (col, _) in enumerate(SHEET_COLUMNS):
-                v = r.get(col)
-                if v is None:
-                    ws.write_blank(i, j, None, fmts[(key, "text")])
-                elif col in date_cols:
-                    ws.write_datetime(i, j, v, fmts[(key, "date")])
-                    widths[j] = max(widths[j], 10)
-                else:
-                    ws.write_string(i, j, str(v), fmts[(key, "wrap" if col == "description" else "text")])
-                    widths[j] = max(widths[j], display_width(v))
-            for k, (col, _) in enumerate(REPLY_COLUMNS):
-                j = n_info + k
-                ws.write_blank(i, j, None, fmts[(key, "datetime" if col == "updated_at" else "text")])
-        n = rows.height
-        last_row = max(n, 1)
+        widths = _column_widths(sheet, headers)
         for j, w in enumerate(widths):
             ws.set_column(j, j, min(max(w, 6) + 2, MAX_WIDTH))
         # reply column widths: room to write
         ws.set_column(n_info + 1, n_info + 1, 40)  # 整改情况
         ws.set_column(n_info + 3, n_info + 3, 18)  # 填报时间
+        for j, h in enumerate(headers):
+            ws.write_string(0, j, h, fmt_header if j < n_info else fmt_reply_header)
+        last_row = max(sheet.height, 1)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, last_row, len(headers) - 1)
         ws.data_validation(
@@ -245,6 +355,27 @@ def write_department_workbook(rows: pl.DataFrame, path: str | Path, *, as_of: da
             note.write_string(i, 0, line)
     finally:
         wb.close()
+    try:
+        text_cols = [c for c, _ in SHEET_COLUMNS if c not in _DATE_COLUMNS]
+        cells = sheet_rows.escape_cell_text(sheet, text_cols).with_columns(
+            [pl.col(c).cast(pl.Int64) for c in _DATE_COLUMNS]
+        )
+        fill = pl.col("_status").replace_strict(
+            {"overdue": "overdue", "escalated": "escalated"}, default="", return_dtype=pl.String
+        )
+        styles = {
+            kind: pl.when(fill == "overdue").then(pl.lit(str(style_ids[("overdue", kind)])))
+            .when(fill == "escalated").then(pl.lit(str(style_ids[("escalated", kind)])))
+            .otherwise(pl.lit(str(style_ids[("", kind)])))
+            for kind in kinds
+        }
+        columns = [(c, "date" if c in _DATE_COLUMNS else "wrap" if c == "description" else "text")
+                   for c, _ in SHEET_COLUMNS]
+        xml = sheet_rows.row_xml(columns, len(REPLY_COLUMNS) - 1)
+        rows = sheet_rows.row_slices(cells, xml, styles, first_row=2)
+        sheet_rows.splice_rows(shell, "xl/worksheets/sheet1.xml", rows, sheet.height + 1, tmp)
+    finally:
+        shell.unlink(missing_ok=True)
     tmp.replace(path)
     return path
 

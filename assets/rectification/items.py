@@ -46,7 +46,7 @@ none) and the name shown as ``A03窗口（不动产登记）``.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Callable, Iterable, Mapping
 
 import polars as pl
@@ -59,7 +59,7 @@ from assets.ingest.contract import (
     RATING_CHANNEL,
 )
 
-from .masking import mask_text
+from .masking import mask_text_expr
 
 AddWorkingDays = Callable[[date, int], date]
 
@@ -132,25 +132,6 @@ def rule_param(rules: Mapping[str, Mapping[str, Any]] | None, rule: str, key: st
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
-def zh_date(d: date | datetime | None) -> str:
-    """2026-03-05 -> 2026年3月5日"""
-    if d is None:
-        return ""
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
-def zh_datetime(t: datetime | None) -> str:
-    if t is None:
-        return ""
-    return f"{zh_date(t)}{t.hour:02d}:{t.minute:02d}"
-
-
-def window_label(window_id: str | None, window_name: str | None = None) -> str:
-    if not window_id:
-        return "（窗口未知）"
-    return f"{window_id}窗口（{window_name}）" if window_name else f"{window_id}窗口"
-
-
 def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=ITEM_SCHEMA)
 
@@ -199,65 +180,111 @@ def _with_windows(df: pl.DataFrame, windows: pl.DataFrame | None) -> pl.DataFram
     ).drop("_w_dept", "_w_name")
 
 
-def _finish(
-    rows: list[dict[str, Any]],
-    rule: str,
-    add_working_days: AddWorkingDays,
-) -> pl.DataFrame:
-    """rows: dicts with hall_id, window_id, dept_id, staff_id, subject_ref,
-    detected_on, days, description -> the ITEM_SCHEMA frame."""
-    if not rows:
-        return _empty()
-    cache: dict[tuple[date, int], date] = {}
-    out = []
-    for r in rows:
-        key = (r["detected_on"], int(r["days"]))
-        if key not in cache:
-            cache[key] = add_working_days(*key)
-        hall = r.get("hall_id") or DEFAULT_HALL
-        out.append(
-            {
-                "item_id": item_id(rule, hall, r["subject_ref"]),
-                "rule": rule,
-                "category": CATEGORY[rule],
-                "hall_id": hall,
-                "window_id": _s(r.get("window_id")),
-                "dept_id": _s(r.get("dept_id")),
-                "staff_id": _s(r.get("staff_id")),
-                "subject_ref": str(r["subject_ref"]),
-                "detected_on": r["detected_on"],
-                "deadline": cache[key],
-                "description": r["description"],
-            }
-        )
-    df = pl.DataFrame(out, schema=ITEM_SCHEMA)
-    # one item per (rule, hall, subject): keep the earliest detection, then a
-    # deterministic order so that the input order never matters
+# ---------------------------------------------------------------------------
+# description pieces, as expressions
+# ---------------------------------------------------------------------------
+def _s(name: str | pl.Expr) -> pl.Expr:
+    """The value as trimmed text; empty -> null."""
+    e = (pl.col(name) if isinstance(name, str) else name).cast(pl.String).str.strip_chars()
+    return pl.when(e == "").then(None).otherwise(e)
+
+
+def _text(name: str) -> pl.Expr:
+    """The value as text, untrimmed (what an f-string of it shows)."""
+    return pl.col(name).cast(pl.String)
+
+
+def _when_set(value: pl.Expr, text: pl.Expr | str) -> pl.Expr:
+    """``text`` when ``value`` is not null, else the empty string."""
+    t = pl.lit(text) if isinstance(text, str) else text
+    return pl.when(value.is_not_null()).then(t).otherwise(pl.lit(""))
+
+
+def _zh_date(e: pl.Expr) -> pl.Expr:
+    """2026-03-05 -> 2026年3月5日"""
+    return pl.format("{}年{}月{}日", e.dt.year(), e.dt.month(), e.dt.day())
+
+
+def _window_label() -> pl.Expr:
+    """A03窗口（不动产登记）, A03窗口 without a name, （窗口未知） without a window."""
+    wid, name = _text("window_id"), _text("window_name")
     return (
-        df.sort(["rule", "hall_id", "subject_ref", "detected_on", "description", "window_id", "staff_id"],
-                nulls_last=True)
-        .unique(["rule", "hall_id", "subject_ref"], keep="first", maintain_order=True)
+        pl.when(wid.is_null() | (wid == "")).then(pl.lit("（窗口未知）"))
+        .when(name.is_not_null() & (name != "")).then(pl.format("{}窗口（{}）", wid, name))
+        .otherwise(pl.format("{}窗口", wid))
     )
 
 
-def _s(v: Any) -> str | None:
-    if v is None:
-        return None
-    s = str(v).strip()
-    return s or None
+def _staff_part() -> pl.Expr:
+    """（工号S001） or empty, as ``_staff_part``."""
+    return _when_set(_s("staff_id"), pl.format("（工号{}）", _s("staff_id")))
 
 
-def _as_date(v: Any) -> date | None:
-    if v is None:
-        return None
-    if isinstance(v, datetime):
-        return v.date()
-    return v
+def _matter_what() -> pl.Expr:
+    """办件C1（不动产转移登记）: the case and its matter's name (or code)."""
+    matter = pl.coalesce(_s("matter_name"), _s("matter_code"))
+    return pl.concat_str([pl.lit("办件"), _text("case_id"), _when_set(matter, pl.format("（{}）", matter))])
 
 
-def _staff_part(staff_id: Any) -> str:
-    s = _s(staff_id)
-    return f"（工号{s}）" if s else ""
+def _code_name(name: str, names: Mapping[str, str]) -> pl.Expr:
+    """The Chinese name of a code; an unknown code is shown as it is."""
+    return _text(name).replace(dict(names))
+
+
+def _py_format(e: pl.Expr, fmt: str) -> pl.Expr:
+    """Python's ``format(value, fmt)`` (``g``, ``.2f``) of a Float column:
+    formatted once per distinct value, since polars has no printf."""
+
+    def run(s: pl.Series) -> pl.Series:
+        uniq = s.drop_nulls().unique()
+        if uniq.len() == 0:
+            return s.cast(pl.String)
+        old = uniq.to_list()
+        return s.replace_strict(old, [format(v, fmt) for v in old], default=None, return_dtype=pl.String)
+
+    return e.cast(pl.Float64).map_batches(run, return_dtype=pl.String, is_elementwise=True)
+
+
+def _finish(
+    df: pl.DataFrame,
+    rule: str,
+    add_working_days: AddWorkingDays,
+) -> pl.DataFrame:
+    """df: hall_id, window_id, dept_id, staff_id, subject_ref, detected_on,
+    days, description -> the ITEM_SCHEMA frame."""
+    if df.height == 0:
+        return _empty()
+    hall = _text("hall_id")
+    df = df.select(
+        pl.when(hall.is_null() | (hall == "")).then(pl.lit(DEFAULT_HALL)).otherwise(hall).alias("hall_id"),
+        _s("window_id").alias("window_id"),
+        _s("dept_id").alias("dept_id"),
+        _s("staff_id").alias("staff_id"),
+        _text("subject_ref").alias("subject_ref"),
+        pl.col("detected_on").cast(pl.Date),
+        pl.col("days").cast(pl.Int64),
+        pl.col("description").cast(pl.String),
+    )
+    # add_working_days is a Python function: call it once per distinct (day, days)
+    pairs = df.select("detected_on", "days").unique()
+    pairs = pairs.with_columns(
+        pl.Series("deadline", [add_working_days(d, n) for d, n in pairs.iter_rows()], dtype=pl.Date)
+    )
+    df = df.join(pairs, on=["detected_on", "days"], how="left")
+    # one item per (rule, hall, subject): keep the earliest detection, then a
+    # deterministic order so that the input order never matters
+    df = (
+        df.with_columns(pl.lit(rule).alias("rule"))
+        .sort(["rule", "hall_id", "subject_ref", "detected_on", "description", "window_id", "staff_id"],
+              nulls_last=True)
+        .unique(["rule", "hall_id", "subject_ref"], keep="first", maintain_order=True)
+    )
+    # SHA-1 has no polars expression: hashlib over the two key columns
+    ids = [item_id(rule, h, s) for h, s in zip(df.get_column("hall_id").to_list(), df.get_column("subject_ref").to_list())]
+    return df.with_columns(
+        pl.Series("item_id", ids, dtype=pl.String),
+        pl.lit(CATEGORY[rule]).alias("category"),
+    ).select([pl.col(c).cast(t) for c, t in ITEM_SCHEMA.items()])
 
 
 # ---------------------------------------------------------------------------
@@ -291,31 +318,32 @@ def find_bad_ratings(
         & (pl.col("rated_at").dt.date() <= as_of)
     )
     df = _with_windows(df, windows)
-    rows = []
-    for r in df.iter_rows(named=True):
-        d = _as_date(r["rated_at"])
-        parts = [f"{zh_date(d)}，{window_label(r['window_id'], r['window_name'])}"]
-        parts.append(f"收到差评（{int(r['score'])}星")
-        ch = _s(r["channel"])
-        if ch:
-            parts[-1] += f"，{RATING_CHANNEL.get(ch, ch)}渠道"
-        parts[-1] += "）"
-        text = "".join(parts)
-        reasons = _s(r["reasons"])
-        comment = _s(r["comment"])
-        if reasons:
-            text += "：" + mask_text(reasons)
-        if comment:
-            text += ("；" if reasons else "：") + "评价内容：" + mask_text(comment)
-        extra = []
-        if _s(r["case_id"]):
-            extra.append(f"办件编号{_s(r['case_id'])}")
-        if _s(r["staff_id"]):
-            extra.append(f"工号{_s(r['staff_id'])}")
-        extra.append(f"评价编号{r['rating_id']}")
-        text += "（" + "，".join(extra) + "）。"
-        rows.append({**r, "subject_ref": r["rating_id"], "detected_on": d, "days": days, "description": text})
-    return _finish(rows, rule, add_working_days)
+    reasons, comment, channel = _s("reasons"), _s("comment"), _s("channel")
+    description = pl.concat_str(
+        [
+            _zh_date(pl.col("rated_at")), pl.lit("，"), _window_label(),
+            pl.lit("收到差评（"), pl.col("score").cast(pl.Int64).cast(pl.String), pl.lit("星"),
+            _when_set(channel, pl.format("，{}渠道", channel.replace(dict(RATING_CHANNEL)))),
+            pl.lit("）"),
+            _when_set(reasons, pl.concat_str([pl.lit("："), mask_text_expr(reasons)])),
+            _when_set(comment, pl.concat_str([pl.when(reasons.is_not_null()).then(pl.lit("；")).otherwise(pl.lit("：")),
+                                              pl.lit("评价内容："), mask_text_expr(comment)])),
+            pl.lit("（"),
+            _when_set(_s("case_id"), pl.format("办件编号{}，", _s("case_id"))),
+            _when_set(_s("staff_id"), pl.format("工号{}，", _s("staff_id"))),
+            pl.lit("评价编号"), _text("rating_id"), pl.lit("）。"),
+        ]
+    )
+    return _finish(
+        df.with_columns(
+            pl.col("rating_id").alias("subject_ref"),
+            pl.col("rated_at").dt.date().alias("detected_on"),
+            pl.lit(days).alias("days"),
+            description.alias("description"),
+        ),
+        rule,
+        add_working_days,
+    )
 
 
 def find_overdue_cases(
@@ -356,20 +384,23 @@ def find_overdue_cases(
     df = df.with_columns((pl.col("deadline") + pl.duration(days=1)).alias("_detected"))
     df = df.filter(pl.col("late").fill_null(False) & (pl.col("_detected") <= as_of))
     df = _with_windows(df, windows)
-    rows = []
-    for r in df.iter_rows(named=True):
-        matter = _s(r["matter_name"]) or _s(r["matter_code"])
-        what = f"办件{r['case_id']}" + (f"（{matter}）" if matter else "")
-        done = r["completed_at"]
-        if done is not None and done.date() <= as_of:
-            tail = f"于{zh_date(done)}办结，超过承诺期限{zh_date(r['deadline'])}"
-        else:
-            tail = f"承诺期限{zh_date(r['deadline'])}，逾期未办结"
-        text = f"{window_label(r['window_id'], r['window_name'])}{_staff_part(r['staff_id'])}受理的{what}{tail}。"
-        rows.append(
-            {**r, "subject_ref": r["case_id"], "detected_on": r["_detected"], "days": days, "description": text}
-        )
-    return _finish(rows, rule, add_working_days)
+    done = pl.col("completed_at")
+    tail = (
+        pl.when(done.is_not_null() & (done.dt.date() <= as_of))
+        .then(pl.format("于{}办结，超过承诺期限{}", _zh_date(done), _zh_date(pl.col("deadline"))))
+        .otherwise(pl.format("承诺期限{}，逾期未办结", _zh_date(pl.col("deadline"))))
+    )
+    description = pl.concat_str([_window_label(), _staff_part(), pl.lit("受理的"), _matter_what(), tail, pl.lit("。")])
+    return _finish(
+        df.with_columns(
+            pl.col("case_id").alias("subject_ref"),
+            pl.col("_detected").alias("detected_on"),
+            pl.lit(days).alias("days"),
+            description.alias("description"),
+        ),
+        rule,
+        add_working_days,
+    )
 
 
 def _latest_case_versions(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -404,27 +435,40 @@ def find_one_notice(
     _require(cases, rule, ["case_id", "window_id", "status", "completed_at", "supplement_count"])
     days = rule_param(rules, rule, "days")
     n_min = rule_param(rules, rule, "min_supplements")
-    df = _latest_case_versions(_with_hall(cases), as_of)
-    for c in ("staff_id", "matter_code", "matter_name"):
-        df = _opt(df, c)
-    df = df.filter(
+    qualifies = (
         (pl.col("status") == "completed")
         & pl.col("completed_at").is_not_null()
         & (pl.col("completed_at").dt.date() <= as_of)
         & (pl.col("supplement_count") >= n_min)
     )
+    df = _with_hall(cases)
+    if "updated_at" in df.columns:
+        # only a case with a qualifying version (known by as_of) can give an
+        # item: look for the latest versions of those cases alone, not of all
+        keys = df.filter(qualifies & (pl.col("updated_at").dt.date() <= as_of)).select("hall_id", "case_id").unique()
+        df = df.join(keys, on=["hall_id", "case_id"], how="semi", maintain_order="left")
+    df = _latest_case_versions(df, as_of)
+    for c in ("staff_id", "matter_code", "matter_name"):
+        df = _opt(df, c)
+    df = df.filter(qualifies)
     df = _with_windows(df, windows)
-    rows = []
-    for r in df.iter_rows(named=True):
-        d = r["completed_at"].date()
-        matter = _s(r["matter_name"]) or _s(r["matter_code"])
-        what = f"办件{r['case_id']}" + (f"（{matter}）" if matter else "")
-        text = (
-            f"{zh_date(d)}，{window_label(r['window_id'], r['window_name'])}{_staff_part(r['staff_id'])}"
-            f"办结的{what}要求申请人补正{int(r['supplement_count'])}次，未做到一次性告知。"
-        )
-        rows.append({**r, "subject_ref": r["case_id"], "detected_on": d, "days": days, "description": text})
-    return _finish(rows, rule, add_working_days)
+    description = pl.concat_str(
+        [
+            _zh_date(pl.col("completed_at")), pl.lit("，"), _window_label(), _staff_part(),
+            pl.lit("办结的"), _matter_what(), pl.lit("要求申请人补正"),
+            pl.col("supplement_count").cast(pl.Int64).cast(pl.String), pl.lit("次，未做到一次性告知。"),
+        ]
+    )
+    return _finish(
+        df.with_columns(
+            pl.col("case_id").alias("subject_ref"),
+            pl.col("completed_at").dt.date().alias("detected_on"),
+            pl.lit(days).alias("days"),
+            description.alias("description"),
+        ),
+        rule,
+        add_working_days,
+    )
 
 
 def find_behaviour(
@@ -455,25 +499,29 @@ def find_behaviour(
     counting = (pl.col("source") != "ai_camera").fill_null(True) | pl.col("confirmed").fill_null(False)
     df = df.filter(counting & (pl.col("occurred_at").dt.date() <= as_of))
     df = _with_windows(df, windows)
-    rows = []
-    for r in df.iter_rows(named=True):
-        t = r["occurred_at"]
-        who = f"工作人员（工号{_s(r['staff_id'])}）" if _s(r["staff_id"]) else "窗口"
-        what = EVENT_TYPE.get(r["event_type"], str(r["event_type"]))
-        info = []
-        if _s(r["source"]):
-            info.append(EVENT_SOURCE.get(r["source"], r["source"]) + "发现")
-        if r["duration_minutes"] is not None:
-            info.append(f"持续{r['duration_minutes']:g}分钟")
-        if _s(r["evidence_ref"]):
-            info.append(f"证据编号{_s(r['evidence_ref'])}")
-        info.append(f"事件编号{r['event_id']}")
-        text = (
-            f"{zh_datetime(t)}，{window_label(r['window_id'], r['window_name'])}{who}"
-            f"存在{what}问题（{'，'.join(info)}）。"
-        )
-        rows.append({**r, "subject_ref": r["event_id"], "detected_on": t.date(), "days": days, "description": text})
-    return _finish(rows, rule, add_working_days)
+    t, staff, evidence = pl.col("occurred_at"), _s("staff_id"), _s("evidence_ref")
+    description = pl.concat_str(
+        [
+            _zh_date(t), t.dt.strftime("%H:%M"), pl.lit("，"), _window_label(),
+            pl.when(staff.is_not_null()).then(pl.format("工作人员（工号{}）", staff)).otherwise(pl.lit("窗口")),
+            pl.lit("存在"), _code_name("event_type", EVENT_TYPE), pl.lit("问题（"),
+            _when_set(_s("source"), pl.concat_str([_code_name("source", EVENT_SOURCE), pl.lit("发现，")])),
+            _when_set(pl.col("duration_minutes"),
+                      pl.format("持续{}分钟，", _py_format(pl.col("duration_minutes"), "g"))),
+            _when_set(evidence, pl.format("证据编号{}，", evidence)),
+            pl.lit("事件编号"), _text("event_id"), pl.lit("）。"),
+        ]
+    )
+    return _finish(
+        df.with_columns(
+            pl.col("event_id").alias("subject_ref"),
+            t.dt.date().alias("detected_on"),
+            pl.lit(days).alias("days"),
+            description.alias("description"),
+        ),
+        rule,
+        add_working_days,
+    )
 
 
 def find_callback_problems(
@@ -519,28 +567,26 @@ def find_callback_problems(
         & (pl.col("called_at").dt.date() <= as_of)
     )
     df = _with_windows(df, windows)
-    rows = []
-    for r in df.iter_rows(named=True):
-        d = r["called_at"].date()
-        problem = PROBLEM_TYPE.get(r["problem_type"], str(r["problem_type"]))
-        text = (
-            f"{zh_date(d)}电话回访办件{r['case_id']}（{window_label(r['window_id'], r['window_name'])}"
-            f"{'，工号' + _s(r['staff_id']) if _s(r['staff_id']) else ''}），"
-            f"群众反映{problem}，经核实属实"
-        )
-        if _s(r["comment"]):
-            text += "：" + mask_text(_s(r["comment"]))
-        text += f"（回访编号{r['callback_id']}）。"
-        rows.append(
-            {
-                **r,
-                "subject_ref": r["callback_id"],
-                "detected_on": d,
-                "days": m_days if r["problem_type"] == "misconduct" else days,
-                "description": text,
-            }
-        )
-    return _finish(rows, rule, add_working_days)
+    staff, comment = _s("staff_id"), _s("comment")
+    description = pl.concat_str(
+        [
+            _zh_date(pl.col("called_at")), pl.lit("电话回访办件"), _text("case_id"), pl.lit("（"), _window_label(),
+            _when_set(staff, pl.format("，工号{}", staff)),
+            pl.lit("），群众反映"), _code_name("problem_type", PROBLEM_TYPE), pl.lit("，经核实属实"),
+            _when_set(comment, pl.concat_str([pl.lit("："), mask_text_expr(comment)])),
+            pl.lit("（回访编号"), _text("callback_id"), pl.lit("）。"),
+        ]
+    )
+    return _finish(
+        df.with_columns(
+            pl.col("callback_id").alias("subject_ref"),
+            pl.col("called_at").dt.date().alias("detected_on"),
+            pl.when(pl.col("problem_type") == "misconduct").then(pl.lit(m_days)).otherwise(pl.lit(days)).alias("days"),
+            description.alias("description"),
+        ),
+        rule,
+        add_working_days,
+    )
 
 
 def _attendance_input(df: pl.DataFrame, rule: str, flags: list[str]) -> pl.DataFrame:
@@ -572,18 +618,21 @@ def find_absences(
     df = _attendance_input(days_frame, rule, ["absent"])
     df = df.filter(pl.col("absent").fill_null(False) & (pl.col("date") <= as_of))
     df = _with_windows(df, windows)
-    rows = []
-    for r in df.iter_rows(named=True):
-        d = r["date"]
-        text = (
-            f"{zh_date(d)}，{window_label(r['window_id'], r['window_name'])}工作人员（工号{r['staff_id']}）"
-            f"旷工（全天无打卡记录且无批准的请假）。"
-        )
-        rows.append(
-            {**r, "subject_ref": f"{r['staff_id']}@{d.isoformat()}", "detected_on": d, "days": days,
-             "description": text}
-        )
-    return _finish(rows, rule, add_working_days)
+    d = pl.col("date")
+    description = pl.concat_str(
+        [_zh_date(d), pl.lit("，"), _window_label(), pl.lit("工作人员（工号"), _text("staff_id"),
+         pl.lit("）旷工（全天无打卡记录且无批准的请假）。")]
+    )
+    return _finish(
+        df.with_columns(
+            pl.format("{}@{}", _text("staff_id"), d.dt.strftime("%Y-%m-%d")).alias("subject_ref"),
+            d.alias("detected_on"),
+            pl.lit(days).alias("days"),
+            description.alias("description"),
+        ),
+        rule,
+        add_working_days,
+    )
 
 
 def find_repeated_lateness(
@@ -614,29 +663,30 @@ def find_repeated_lateness(
         ["staff_id", "date"], keep="first", maintain_order=True
     )
     df = df.with_columns(pl.int_range(1, pl.len() + 1).over(["staff_id", "_month"]).alias("_k"))
-    hit = df.filter(pl.col("_k") == nth)
-    hit = _with_windows(hit, windows)
-    rows = []
-    for r in hit.iter_rows(named=True):
-        month_days = df.filter((pl.col("staff_id") == r["staff_id"]) & (pl.col("_month") == r["_month"]))
-        listed = []
-        for x in month_days.iter_rows(named=True):
-            kind = "迟到并早退" if (x["late"] and x["early"]) else ("迟到" if x["late"] else "早退")
-            listed.append(f"{x['date'].month}月{x['date'].day}日{kind}")
-        d = r["date"]
-        text = (
-            f"{d.year}年{d.month}月，{window_label(r['window_id'], r['window_name'])}工作人员（工号{r['staff_id']}）"
-            f"迟到或早退已达{nth}次（{zh_date(d)}第{nth}次）：{'、'.join(listed)}。"
-        )
-        rows.append(
-            {**r, "subject_ref": f"{r['staff_id']}@{r['_month']}", "detected_on": d, "days": days,
-             "description": text}
-        )
-    return _finish(rows, rule, add_working_days)
-
-
-def _next_month(y: int, m: int) -> date:
-    return date(y + (m == 12), m % 12 + 1, 1)
+    late, early = pl.col("late").fill_null(False), pl.col("early").fill_null(False)
+    kind = pl.when(late & early).then(pl.lit("迟到并早退")).when(late).then(pl.lit("迟到")).otherwise(pl.lit("早退"))
+    listed = df.group_by(["staff_id", "_month"], maintain_order=True).agg(
+        pl.format("{}月{}日{}", pl.col("date").dt.month(), pl.col("date").dt.day(), kind).str.join("、").alias("_listed")
+    )
+    hit = _with_windows(df.filter(pl.col("_k") == nth), windows).join(listed, on=["staff_id", "_month"], how="left")
+    d = pl.col("date")
+    description = pl.concat_str(
+        [
+            pl.format("{}年{}月，", d.dt.year(), d.dt.month()), _window_label(),
+            pl.lit("工作人员（工号"), _text("staff_id"), pl.lit(f"）迟到或早退已达{nth}次（"), _zh_date(d),
+            pl.lit(f"第{nth}次）："), pl.col("_listed").fill_null(""), pl.lit("。"),
+        ]
+    )
+    return _finish(
+        hit.with_columns(
+            pl.format("{}@{}", _text("staff_id"), pl.col("_month")).alias("subject_ref"),
+            d.alias("detected_on"),
+            pl.lit(days).alias("days"),
+            description.alias("description"),
+        ),
+        rule,
+        add_working_days,
+    )
 
 
 def find_low_scores(
@@ -662,21 +712,30 @@ def find_low_scores(
     df = _with_hall(scores).filter(pl.col("period").cast(pl.String).str.contains(r"^\d{4}-\d{2}$"))
     df = df.filter(pl.col("composite").is_not_null() & (pl.col("composite") < below))
     df = _with_windows(df, windows)
-    rows = []
-    for r in df.iter_rows(named=True):
-        y, m = (int(x) for x in r["period"].split("-"))
-        detected = _next_month(y, m)
-        if detected > as_of:
-            continue
-        text = (
-            f"{y}年{m}月，{window_label(r['window_id'], r['window_name'])}月度综合得分"
-            f"{r['composite']:.2f}分，低于{below:g}分。"
-        )
-        rows.append(
-            {**r, "staff_id": None, "subject_ref": f"{r['window_id']}@{r['period']}", "detected_on": detected,
-             "days": days, "description": text}
-        )
-    return _finish(rows, rule, add_working_days)
+    period = _text("period")
+    y, m = period.str.slice(0, 4).cast(pl.Int32), period.str.slice(5, 2).cast(pl.Int32)
+    df = df.with_columns(
+        pl.date(y + (m == 12).cast(pl.Int32), m % 12 + 1, 1).alias("_detected"),
+        y.alias("_y"),
+        m.alias("_m"),
+    ).filter(pl.col("_detected") <= as_of)
+    description = pl.concat_str(
+        [
+            pl.format("{}年{}月，", pl.col("_y"), pl.col("_m")), _window_label(), pl.lit("月度综合得分"),
+            _py_format(pl.col("composite"), ".2f"), pl.lit(f"分，低于{below:g}分。"),
+        ]
+    )
+    return _finish(
+        df.with_columns(
+            pl.lit(None, dtype=pl.String).alias("staff_id"),
+            pl.format("{}@{}", _text("window_id"), period).alias("subject_ref"),
+            pl.col("_detected").alias("detected_on"),
+            pl.lit(days).alias("days"),
+            description.alias("description"),
+        ),
+        rule,
+        add_working_days,
+    )
 
 
 FINDERS: dict[str, Callable[..., pl.DataFrame]] = {

@@ -256,9 +256,12 @@ def _conform_items(found: pl.DataFrame) -> pl.DataFrame:
 
 def resolved_item_ids(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> set[str]:
     """Items whose latest accepted update (dated <= as_of, default: ever) is resolved."""
-    upd = read_updates(con)
-    last = latest_updates(upd, as_of or date.max)
-    return set(last.filter(pl.col("last_status") == "resolved")["item_id"].to_list())
+    return set(_resolved_items(con, as_of)["item_id"].to_list())
+
+
+def _resolved_items(con: duckdb.DuckDBPyConnection, as_of: date | None) -> pl.DataFrame:
+    last = latest_updates(read_updates(con), as_of or date.max)
+    return last.filter(pl.col("last_status") == "resolved").select(pl.col("item_id").cast(pl.String))
 
 
 def upsert_items(
@@ -287,67 +290,74 @@ def upsert_items(
     now = now or _now()
     df = _conform_items(found_items)
     scope = list(rules) if rules is not None else list(RULES)
-    cmp = " OR ".join(f"l.{c} IS DISTINCT FROM f.{c}" for c in _CONTENT_COLUMNS)
-    sets = ", ".join(f"{c} = f.{c}" for c in _CONTENT_COLUMNS)
-    resolved = resolved_item_ids(con, as_of)
-    with transaction(con), _registered(con, "_found_items", df):
-        counts_row = con.execute(
-            f"""SELECT
-                  count(*) FILTER (WHERE l.item_id IS NULL),
-                  count(*) FILTER (WHERE l.item_id IS NOT NULL AND ({cmp})),
-                  count(*) FILTER (WHERE l.item_id IS NOT NULL AND l.withdrawn)
-                FROM _found_items f LEFT JOIN ledger_items l USING (item_id)"""
-        ).fetchall()[0]
-        inserted, refreshed, reinstated = (int(x) for x in counts_row)
-        _run(
-            con,
-            f"""UPDATE ledger_items AS l SET {sets}, changed_at = ?
-                FROM _found_items AS f
-                WHERE l.item_id = f.item_id AND ({cmp})""",
-            [now],
-        )
-        _run(
-            con,
-            """UPDATE ledger_items AS l SET withdrawn = FALSE, withdrawn_at = NULL, changed_at = ?
-               FROM _found_items AS f WHERE l.item_id = f.item_id AND l.withdrawn""",
-            [now],
-        )
-        _run(
-            con,
-            "UPDATE ledger_items AS l SET last_seen_run = ? FROM _found_items AS f WHERE l.item_id = f.item_id",
-            [run_id],
-        )
-        cols = ", ".join(ITEM_COLUMNS)
-        _run(
-            con,
-            f"""INSERT INTO ledger_items ({cols}, first_seen_run, last_seen_run, withdrawn, created_at, changed_at)
-                SELECT {cols}, ?, ?, FALSE, ?, ? FROM _found_items f
-                WHERE NOT EXISTS (SELECT 1 FROM ledger_items l WHERE l.item_id = f.item_id)""",
-            [run_id, run_id, now, now],
-        )
-        candidates = con.sql(
-            """SELECT item_id FROM ledger_items l
-               WHERE NOT l.withdrawn
-                 AND NOT EXISTS (SELECT 1 FROM _found_items f WHERE f.item_id = l.item_id)"""
-            + (f" AND l.rule IN ({_sql_list(scope)})" if scope else " AND FALSE")
-            + (f" AND l.detected_on <= DATE '{as_of.isoformat()}'" if as_of else "")
-        ).pl()
-        to_withdraw = [i for i in candidates["item_id"].to_list() if i not in resolved]
-        if to_withdraw:
-            with _registered(con, "_withdraw", pl.DataFrame({"item_id": to_withdraw}, schema={"item_id": pl.String})):
-                _run(
-                    con,
-                    """UPDATE ledger_items SET withdrawn = TRUE, withdrawn_at = ?, changed_at = ?
-                       WHERE item_id IN (SELECT item_id FROM _withdraw)""",
-                    [now, now],
-                )
+    resolved = _resolved_items(con, as_of)
+    with transaction(con), _registered(con, "_found_frame", df), _registered(con, "_resolved_frame", resolved):
+        # one copy of the found items that every statement below joins to
+        _run(con, "CREATE OR REPLACE TEMP TABLE _found_items AS SELECT * FROM _found_frame")
+        _run(con, "CREATE OR REPLACE TEMP TABLE _resolved AS SELECT item_id FROM _resolved_frame")
+        try:
+            inserted, refreshed, reinstated = _merge_found(con, run_id, now)
+            withdrawn = _withdraw_missing(con, scope, as_of, now)
+        finally:
+            _run(con, "DROP TABLE IF EXISTS _found_items")
+            _run(con, "DROP TABLE IF EXISTS _resolved")
     return {
         "inserted": inserted,
         "refreshed": refreshed,
         "reinstated": reinstated,
-        "withdrawn": len(to_withdraw),
+        "withdrawn": withdrawn,
         "unchanged": df.height - inserted - refreshed,
     }
+
+
+def _merge_found(con: duckdb.DuckDBPyConnection, run_id: str | None, now: datetime) -> tuple[int, int, int]:
+    """Refresh the found items already on the ledger and insert the new ones;
+    returns (inserted, refreshed, reinstated)."""
+    changed = " OR ".join(f"l.{c} IS DISTINCT FROM f.{c}" for c in _CONTENT_COLUMNS)
+    counts_sql = f"""
+        SELECT
+          count(*) FILTER (WHERE l.item_id IS NULL),
+          count(*) FILTER (WHERE l.item_id IS NOT NULL AND ({changed})),
+          count(*) FILTER (WHERE l.item_id IS NOT NULL AND l.withdrawn)
+        FROM _found_items f LEFT JOIN ledger_items l USING (item_id)"""
+    inserted, refreshed, reinstated = (int(x) for x in _run(con, counts_sql)[0])
+    # one pass over the found items: content refreshed, withdrawal lifted,
+    # the run recorded; changed_at moves only when content or the flag changed
+    refresh_sql = f"""
+        UPDATE ledger_items AS l SET
+          {", ".join(f"{c} = f.{c}" for c in _CONTENT_COLUMNS)},
+          changed_at = CASE WHEN l.withdrawn OR {changed} THEN ?::TIMESTAMP ELSE l.changed_at END,
+          withdrawn_at = CASE WHEN l.withdrawn THEN NULL ELSE l.withdrawn_at END,
+          withdrawn = FALSE,
+          last_seen_run = ?
+        FROM _found_items AS f
+        WHERE l.item_id = f.item_id"""
+    _run(con, refresh_sql, [now, run_id])
+    cols = ", ".join(ITEM_COLUMNS)
+    insert_sql = f"""
+        INSERT INTO ledger_items ({cols}, first_seen_run, last_seen_run, withdrawn, created_at, changed_at)
+        SELECT {cols}, ?, ?, FALSE, ?, ? FROM _found_items f
+        WHERE NOT EXISTS (SELECT 1 FROM ledger_items l WHERE l.item_id = f.item_id)"""
+    _run(con, insert_sql, [run_id, run_id, now, now])
+    return inserted, refreshed, reinstated
+
+
+def _withdraw_missing(
+    con: duckdb.DuckDBPyConnection, scope: list[str], as_of: date | None, now: datetime
+) -> int:
+    """Flag withdrawn the unresolved items of the rules in scope, detected by
+    as_of, that this run did not find; returns how many."""
+    if not scope:
+        return 0
+    withdraw_sql = f"""
+        UPDATE ledger_items AS l SET withdrawn = TRUE, withdrawn_at = ?, changed_at = ?
+        WHERE NOT l.withdrawn
+          AND l.rule IN ({_sql_list(scope)})
+          {f"AND l.detected_on <= DATE '{as_of.isoformat()}'" if as_of else ""}
+          AND NOT EXISTS (SELECT 1 FROM _found_items f WHERE f.item_id = l.item_id)
+          AND NOT EXISTS (SELECT 1 FROM _resolved r WHERE r.item_id = l.item_id)"""
+    res = con.execute(withdraw_sql, [now, now]).fetchall()
+    return int(res[0][0]) if res else 0
 
 
 def _sql_list(values: list[str]) -> str:

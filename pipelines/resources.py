@@ -72,12 +72,20 @@ LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The DuckDB file. Only unpartitioned steps write to it, one at a time."""
+    """The DuckDB file. Only unpartitioned steps write to it, one at a time.
+
+    DuckDB keeps within memory_limit and spills to temp_directory (default
+    HOME/duckdb_tmp) beyond it; the limit leaves room under the 4 GiB a run may
+    use for the polars side of the step. A step that finds the file locked by
+    another process waits up to lock_timeout_s for it: at city scale one
+    writer may hold it for minutes.
+    """
 
     path: str
-    memory_limit: str = "4GB"
+    memory_limit: str = "3GB"
     threads: int = 2
-    lock_retries: int = 20
+    temp_directory: str = ""  # default: duckdb_tmp beside the warehouse file
+    lock_timeout_s: float = 900.0
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -88,18 +96,21 @@ class Warehouse(dg.ConfigurableResource):
         finally:
             con.close()
 
+    @property
+    def spill_dir(self) -> Path:
+        return Path(self.temp_directory) if self.temp_directory else Path(self.path).parent / "duckdb_tmp"
+
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        spill = Path(self.path).parent / "duckdb_tmp"
-        config = {"memory_limit": self.memory_limit, "threads": self.threads, "temp_directory": str(spill)}
+        config = {"memory_limit": self.memory_limit, "threads": self.threads, "temp_directory": str(self.spill_dir)}
+        deadline = time.monotonic() + self.lock_timeout_s
         delay = 0.1
-        for attempt in range(self.lock_retries):
+        while True:
             try:
                 return duckdb.connect(self.path, read_only=read_only, config=config)
             except duckdb.IOException as exc:
                 # Another process holds the file; in a parallel run that is a
                 # sibling step finishing its write, so wait for it.
-                if not any(m in str(exc) for m in LOCK_MARKERS) or attempt == self.lock_retries - 1:
+                if not any(m in str(exc) for m in LOCK_MARKERS) or time.monotonic() + delay > deadline:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
-        raise AssertionError("unreachable")

@@ -11,9 +11,8 @@ partition are compared row for row (sorted on all columns), leaving out only
 the columns that record which run wrote a row and when (RUN_COLUMNS).
 
 Floats may differ by 1e-9 relative in the first test; the second asks for
-every bit and is an expected failure while the department means
-(dept_scores_daily, dept_scores_monthly) depend on a row order that changes
-from process to process (two serial runs in two processes differ the same way).
+every bit (the department means add their windows up in one fixed order, see
+assets/scores/dept_scores.py).
 
 A small profile keeps it fast; set WW_PARALLEL_PROFILE=hall-quarter to run the
 comparison on the benchmark's hall-quarter inbox (1 hall x 40 windows x 90 days).
@@ -44,7 +43,8 @@ PROFILE_NAME = os.environ.get("WW_PARALLEL_PROFILE", "small")
 HOME_VAR, INBOX_VAR, AS_OF_VAR = "WW_PARALLEL_TEST_HOME", "WW_PARALLEL_TEST_INBOX", "WW_PARALLEL_TEST_AS_OF"
 
 # Columns that say when or in which run a row was written, not what it says.
-RUN_COLUMNS = {"first_seen_run", "last_seen_run", "created_at", "withdrawn_at", "changed_at", "run_id", "applied_at"}
+RUN_COLUMNS = {"first_seen_run", "last_seen_run", "created_at", "withdrawn_at", "changed_at", "run_id", "applied_at",
+               "mtime_ns"}  # cases_current_inputs: when each staged file was written
 
 
 def nightly_job() -> dg.JobDefinition:
@@ -180,12 +180,6 @@ def test_parallel_run_gives_the_serial_results(runs, part):
     assert not different, f"{part}: serial and parallel runs differ:\n" + "\n".join(different)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="dept_scores_daily/_monthly take plain means (timeliness, quality, satisfaction, composite) over "
-    "window rows whose order varies from process to process (polars group_by), so they can differ in the last "
-    "bit between any two runs, serial or parallel: assets/scores/dept_scores.py should sort its input first",
-)
 def test_parallel_run_is_bit_identical(runs):
     different = [f"{part}: {d}" for part in ("warehouse", "ledger", "staged")
                  for d in differences(runs["serial"][part], runs["parallel"][part], exact=True)]

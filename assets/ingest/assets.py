@@ -7,11 +7,12 @@ parallel; the unpartitioned steps below them are the only DuckDB writers.
 
 
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from assets.db import scalar
+from assets.db import scalar, table_names
 from assets.ingest import contract as c
 from assets.ingest import queries
 from assets.ingest.inbox import files_by_partition
@@ -124,17 +125,94 @@ STAGED_ASSETS = {source: staged_asset(source) for source in c.DAILY_SOURCES}
 @dg.asset(group_name="warehouse", deps=[STAGED_ASSETS["cases"]], kinds={"duckdb"})
 def cases_current(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
     """办件 upserted by case_id: the latest updated_at on or before the as-of date wins."""
-    files = StagedStore(home.staged_dir).data_files("cases", home.as_of_date)
+    store = StagedStore(home.staged_dir)
+    files = {day: path for day in store.staged_days("cases")
+             if day <= home.as_of_date and (path := store.data_path("cases", day)).exists()}
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
+        how = refresh_cases_current(con, files, home.as_of_date)
+        rows = scalar(con, "SELECT count(*) FROM cases_current")
+        con.execute("COMMIT")
+    context.log.info(f"cases_current: {how}")
+    return dg.MaterializeResult(metadata={"cases": rows, "partitions": len(files), "refresh": how})
+
+
+def file_states(files: dict[date, Path]) -> pl.DataFrame:
+    """partition_date, file (its name: a copied home still matches), mtime_ns,
+    size of each staged file (a restaged day is a new file: written aside and
+    renamed over the old one)."""
+    rows = [(day, path.name, (st := path.stat()).st_mtime_ns, st.st_size) for day, path in sorted(files.items())]
+    return pl.DataFrame(
+        rows,
+        schema={"partition_date": pl.Date, "file": pl.String, "mtime_ns": pl.Int64, "size": pl.Int64},
+        orient="row",
+    )
+
+
+def refresh_cases_current(con, files: dict[date, Path], as_of: date) -> str:
+    """Bring cases_current up to date with the staged case files and as-of date.
+
+    When it was built from (mostly) the same files at an as-of date not after
+    this one, only the cases a changed partition or the newly admitted days
+    can touch are re-derived ('merge'; 'unchanged' when nothing can); else it
+    is rebuilt whole ('full'). Both give the same table. Records the files and
+    the as-of date in cases_current_inputs.
+    """
+    state = file_states(files)
+    previous = _previous_inputs(con)
+    how = "full"
+    if previous is not None and files:
+        old_as_of = previous["as_of"].max() if previous.height else None
+        changed = _changed_days(previous.drop("as_of"), state)
+        if old_as_of is not None and old_as_of <= as_of and len(changed) * 2 <= len(files):
+            how = _merge_cases_current(con, files, changed, old_as_of, as_of)
+    if how == "full":
         if files:
-            sql = queries.CASES_CURRENT.format(files=queries.sql_files(files), as_of=home.as_of_date.isoformat())
+            sql = queries.CASES_CURRENT.format(files=queries.sql_files(list(files.values())), as_of=as_of.isoformat())
             con.execute(sql)
         else:
             _create_empty(con, "cases_current", "cases")
-        rows = scalar(con, "SELECT count(*) FROM cases_current")
-        con.execute("COMMIT")
-    return dg.MaterializeResult(metadata={"cases": rows, "partitions": len(files)})
+    recorded = state.with_columns(as_of=pl.lit(as_of))
+    con.register("__inputs", recorded)
+    con.execute(f"CREATE OR REPLACE TABLE {queries.CASES_CURRENT_INPUTS} AS SELECT * FROM __inputs")
+    con.unregister("__inputs")
+    return how
+
+
+def _previous_inputs(con) -> pl.DataFrame | None:
+    tables = table_names(con)
+    if "cases_current" not in tables or queries.CASES_CURRENT_INPUTS not in tables:
+        return None
+    return con.sql(f"SELECT * FROM {queries.CASES_CURRENT_INPUTS}").pl()
+
+
+def _changed_days(previous: pl.DataFrame, state: pl.DataFrame) -> list[date]:
+    """Days whose file is new, gone or not the one recorded."""
+    both = previous.join(state, on="partition_date", how="full", coalesce=True, suffix="_now")
+    differs = (
+        (pl.col("file") != pl.col("file_now"))
+        | (pl.col("mtime_ns") != pl.col("mtime_ns_now"))
+        | (pl.col("size") != pl.col("size_now"))
+    ).fill_null(True)
+    return both.filter(differs).get_column("partition_date").sort().to_list()
+
+
+def _merge_cases_current(con, files: dict[date, Path], changed: list[date], old_as_of: date, as_of: date) -> str:
+    parts = []
+    if changed:
+        parts.append(queries.CASES_FROM_DAYS.format(days=", ".join(f"DATE '{d.isoformat()}'" for d in changed)))
+        if present := [files[d] for d in changed if d in files]:
+            parts.append(queries.CASES_IN_FILES.format(files=queries.sql_files(present)))
+    if as_of > old_as_of:
+        parts.append(queries.CASES_UPDATED_BETWEEN.format(
+            files=queries.sql_files(list(files.values())), old_as_of=old_as_of.isoformat(), as_of=as_of.isoformat()
+        ))
+    if not parts:
+        return "unchanged"
+    con.execute(queries.cases_affected(parts))
+    con.execute(queries.CASES_CURRENT_MERGE.format(files=queries.sql_files(list(files.values())), as_of=as_of.isoformat()))
+    con.execute("DROP TABLE cases_affected")
+    return "merge"
 
 
 def _create_empty(con, table: str, source: str) -> None:

@@ -66,3 +66,44 @@ WHERE NOT EXISTS (
 )
 ORDER BY cb.partition_date, cb.source_row
 """
+
+# What cases_current was last built from: one row per staged file (its
+# modification time and size say whether it changed since) and the as-of date.
+CASES_CURRENT_INPUTS = "cases_current_inputs"
+
+# Case ids whose current version may differ from the one in cases_current
+# (cases_affected is the union of those that apply):
+# - their current version came from a changed or removed partition;
+CASES_FROM_DAYS = "SELECT case_id FROM cases_current WHERE partition_date IN ({days})"
+# - a changed partition's new file holds a version of them;
+CASES_IN_FILES = "SELECT case_id FROM read_parquet({files}, union_by_name = true)"
+# - the as-of date moved on and admits a version of them updated in between.
+CASES_UPDATED_BETWEEN = """
+SELECT case_id FROM read_parquet({files}, union_by_name = true)
+WHERE updated_at >= CAST('{old_as_of}' AS DATE) + INTERVAL 1 DAY
+  AND updated_at < CAST('{as_of}' AS DATE) + INTERVAL 1 DAY
+"""
+
+
+def cases_affected(parts: list[str]) -> str:
+    return "CREATE OR REPLACE TEMP TABLE cases_affected AS\n" + "\nUNION\n".join(parts)
+
+
+# CASES_CURRENT for the affected case ids only, replacing their rows.
+CASES_CURRENT_MERGE = """
+DELETE FROM cases_current WHERE case_id IN (SELECT case_id FROM cases_affected);
+INSERT INTO cases_current BY NAME
+SELECT * EXCLUDE (version_rank)
+FROM (
+    SELECT *,
+           row_number() OVER (
+               PARTITION BY case_id
+               ORDER BY updated_at DESC, partition_date DESC, source_row DESC
+           ) AS version_rank
+    FROM read_parquet({files}, union_by_name = true)
+    WHERE updated_at < CAST('{as_of}' AS DATE) + INTERVAL 1 DAY
+      AND case_id IN (SELECT case_id FROM cases_affected)
+)
+WHERE version_rank = 1
+ORDER BY case_id;
+"""

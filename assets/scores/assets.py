@@ -1,22 +1,27 @@
 """Score assets: a thin Dagster layer over ``assets.scores.compute``.
 
-One step reads the warehouse, calls the pure ``compute_scores`` and writes
-every table it returns in one transaction, each table its own asset key so
+One step reads the warehouse, calls the pure ``score_frames`` (what
+``compute_scores`` returns, with the row-level facts spilled to Parquet) and
+writes every table in one transaction, each table its own asset key so
 the graph shows what depends on what. Every table carries the hash of the
 method config it was computed with.
 """
 
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 
 from assets.calendar import WorkCalendar
-from assets.ingest.assets import callbacks, cases_current, reference_data, source_tables, write_frames
+from assets.ingest.assets import callbacks, cases_current, reference_data, source_tables
 from assets.ingest.staging import StagedStore
 from assets.method_config import MethodConfig, config_hash, load_config
-from assets.scores.compute import ScoreInputs, ScoreTables, compute_scores
+from assets.scores.compute import score_frames
+from assets.scores.warehouse_io import export_score_inputs, write_score_tables
 from pipelines.resources import WindowWatchHome, Warehouse
 
 # asset key / warehouse table -> ScoreTables attribute
@@ -73,28 +78,31 @@ def attendance_delivered_dates(home: WindowWatchHome) -> list[date]:
     return [p for p in store.staged_days("attendance") if p <= home.as_of_date and store.data_path("attendance", p).exists()]
 
 
-def read_score_inputs(warehouse: Warehouse, delivered: list[date]) -> ScoreInputs:
-    tables = {
-        "cases_current": "cases_current",
-        "queue": "queue_tickets",
-        "attendance": "attendance",
-        "leave": "leave_records",
-        "monitoring": "monitoring_events",
-        "ratings": "ratings",
-        "callbacks": "callbacks",
-        "windows": "windows",
-        "staff": "staff",
-        "matters": "matters",
-        "departments": "departments",
-        "halls": "halls",
-    }
-    with warehouse.connect(read_only=True) as con:
-        frames = {field: con.sql(f"SELECT * FROM {table}").pl() for field, table in tables.items()}
-    return ScoreInputs(**frames, attendance_delivered_dates=delivered)
+@contextlib.contextmanager
+def spill_folder(home: WindowWatchHome) -> Iterator[Path]:
+    """A fresh folder under the home for this step's Parquet files, removed after."""
+    path = home.home_dir / "tmp" / f"scores-{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
-def stamped(frame: pl.DataFrame, cfg_hash: str, as_of: date) -> pl.DataFrame:
-    return frame.with_columns(pl.lit(cfg_hash).alias("config_hash"), pl.lit(as_of).alias("as_of"))
+def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> dict[str, int]:
+    """Compute and write every score table; returns their row counts."""
+    cfg = method_config(home)
+    cfg_hash = config_hash(cfg)
+    as_of = home.as_of_date
+    calendar = WorkCalendar.from_config(cfg)
+    with spill_folder(home) as spill:
+        inputs = export_score_inputs(warehouse, spill, attendance_delivered_dates(home))
+        tables = score_frames(inputs, cfg, as_of, calendar, spill_dir=spill)
+        rows = write_score_tables(warehouse, {name: tables[attr] for name, attr in SCORE_TABLES.items()}, cfg_hash, as_of)
+    for year in sorted(calendar.fallback_years):
+        context.log.warning(f"{year} 年的法定节假日安排未知，按周一至周五为工作日计算 (no holiday schedule for {year})")
+    return rows
 
 
 @dg.multi_asset(
@@ -107,18 +115,10 @@ def stamped(frame: pl.DataFrame, cfg_hash: str, as_of: date) -> pl.DataFrame:
 )
 def scores(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse):
     """Timeliness, quality, satisfaction and composite per window, staff and department."""
-    cfg = method_config(home)
-    cfg_hash = config_hash(cfg)
-    as_of = home.as_of_date
-    calendar = WorkCalendar.from_config(cfg)
-    inputs = read_score_inputs(warehouse, attendance_delivered_dates(home))
-    tables: ScoreTables = compute_scores(inputs, cfg, as_of, calendar)
-    frames = {name: stamped(getattr(tables, attr), cfg_hash, as_of) for name, attr in SCORE_TABLES.items()}
-    write_frames(warehouse, frames)
-    for year in sorted(calendar.fallback_years):
-        context.log.warning(f"{year} 年的法定节假日安排未知，按周一至周五为工作日计算 (no holiday schedule for {year})")
-    for name, frame in frames.items():
-        yield dg.MaterializeResult(asset_key=name, metadata={"rows": frame.height, "config_hash": cfg_hash})
+    rows = run_scores(context, home, warehouse)
+    cfg_hash = config_hash(method_config(home))
+    for name in SCORE_TABLES:
+        yield dg.MaterializeResult(asset_key=name, metadata={"rows": rows[name], "config_hash": cfg_hash})
 
 
 SCORE_ASSETS = [scores]

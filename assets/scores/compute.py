@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
@@ -45,6 +46,9 @@ class ScoreInputs:
     matters: Frame | None = None
     departments: Frame | None = None
     halls: Frame | None = None
+    # cases_current cut to the cases the callbacks name (enough to place them;
+    # spares joining every case at scale); default cases_current
+    callback_cases: Frame | None = None
 
 
 @dataclass(frozen=True)
@@ -90,19 +94,79 @@ def build_facts(inputs: ScoreInputs, cfg: MethodConfig, as_of: date, calendar: W
         attendance_days=att_days,
         punches=punch_days(inputs.attendance, inputs.staff, as_of),
         events=monitoring_events(inputs.monitoring, cfg, as_of),
-        callbacks=callbacks_at_windows(inputs.callbacks, inputs.cases_current, cfg, as_of),
+        callbacks=callbacks_at_windows(
+            inputs.callbacks,
+            inputs.cases_current if inputs.callback_cases is None else inputs.callback_cases,
+            cfg,
+            as_of,
+        ),
         ratings=rating_facts(inputs.ratings, cfg, as_of),
         as_of=as_of,
     )
 
 
-def _materialise(facts: ScoreFacts) -> ScoreFacts:
-    """Collect each fact frame once (they feed several aggregations)."""
-    vals = {
-        name: getattr(facts, name).collect().lazy()
-        for name in ("cases", "tickets", "ticket_activity", "attendance_days", "punches", "events", "callbacks", "ratings")
-    }
+FACT_NAMES = ("cases", "tickets", "ticket_activity", "attendance_days", "punches", "events", "callbacks", "ratings")
+
+
+def _materialise(facts: ScoreFacts, spill_dir: Path | None = None) -> ScoreFacts:
+    """Compute each fact frame once (they feed several aggregations): in memory,
+    or, with ``spill_dir``, streamed to ``fact_path(spill_dir, name)`` and
+    scanned back, so that no fact table of the whole history is held in memory."""
+    if spill_dir is None:
+        vals = {name: getattr(facts, name).collect().lazy() for name in FACT_NAMES}
+    else:
+        vals = {}
+        for name in FACT_NAMES:
+            getattr(facts, name).sink_parquet(fact_path(spill_dir, name), engine="streaming")
+            vals[name] = pl.scan_parquet(fact_path(spill_dir, name))
     return ScoreFacts(**vals, as_of=facts.as_of)
+
+
+def fact_path(spill_dir: Path, name: str) -> Path:
+    return spill_dir / f"fact_{name}.parquet"
+
+
+def score_frames(
+    inputs: ScoreInputs,
+    cfg: MethodConfig,
+    as_of: date,
+    calendar: WorkCalendar | None = None,
+    spill_dir: Path | None = None,
+) -> dict[str, Frame | Path]:
+    """The ScoreTables fields by name. The row-level facts (cases, tickets,
+    attendance_days, events, callbacks, ratings) are LazyFrames, or with
+    ``spill_dir`` the Parquet files they were streamed to; the aggregates are
+    collected DataFrames."""
+    cal = calendar if calendar is not None else WorkCalendar.from_config(cfg)
+    facts = _materialise(build_facts(inputs, cfg, as_of, cal), spill_dir)
+    engine = "streaming" if spill_dir is not None else "auto"
+
+    def fact(name: str) -> pl.LazyFrame | Path:
+        return fact_path(spill_dir, name) if spill_dir is not None else getattr(facts, name)
+
+    wd = window_scores(facts, DAY, cfg, inputs.windows).collect(engine=engine)
+    wm = window_scores(facts, MONTH, cfg, inputs.windows).collect(engine=engine)
+    cw = case_warnings(facts.cases, cal, as_of).collect(engine=engine)
+    return {
+        "cases": fact("cases"),
+        "tickets": fact("tickets"),
+        "attendance_days": fact("attendance_days"),
+        "events": fact("events"),
+        "callbacks": fact("callbacks"),
+        "ratings": fact("ratings"),
+        "deductions": deduction_facts(facts.attendance_days, facts.events, facts.callbacks).collect(engine=engine),
+        "window_daily": wd,
+        "window_monthly": wm,
+        "red_black": red_black_lists(wm).collect(),
+        "staff_daily": staff_scores(facts, DAY, cfg, inputs.staff).collect(engine=engine),
+        "staff_monthly": staff_scores(facts, MONTH, cfg, inputs.staff).collect(engine=engine),
+        "dept_daily": dept_scores(wd, inputs.departments).collect(),
+        "dept_monthly": dept_scores(wm, inputs.departments).collect(),
+        "case_warnings": cw,
+        "window_warnings": window_warnings(cw).collect(),
+        "export_daily": export_frame(wd),
+        "export_monthly": export_frame(wm),
+    }
 
 
 def compute_scores(
@@ -110,33 +174,8 @@ def compute_scores(
 ) -> ScoreTables:
     """Scores of every (hall, window), staff member and department, per day and
     month, as of ``as_of`` (nothing dated after it counts)."""
-    cal = calendar if calendar is not None else WorkCalendar.from_config(cfg)
-    facts = _materialise(build_facts(inputs, cfg, as_of, cal))
-
-    wd = window_scores(facts, DAY, cfg, inputs.windows).collect()
-    wm = window_scores(facts, MONTH, cfg, inputs.windows).collect()
-    cw = case_warnings(facts.cases, cal, as_of).collect()
-    return ScoreTables(
-        as_of=as_of,
-        cases=facts.cases.collect(),
-        tickets=facts.tickets.collect(),
-        attendance_days=facts.attendance_days.collect(),
-        events=facts.events.collect(),
-        callbacks=facts.callbacks.collect(),
-        ratings=facts.ratings.collect(),
-        deductions=deduction_facts(facts.attendance_days, facts.events, facts.callbacks).collect(),
-        window_daily=wd,
-        window_monthly=wm,
-        red_black=red_black_lists(wm).collect(),
-        staff_daily=staff_scores(facts, DAY, cfg, inputs.staff).collect(),
-        staff_monthly=staff_scores(facts, MONTH, cfg, inputs.staff).collect(),
-        dept_daily=dept_scores(wd, inputs.departments).collect(),
-        dept_monthly=dept_scores(wm, inputs.departments).collect(),
-        case_warnings=cw,
-        window_warnings=window_warnings(cw).collect(),
-        export_daily=export_frame(wd),
-        export_monthly=export_frame(wm),
-    )
+    frames = score_frames(inputs, cfg, as_of, calendar)
+    return ScoreTables(as_of=as_of, **{k: v.collect() if isinstance(v, pl.LazyFrame) else v for k, v in frames.items()})
 
 
 def empty_inputs(**frames: Frame) -> ScoreInputs:
@@ -149,4 +188,4 @@ def empty_inputs(**frames: Frame) -> ScoreInputs:
     return ScoreInputs(**base)
 
 
-__all__ = ["ScoreInputs", "ScoreTables", "build_facts", "compute_scores", "empty_inputs", "lazy"]
+__all__ = ["ScoreInputs", "ScoreTables", "build_facts", "compute_scores", "score_frames", "empty_inputs", "lazy"]

@@ -29,6 +29,18 @@ _SUMS = (
 _MEANS = ("timeliness", "quality", "satisfaction", "composite")
 
 
+def _mean_in_order(col: str) -> pl.Expr:
+    """The mean of the non-null values, added up smallest first.
+
+    A float sum depends on the order of its terms, and group_by's own mean
+    depends on how rows are split across threads (by a per-process hash), so
+    two runs could differ in the last bit; a cumulative sum over sorted values
+    is one order every time (sorting before a plain mean would be optimised away).
+    """
+    values = pl.col(col).drop_nulls().sort()
+    return (values.cum_sum().last() / pl.col(col).count()).alias(col)
+
+
 def dept_scores(window_scores: Frame, departments: Frame | None = None) -> pl.LazyFrame:
     """Columns: period, dept_id, dept_name, windows, the summed counts,
     deductions, mean timeliness/quality/satisfaction/composite, dept_rank."""
@@ -36,7 +48,7 @@ def dept_scores(window_scores: Frame, departments: Frame | None = None) -> pl.La
     out = lf.group_by("period", "dept_id").agg(
         pl.len().cast(pl.Int64).alias("windows"),
         *[pl.col(c).sum() for c in _SUMS],
-        *[pl.col(c).mean() for c in _MEANS],
+        *[_mean_in_order(c) for c in _MEANS],
     )
     ranked = (
         out.filter(pl.col("composite").is_not_null())

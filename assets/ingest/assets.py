@@ -6,6 +6,7 @@ parallel; the unpartitioned steps below them are the only DuckDB writers.
 """
 
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -78,6 +79,20 @@ def reference_data(context: dg.AssetExecutionContext, home: WindowWatchHome, war
     )
 
 
+# Two days staged side by side: a day is a third CSV parsing, a third polars
+# expressions and a third Parquet writing, much of it outside the GIL, so two
+# threads keep both cores busy (about 1.5x on this machine) for ~100 MB more.
+STAGING_THREADS = 2
+
+
+def stage_days(store: StagedStore, source: str, days: list, keys, version: str) -> list[pl.DataFrame]:
+    """Stage each (day, files); every day writes only its own files, atomically."""
+    if len(days) <= 1:
+        return [stage_partition(store, source, day, files, keys, version) for day, files in days]
+    with ThreadPoolExecutor(STAGING_THREADS) as pool:
+        return list(pool.map(lambda job: stage_partition(store, source, job[0], job[1], keys, version), days))
+
+
 def staged_asset(source: str) -> dg.AssetsDefinition:
     spec = c.DAILY_SOURCES[source]
 
@@ -95,17 +110,17 @@ def staged_asset(source: str) -> dg.AssetsDefinition:
         keys = reference_keys(tables)
         store = StagedStore(home.staged_dir)
         inbox = files_by_partition(home.inbox_dir, source)
-        staged = skipped = loaded = quarantined = 0
+        todo = []
         for key in context.partition_keys:
             day = date.fromisoformat(key)
             files = inbox.get(day, [])
-            if store.is_current(source, day, files, version):
-                skipped += 1
-                continue
-            manifest = stage_partition(store, source, day, files, keys, version)
-            staged += 1
-            loaded += int(manifest["rows_loaded"].sum())
-            quarantined += int(manifest["rows_quarantined"].sum())
+            if not store.is_current(source, day, files, version):
+                todo.append((day, files))
+        skipped = len(context.partition_keys) - len(todo)
+        manifests = stage_days(store, source, todo, keys, version)
+        staged = len(manifests)
+        loaded = sum(int(m["rows_loaded"].sum()) for m in manifests)
+        quarantined = sum(int(m["rows_quarantined"].sum()) for m in manifests)
         context.log.info(f"{source}: {staged} day(s) staged, {skipped} unchanged")
         return dg.MaterializeResult(
             metadata={

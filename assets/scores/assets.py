@@ -81,8 +81,11 @@ def attendance_delivered_dates(home: WindowWatchHome) -> list[date]:
 @contextlib.contextmanager
 def spill_folder(home: WindowWatchHome) -> Iterator[Path]:
     """A fresh folder under the home for this step's Parquet files, removed after."""
+    # A run holds the home lock and has one scores step, so any other
+    # scores-* folder is what a killed run left behind.
+    for leftover in (home.home_dir / "tmp").glob("scores-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     path = home.home_dir / "tmp" / f"scores-{os.getpid()}"
-    shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     try:
         yield path

@@ -15,12 +15,24 @@ from pipelines.resources import WindowWatchHome, Warehouse
 LOOKBACK_WEEKS = 8
 
 
+# The columns the advice reads (see assets.staffing.advice).
+TICKET_COLUMNS = "hall_id, ticket_id, issued_at, called_at, finished_at, window_id, service_category, status"
+
+# A range on issued_at itself (not a cast to date) lets DuckDB skip whole staged
+# files by their Parquet min/max statistics, so the cost follows the lookback,
+# not the length of the history.
+RECENT_TICKETS = """
+SELECT {columns}
+FROM queue_tickets
+WHERE issued_at >= TIMESTAMP '{since}' AND issued_at < TIMESTAMP '{until}'
+"""
+
+
 def recent_tickets(warehouse: Warehouse, as_of) -> pl.DataFrame:
     since = as_of - timedelta(weeks=LOOKBACK_WEEKS) + timedelta(days=1)
+    until = as_of + timedelta(days=1)
     with warehouse.connect(read_only=True) as con:
-        return con.sql(
-            f"SELECT * FROM queue_tickets WHERE CAST(issued_at AS DATE) BETWEEN DATE '{since}' AND DATE '{as_of}'"
-        ).pl()
+        return con.sql(RECENT_TICKETS.format(columns=TICKET_COLUMNS, since=since, until=until)).pl()
 
 
 @dg.asset(group_name="staffing", deps=[source_tables], kinds={"duckdb", "polars"})

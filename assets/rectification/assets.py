@@ -157,6 +157,7 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
     ledger = open_ledger(ledger_path(home))
     try:
         item_counts = upsert_items(ledger, found, run_id=context.run_id, as_of=as_of)
+        del found  # the ledger now holds them; free the memory before reading it back
         update_counts = {"appended": 0, "refused_appended": 0}
         if updates.height:
             checked = validate_updates(updates, ledger_item_ids(ledger))

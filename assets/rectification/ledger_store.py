@@ -194,10 +194,9 @@ def backup_file(path: Path, version: int, now: datetime | None = None) -> Path:
     return target
 
 
-# Merging a city-year's ~2.1 M found items took ~2.7 GiB inside DuckDB
-# without a limit (1.5 GiB with this one, spilling beside the ledger), which
-# kept the run from staying within 4 GiB.
-LEDGER_MEMORY_LIMIT = "1GB"
+# Bounds DuckDB's share of the ledger step (it spills beside the ledger);
+# without a limit the merge of a city-year's ~2.1 M items took ~2.7 GiB.
+LEDGER_MEMORY_LIMIT = "2GB"
 
 
 def _connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -302,16 +301,18 @@ def upsert_items(
     df = _conform_items(found_items)
     scope = list(rules) if rules is not None else list(RULES)
     resolved = _resolved_items(con, as_of)
-    with transaction(con), _registered(con, "_found_frame", df), _registered(con, "_resolved_frame", resolved):
+    # The frames are registered outside the transaction and the temp tables
+    # dropped only on success: after a failed statement DuckDB refuses every
+    # call until ROLLBACK (which discards the temp tables), and a clean-up
+    # that ran first would hide the real error behind "transaction aborted".
+    with _registered(con, "_found_frame", df), _registered(con, "_resolved_frame", resolved), transaction(con):
         # one copy of the found items that every statement below joins to
         _run(con, "CREATE OR REPLACE TEMP TABLE _found_items AS SELECT * FROM _found_frame")
         _run(con, "CREATE OR REPLACE TEMP TABLE _resolved AS SELECT item_id FROM _resolved_frame")
-        try:
-            inserted, refreshed, reinstated = _merge_found(con, run_id, now)
-            withdrawn = _withdraw_missing(con, scope, as_of, now)
-        finally:
-            _run(con, "DROP TABLE IF EXISTS _found_items")
-            _run(con, "DROP TABLE IF EXISTS _resolved")
+        inserted, refreshed, reinstated = _merge_found(con, run_id, now)
+        withdrawn = _withdraw_missing(con, scope, as_of, now)
+        _run(con, "DROP TABLE IF EXISTS _found_items")
+        _run(con, "DROP TABLE IF EXISTS _resolved")
     return {
         "inserted": inserted,
         "refreshed": refreshed,
@@ -332,18 +333,24 @@ def _merge_found(con: duckdb.DuckDBPyConnection, run_id: str | None, now: dateti
           count(*) FILTER (WHERE l.item_id IS NOT NULL AND l.withdrawn)
         FROM _found_items f LEFT JOIN ledger_items l USING (item_id)"""
     inserted, refreshed, reinstated = (int(x) for x in _run(con, counts_sql)[0])
-    # one pass over the found items: content refreshed, withdrawal lifted,
-    # the run recorded; changed_at moves only when content or the flag changed
+    # Content refreshed and withdrawal lifted only where something changed;
+    # then one narrow pass records the run on every found item. Rewriting all
+    # columns of ~2 M unchanged rows every night held their undo copy in
+    # memory (~2.7 GiB at city-year).
     refresh_sql = f"""
         UPDATE ledger_items AS l SET
           {", ".join(f"{c} = f.{c}" for c in _CONTENT_COLUMNS)},
-          changed_at = CASE WHEN l.withdrawn OR {changed} THEN ?::TIMESTAMP ELSE l.changed_at END,
+          changed_at = ?::TIMESTAMP,
           withdrawn_at = CASE WHEN l.withdrawn THEN NULL ELSE l.withdrawn_at END,
-          withdrawn = FALSE,
-          last_seen_run = ?
+          withdrawn = FALSE
+        FROM _found_items AS f
+        WHERE l.item_id = f.item_id AND (l.withdrawn OR {changed})"""
+    _run(con, refresh_sql, [now])
+    seen_sql = """
+        UPDATE ledger_items AS l SET last_seen_run = ?
         FROM _found_items AS f
         WHERE l.item_id = f.item_id"""
-    _run(con, refresh_sql, [now, run_id])
+    _run(con, seen_sql, [run_id])
     cols = ", ".join(ITEM_COLUMNS)
     insert_sql = f"""
         INSERT INTO ledger_items ({cols}, first_seen_run, last_seen_run, withdrawn, created_at, changed_at)

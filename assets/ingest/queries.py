@@ -21,8 +21,8 @@ def staged_view(view: str, files: list[Path]) -> str:
 
 # The latest version of every case, among versions updated on or before the
 # as-of date; ties broken by the later delivery, then the later row.
-CASES_CURRENT = """
-CREATE OR REPLACE TABLE cases_current AS
+# {only_affected} narrows it to the case ids of a night's merge.
+_LATEST_VERSIONS = """
 SELECT * EXCLUDE (version_rank)
 FROM (
     SELECT *,
@@ -30,12 +30,15 @@ FROM (
                PARTITION BY case_id
                ORDER BY updated_at DESC, partition_date DESC, source_row DESC
            ) AS version_rank
-    FROM read_parquet({files}, union_by_name = true)
-    WHERE updated_at < CAST('{as_of}' AS DATE) + INTERVAL 1 DAY
+    FROM read_parquet({{files}}, union_by_name = true)
+    WHERE updated_at < CAST('{{as_of}}' AS DATE) + INTERVAL 1 DAY
+      {only_affected}
 )
 WHERE version_rank = 1
 ORDER BY case_id
 """
+
+CASES_CURRENT = "CREATE OR REPLACE TABLE cases_current AS" + _LATEST_VERSIONS.format(only_affected="")
 
 # Callbacks take their hall and window from their case; a callback naming a
 # hall must name its case's hall.
@@ -90,20 +93,9 @@ def cases_affected(parts: list[str]) -> str:
 
 
 # CASES_CURRENT for the affected case ids only, replacing their rows.
-CASES_CURRENT_MERGE = """
-DELETE FROM cases_current WHERE case_id IN (SELECT case_id FROM cases_affected);
-INSERT INTO cases_current BY NAME
-SELECT * EXCLUDE (version_rank)
-FROM (
-    SELECT *,
-           row_number() OVER (
-               PARTITION BY case_id
-               ORDER BY updated_at DESC, partition_date DESC, source_row DESC
-           ) AS version_rank
-    FROM read_parquet({files}, union_by_name = true)
-    WHERE updated_at < CAST('{as_of}' AS DATE) + INTERVAL 1 DAY
-      AND case_id IN (SELECT case_id FROM cases_affected)
+CASES_CURRENT_MERGE = (
+    "DELETE FROM cases_current WHERE case_id IN (SELECT case_id FROM cases_affected);\n"
+    "INSERT INTO cases_current BY NAME"
+    + _LATEST_VERSIONS.format(only_affected="AND case_id IN (SELECT case_id FROM cases_affected)")
+    + ";\n"
 )
-WHERE version_rank = 1
-ORDER BY case_id;
-"""

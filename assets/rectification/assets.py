@@ -16,6 +16,8 @@ from assets.ingest.assets import callbacks, cases_current, reference_data, sourc
 from assets.method_config import MethodConfig
 from assets.rectification import items as finders
 from assets.rectification.department_lists import (
+    LEDGER_CSV_COLUMNS,
+    SHEET_COLUMNS,
     export_department_lists,
     export_ledger_csv,
     read_returned_list_with_counts,
@@ -190,18 +192,33 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
     )
 
 
+LEDGER_CSV_ROWS = f"SELECT {', '.join(LEDGER_CSV_COLUMNS)} FROM rectification_items"
+LIST_DEPARTMENTS = "SELECT DISTINCT dept_id FROM rectification_items ORDER BY dept_id NULLS LAST"
+# What a department sheet shows (department_lists.sheet_frame) and sorts by;
+# `IS NOT DISTINCT FROM` so items without a department form their own list.
+DEPARTMENT_LIST_ROWS = f"""
+SELECT {', '.join(sorted({c for c, _ in SHEET_COLUMNS if c} | {"status"}))}
+FROM rectification_items
+WHERE dept_id IS NOT DISTINCT FROM ?
+"""
+
+
 @dg.asset(group_name="rectification", deps=[rectification_ledger], kinds={"csv", "excel"})
 def rectification_lists(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
     """整改清单: the ledger CSV and one workbook per department, in HOME/exports/rectification."""
-    with warehouse.connect(read_only=True) as con:
-        ledger = con.sql("SELECT * FROM rectification_items").pl()
-        departments = con.sql("SELECT dept_id, dept_name FROM departments").pl()
+    # One department's rows at a time: a city's year is ~2 M items with their
+    # descriptions, which held whole took the step past 4 GiB.
     out_dir = home.exports_dir / "rectification"
-    csv_path = export_ledger_csv(ledger, out_dir / "ledger.csv")
     written: list[Path] = []
-    workbooks = export_department_lists(
-        ledger, out_dir / "departments", as_of=home.as_of_date, departments=departments, written=written
-    )
+    workbooks: dict = {}
+    with warehouse.connect(read_only=True) as con:
+        departments = con.sql("SELECT dept_id, dept_name FROM departments").pl()
+        csv_path = export_ledger_csv(con.sql(LEDGER_CSV_ROWS).pl(), out_dir / "ledger.csv")
+        for (dept_id,) in con.execute(LIST_DEPARTMENTS).fetchall():
+            rows = con.sql(DEPARTMENT_LIST_ROWS, params=[dept_id]).pl()
+            workbooks |= export_department_lists(
+                rows, out_dir / "departments", as_of=home.as_of_date, departments=departments, written=written
+            )
     return dg.MaterializeResult(
         metadata={
             "ledger_csv": dg.MetadataValue.path(str(csv_path)),

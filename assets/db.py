@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import polars as pl
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> Any:
@@ -23,3 +24,17 @@ def row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) ->
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def sql_literal(value: Any) -> str:
+    """A SQL string literal (for DDL and file lists, which take no parameters)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """CREATE OR REPLACE ``table`` with the rows of a polars frame."""
+    con.register("__frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM __frame")
+    finally:
+        con.unregister("__frame")

@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from assets.db import scalar, table_names
+from assets.db import replace_table, scalar, table_names
 from assets.ingest import contract as c
 from assets.ingest import queries
 from assets.ingest.inbox import files_by_partition
@@ -48,9 +48,7 @@ def write_frames(warehouse: Warehouse, frames: dict[str, pl.DataFrame]) -> None:
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
         for table, frame in frames.items():
-            con.register("__frame", frame)
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM __frame")
-            con.unregister("__frame")
+            replace_table(con, table, frame)
         con.execute("COMMIT")
 
 
@@ -140,9 +138,7 @@ STAGED_ASSETS = {source: staged_asset(source) for source in c.DAILY_SOURCES}
 @dg.asset(group_name="warehouse", deps=[STAGED_ASSETS["cases"]], kinds={"duckdb"})
 def cases_current(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
     """办件 upserted by case_id: the latest updated_at on or before the as-of date wins."""
-    store = StagedStore(home.staged_dir)
-    files = {day: path for day in store.staged_days("cases")
-             if day <= home.as_of_date and (path := store.data_path("cases", day)).exists()}
+    files = StagedStore(home.staged_dir).data_files_by_day("cases", home.as_of_date)
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
         how = refresh_cases_current(con, files, home.as_of_date)
@@ -187,10 +183,7 @@ def refresh_cases_current(con, files: dict[date, Path], as_of: date) -> str:
             con.execute(sql)
         else:
             _create_empty(con, "cases_current", "cases")
-    recorded = state.with_columns(as_of=pl.lit(as_of))
-    con.register("__inputs", recorded)
-    con.execute(f"CREATE OR REPLACE TABLE {queries.CASES_CURRENT_INPUTS} AS SELECT * FROM __inputs")
-    con.unregister("__inputs")
+    replace_table(con, queries.CASES_CURRENT_INPUTS, state.with_columns(as_of=pl.lit(as_of)))
     return how
 
 
@@ -231,9 +224,7 @@ def _merge_cases_current(con, files: dict[date, Path], changed: list[date], old_
 
 
 def _create_empty(con, table: str, source: str) -> None:
-    con.register("__empty", pl.DataFrame(schema=c.staged_schema(source)))
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM __empty")
-    con.unregister("__empty")
+    replace_table(con, table, pl.DataFrame(schema=c.staged_schema(source)))
 
 
 def _source_view(con, view: str, source: str, files) -> None:

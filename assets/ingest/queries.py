@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assets.db import sql_literal
+
 
 def sql_files(paths: list[Path]) -> str:
-    quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
-    return f"[{quoted}]"
+    return "[" + ", ".join(sql_literal(p) for p in paths) + "]"
 
 
 def staged_view(view: str, files: list[Path]) -> str:

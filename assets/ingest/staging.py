@@ -73,13 +73,16 @@ class StagedStore:
             return []
         return sorted(date.fromisoformat(p.stem) for p in folder.glob("*.parquet"))
 
-    def data_files(self, source: str, up_to: date) -> list[Path]:
-        """Data files of partitions dated on or before ``up_to``, oldest first."""
-        return [
-            p
+    def data_files_by_day(self, source: str, up_to: date) -> dict[date, Path]:
+        """Data file of each partition dated on or before ``up_to``, oldest first."""
+        return {
+            day: p
             for day in self.staged_days(source)
             if day <= up_to and (p := self.data_path(source, day)).exists()
-        ]
+        }
+
+    def data_files(self, source: str, up_to: date) -> list[Path]:
+        return list(self.data_files_by_day(source, up_to).values())
 
     def manifest_files(self, source: str, up_to: date) -> list[Path]:
         return [self.manifest_path(source, d) for d in self.staged_days(source) if d <= up_to]

@@ -47,6 +47,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from assets.db import sql_literal
+
 from .items import ITEM_SCHEMA, RULES
 from .status import REFUSED_COLUMNS, UPDATE_COLUMNS, compute_status, latest_updates
 
@@ -379,7 +381,7 @@ def _withdraw_missing(
 
 
 def _sql_list(values: list[str]) -> str:
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+    return ", ".join(sql_literal(v) for v in values)
 
 
 # ---------------------------------------------------------------------------

@@ -74,8 +74,7 @@ def method_config(home: WindowWatchHome) -> MethodConfig:
 
 def attendance_delivered_dates(home: WindowWatchHome) -> list[date]:
     """Days with an attendance file staged: only they judge absence."""
-    store = StagedStore(home.staged_dir)
-    return [p for p in store.staged_days("attendance") if p <= home.as_of_date and store.data_path("attendance", p).exists()]
+    return list(StagedStore(home.staged_dir).data_files_by_day("attendance", home.as_of_date))
 
 
 @contextlib.contextmanager
@@ -93,8 +92,8 @@ def spill_folder(home: WindowWatchHome) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> dict[str, int]:
-    """Compute and write every score table; returns their row counts."""
+def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> tuple[dict[str, int], str]:
+    """Compute and write every score table; returns their row counts and the config hash."""
     cfg = method_config(home)
     cfg_hash = config_hash(cfg)
     as_of = home.as_of_date
@@ -105,7 +104,7 @@ def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> dict[str
         rows = write_score_tables(warehouse, {name: tables[attr] for name, attr in SCORE_TABLES.items()}, cfg_hash, as_of)
     for year in sorted(calendar.fallback_years):
         context.log.warning(f"{year} 年的法定节假日安排未知，按周一至周五为工作日计算 (no holiday schedule for {year})")
-    return rows
+    return rows, cfg_hash
 
 
 @dg.multi_asset(
@@ -118,8 +117,7 @@ def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> dict[str
 )
 def scores(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse):
     """Timeliness, quality, satisfaction and composite per window, staff and department."""
-    rows = run_scores(context, home, warehouse)
-    cfg_hash = config_hash(method_config(home))
+    rows, cfg_hash = run_scores(context, home, warehouse)
     for name in SCORE_TABLES:
         yield dg.MaterializeResult(asset_key=name, metadata={"rows": rows[name], "config_hash": cfg_hash})
 

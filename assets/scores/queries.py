@@ -32,6 +32,6 @@ INPUT_QUERIES = {
 # A score table from a Parquet file of its rows, stamped like every score table.
 STAMPED_TABLE = """
 CREATE OR REPLACE TABLE {table} AS
-SELECT *, '{cfg_hash}' AS config_hash, DATE '{as_of}' AS as_of
+SELECT *, {cfg_hash} AS config_hash, DATE '{as_of}' AS as_of
 FROM read_parquet({path})
 """

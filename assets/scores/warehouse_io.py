@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.db import replace_table, scalar, sql_literal
 from assets.scores import queries
 from assets.scores.compute import ScoreInputs
 from pipelines.resources import Warehouse
@@ -36,7 +37,7 @@ def export_score_inputs(warehouse: Warehouse, spill_dir: Path, delivered: Iterab
     with warehouse.connect(read_only=True) as con:
         for field, sql in queries.INPUT_QUERIES.items():
             path = spill_dir / f"input_{field}.parquet"
-            con.execute(f"COPY ({sql}) TO {_literal(path)} (FORMAT parquet)").fetchall()
+            con.execute(f"COPY ({sql}) TO {sql_literal(path)} (FORMAT parquet)").fetchall()
             frames[field] = pl.scan_parquet(path)
         for field, table in REFERENCE_TABLES.items():
             frames[field] = con.sql(f"SELECT * FROM {table}").pl()
@@ -59,16 +60,11 @@ def write_score_tables(
         for table, frame in frames.items():
             if isinstance(frame, Path):
                 con.execute(queries.STAMPED_TABLE.format(
-                    table=table, path=_literal(frame), cfg_hash=cfg_hash.replace("'", "''"), as_of=as_of.isoformat()
+                    table=table, path=sql_literal(frame), cfg_hash=sql_literal(cfg_hash), as_of=as_of.isoformat()
                 ))
             else:
-                con.register("__frame", stamped(frame, cfg_hash, as_of))
-                con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM __frame")
-                con.unregister("__frame")
-            rows[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+                replace_table(con, table, stamped(frame, cfg_hash, as_of))
+            rows[table] = scalar(con, f"SELECT count(*) FROM {table}")
         con.execute("COMMIT")
     return rows
 
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"

@@ -4,6 +4,7 @@ rectification record, item tables)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import polars as pl
 
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, values
-from dashboards.data import SiteData
+from dashboards.data import URGENCY, SiteData
 from dashboards.html import Col, Html, Page, Text, link, tag
 from dashboards.labels import (
     Bi,
@@ -76,6 +77,9 @@ class SiteContext:
         self._halls = {r["hall_id"]: r["hall_name"] for r in self.data.halls.iter_rows(named=True)}
         self._staff = {r["staff_id"]: r for r in self.data.staff.iter_rows(named=True)}
         self.multi_hall = len({k[0] for k in self._windows}) > 1
+        # links by (kind, id…, prefix): the item tables of a city site repeat the same
+        # few hundred windows and departments in ~33,000 rows
+        self._links: dict[tuple, Text] = {}
 
     # -- periods -------------------------------------------------------
     @cached_property
@@ -101,7 +105,10 @@ class SiteContext:
         sorted once: the order is total (item_id last), so any subset filtered
         from it is in the order sorting that subset would give."""
         items = self.data.rectification
-        return None if items is None else sort_items(items.filter(pl.col("status") != "withdrawn"))
+        if items is None:
+            return None
+        live = items.filter(pl.col("status") != "withdrawn")  # a filter keeps the order
+        return live if self.data.rectification_in_urgency_order else sort_items(live)
 
     @property
     def period(self) -> str:
@@ -141,9 +148,12 @@ class SiteContext:
         return text
 
     def window_link(self, hall_id: str, window_id: str, prefix: str = "") -> Text:
-        href = self.window_href(hall_id, window_id, prefix)
-        name = self.window_name(hall_id, window_id)
-        return link(href, name) if href else name
+        key = ("window", hall_id, window_id, prefix)
+        if key not in self._links:
+            href = self.window_href(hall_id, window_id, prefix)
+            name = self.window_name(hall_id, window_id)
+            self._links[key] = link(href, name) if href else name
+        return self._links[key]
 
     def window_info(self, hall_id: str, window_id: str) -> dict:
         return self._windows.get((hall_id, window_id), {})
@@ -156,8 +166,11 @@ class SiteContext:
     def dept_link(self, dept_id: str | None, prefix: str = "") -> Text:
         if dept_id is None:
             return "—"
-        href = self.dept_href(dept_id, prefix)
-        return link(href, self.dept_name(dept_id)) if href else self.dept_name(dept_id)
+        key = ("dept", dept_id, prefix)
+        if key not in self._links:
+            href = self.dept_href(dept_id, prefix)
+            self._links[key] = link(href, self.dept_name(dept_id)) if href else self.dept_name(dept_id)
+        return self._links[key]
 
     def hall_name(self, hall_id: str) -> str:
         return self._halls.get(hall_id) or str(hall_id)
@@ -442,6 +455,7 @@ def item_table(
     )
 
 
+@functools.cache  # a handful of statuses, tens of thousands of rows
 def status_tag(status: str | None) -> Html:
     kind = {"escalated": "bad", "overdue": "warn", "resolved": "good", "withdrawn": "muted"}.get(status or "", "muted")
     if status in ("open", "in_progress", "disputed"):
@@ -467,9 +481,17 @@ def item_rows(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") -> list[l
     return rows
 
 
+def first_per(items: pl.DataFrame, keys: list[str], n: int) -> pl.DataFrame:
+    """The first ``n`` rows of every ``keys`` group, in the order of ``items``
+    (the rows of ``group_by(keys, maintain_order=True).head(n)``, kept where
+    they are: a filter over two million items is several times quicker than
+    gathering them group by group)."""
+    return items.filter(pl.int_range(pl.len()).over(keys) < n)
+
+
 def sort_items(items: pl.DataFrame) -> pl.DataFrame:
-    """Most urgent first: escalated, overdue, then by deadline."""
-    order = {s: i for i, s in enumerate(["escalated", "overdue", "disputed", "in_progress", "open", "resolved", "withdrawn"])}
+    """Most urgent first: escalated, overdue, then by deadline (``dashboards.data.URGENCY``)."""
+    order = {s: i for i, s in enumerate(URGENCY)}
     return items.with_columns(
         pl.col("status").replace_strict(order, default=9, return_dtype=pl.Int32).alias("_o")
     ).sort("_o", "deadline", "item_id").drop("_o")

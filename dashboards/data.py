@@ -29,6 +29,29 @@ def previous_month(period: str) -> str:
 
 LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
 
+# Rectification items, most urgent first: by status in this order (any other
+# status after them), then by deadline, then by item_id (nulls first, as polars
+# sorts), so the order is total and any subset filtered from it is in the order
+# sorting that subset would give. ``dashboards.context.sort_items`` is the same
+# in polars.
+URGENCY = ["escalated", "overdue", "disputed", "in_progress", "open", "resolved", "withdrawn"]
+URGENCY_ORDER = (
+    "CASE status " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(URGENCY)) + " ELSE 9 END, "
+    "deadline ASC NULLS FIRST, item_id ASC NULLS FIRST"  # polars sorts nulls first
+)
+
+
+# Descriptions of the items a page shows. By rowid DuckDB fetches the rows
+# without comparing two million item ids (a tenth of the time at city scale).
+SHOWN_DESCRIPTIONS_BY_ROWID = """
+SELECT r.item_id, r.description FROM rectification_items r
+SEMI JOIN shown_items s ON r.rowid = s._rowid
+"""
+SHOWN_DESCRIPTIONS = """
+SELECT r.item_id, r.description FROM rectification_items r
+SEMI JOIN shown_items s USING (item_id)
+"""
+
 
 def _connect_read_only(path: Path, attempts: int = 12) -> duckdb.DuckDBPyConnection:
     """Open read-only; while another process holds the file (a step of a
@@ -57,10 +80,12 @@ class SiteData:
         self.prev_period = previous_month(self.period)
         self.con = _connect_read_only(self.path)
         rows = self.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'"
         ).fetchall()
         self.tables = {r[0] for r in rows}
+        self.base_tables = {name for name, kind in rows if kind == "BASE TABLE"}  # these have a rowid
         self._columns: dict[str, set[str]] = {}
+        self.rectification_in_urgency_order = False  # set when ``rectification`` is read
 
     def close(self) -> None:
         self.con.close()
@@ -85,6 +110,14 @@ class SiteData:
             ).fetchall()
             self._columns[table] = {r[0] for r in rows}
         return self._columns[table]
+
+    def _scores(self, table: str) -> str:
+        """The columns of a score table the pages may read: not the method's
+        hash, and not the per-row ``as_of`` stamp, which says which run wrote
+        the row (an incremental score step keeps old rows) — the pages show
+        the site's as-of date only."""
+        hidden = [c for c in ("config_hash", "as_of") if c in self.columns(table)]
+        return f"* EXCLUDE ({', '.join(hidden)})" if hidden else "*"
 
     def sql(self, query: str, params: list | None = None) -> pl.DataFrame:
         return self.con.sql(query, params=params).pl() if params else self.con.sql(query).pl()
@@ -124,7 +157,7 @@ class SiteData:
     def window_monthly(self) -> pl.DataFrame | None:
         return self._table(
             "window_scores_monthly",
-            "SELECT * EXCLUDE (config_hash) FROM window_scores_monthly WHERE period <= ? ORDER BY period, hall_id, window_id",
+            f"SELECT {self._scores('window_scores_monthly')} FROM window_scores_monthly WHERE period <= ? ORDER BY period, hall_id, window_id",
             [self.period],
         )
 
@@ -132,7 +165,7 @@ class SiteData:
     def window_daily(self) -> pl.DataFrame | None:
         frame = self._table(
             "window_scores_daily",
-            "SELECT * EXCLUDE (config_hash) FROM window_scores_daily WHERE period <= ? ORDER BY hall_id, window_id, period",
+            f"SELECT {self._scores('window_scores_daily')} FROM window_scores_daily WHERE period <= ? ORDER BY hall_id, window_id, period",
             [self.as_of.isoformat()],
         )
         return None if frame is None else frame.with_columns(pl.col("period").str.to_date().alias("date"))
@@ -141,7 +174,7 @@ class SiteData:
     def red_black(self) -> pl.DataFrame | None:
         return self._table(
             "red_black_lists",
-            "SELECT * EXCLUDE (config_hash) FROM red_black_lists WHERE period <= ? ORDER BY period, hall_id, list DESC, position",
+            f"SELECT {self._scores('red_black_lists')} FROM red_black_lists WHERE period <= ? ORDER BY period, hall_id, list DESC, position",
             [self.period],
         )
 
@@ -149,7 +182,7 @@ class SiteData:
     def dept_monthly(self) -> pl.DataFrame | None:
         return self._table(
             "dept_scores_monthly",
-            "SELECT * EXCLUDE (config_hash) FROM dept_scores_monthly WHERE period <= ? ORDER BY period, dept_id",
+            f"SELECT {self._scores('dept_scores_monthly')} FROM dept_scores_monthly WHERE period <= ? ORDER BY period, dept_id",
             [self.period],
         )
 
@@ -157,7 +190,7 @@ class SiteData:
     def dept_daily(self) -> pl.DataFrame | None:
         frame = self._table(
             "dept_scores_daily",
-            "SELECT * EXCLUDE (config_hash) FROM dept_scores_daily WHERE period <= ? ORDER BY dept_id, period",
+            f"SELECT {self._scores('dept_scores_daily')} FROM dept_scores_daily WHERE period <= ? ORDER BY dept_id, period",
             [self.as_of.isoformat()],
         )
         return None if frame is None else frame.with_columns(pl.col("period").str.to_date().alias("date"))
@@ -166,7 +199,7 @@ class SiteData:
     def staff_monthly(self) -> pl.DataFrame | None:
         return self._table(
             "staff_scores_monthly",
-            "SELECT * EXCLUDE (config_hash) FROM staff_scores_monthly WHERE period <= ? ORDER BY period, hall_id, staff_id",
+            f"SELECT {self._scores('staff_scores_monthly')} FROM staff_scores_monthly WHERE period <= ? ORDER BY period, hall_id, staff_id",
             [self.period],
         )
 
@@ -259,7 +292,11 @@ class SiteData:
     def rectification(self) -> pl.DataFrame | None:
         """Every item found by the as-of date, without its description: a
         city ledger holds millions of items, the descriptions are most of its
-        bytes, and the pages show a few thousand (``with_descriptions``)."""
+        bytes, and the pages show a few thousand (``with_descriptions``, which
+        finds them by ``_rowid``: this connection is read-only, the rows stay put).
+        Most urgent first (``URGENCY``) when the ledger has the columns to
+        say so: DuckDB sorts two million rows in a fraction of what polars
+        takes after the read."""
         if "rectification_items" not in self.tables:
             return None
         cols = self.columns("rectification_items")
@@ -267,7 +304,13 @@ class SiteData:
             "item_id", "rule", "hall_id", "window_id", "dept_id", "detected_on", "deadline", "status", "resolved_late",
         ]  # fmt: skip
         present = [c for c in wanted if c in cols]
-        frame = self.sql(f"SELECT {', '.join(present)} FROM rectification_items WHERE detected_on <= ?", [self.as_of])
+        order = f" ORDER BY {URGENCY_ORDER}" if {"status", "deadline", "item_id"} <= cols else ""
+        rowid = "rowid AS _rowid, " if "rectification_items" in self.base_tables else ""
+        frame = self.sql(
+            f"SELECT {rowid}{', '.join(present)} FROM rectification_items WHERE detected_on <= ?{order}",
+            [self.as_of],
+        )
+        self.rectification_in_urgency_order = bool(order)
         for c in wanted:
             if c not in frame.columns:
                 frame = frame.with_columns(pl.lit(None).alias(c))
@@ -280,12 +323,10 @@ class SiteData:
             return items
         if items.height == 0 or "description" not in self.columns("rectification_items"):
             return items.with_columns(pl.lit(None, dtype=pl.String).alias("description"))
-        self.con.register("shown_items", items.select("item_id"))
+        by_rowid = "_rowid" in items.columns
+        self.con.register("shown_items", items.select("_rowid" if by_rowid else "item_id"))
         try:
-            found = self.sql(
-                """SELECT r.item_id, r.description FROM rectification_items r
-                   SEMI JOIN shown_items s USING (item_id)"""
-            )
+            found = self.sql(SHOWN_DESCRIPTIONS_BY_ROWID if by_rowid else SHOWN_DESCRIPTIONS)
         finally:
             self.con.unregister("shown_items")
         return items.join(found, on="item_id", how="left", maintain_order="left")
@@ -306,8 +347,10 @@ class SiteData:
                       CASE WHEN called_at IS NOT NULL AND called_at >= issued_at
                            THEN epoch(called_at - issued_at) / 60.0 END AS wait_minutes
                FROM queue_tickets
-               WHERE issued_at IS NOT NULL AND CAST(issued_at AS DATE) BETWEEN ? AND ?""",
-            [self.queue_start, self.as_of],
+               WHERE issued_at >= ?::TIMESTAMP AND issued_at < ?::TIMESTAMP""",
+            # a range on issued_at itself (not on its cast to a date) lets DuckDB skip the
+            # staged files outside the four weeks by their Parquet min/max statistics
+            [self.queue_start, self.as_of + timedelta(days=1)],
         )
 
     # -- staffing ------------------------------------------------------

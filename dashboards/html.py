@@ -185,9 +185,10 @@ class Page:
         if limit is not None and len(rows) > limit:
             rows = rows[:limit]
         head = "".join(f'<th class="{c.css()}">{t(c.header)}</th>' for c in columns)
+        opening = [f'<td class="{c.css()}">' for c in columns]  # once per table, not per cell
         body = []
         for r in rows:
-            cells = "".join(f'<td class="{c.css()}">{t(v)}</td>' for c, v in zip(columns, r))
+            cells = "".join(f"{o}{t(v)}</td>" for o, v in zip(opening, r))
             body.append(f"<tr>{cells}</tr>")
         markup = f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
         if scroll and len(rows) > 14:

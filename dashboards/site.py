@@ -23,16 +23,18 @@ at the end, so a crash leaves the previous site as it was.
 At city scale (20 halls, 800 windows, millions of items and tickets) the
 build stays in seconds because: sums per window and day are made in the
 warehouse (``SiteData.window_waits_daily``); the ledger is read without its
-descriptions, sorted by urgency once (``SiteContext.live_items``), and
-descriptions are read for the rows shown only; item tables format only the
-rows they show; the window pages pick their rows out of frames split by window
-once.
+descriptions, already sorted by urgency by DuckDB (``SiteData.rectification``),
+and descriptions are read by rowid for the rows shown only; item tables format
+only the rows they show; the window and department pages pick their rows and
+figures out of frames split or summed once; the old site is removed by a
+thread after the swap.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -213,14 +215,36 @@ def _fsync_file(path: str) -> None:
 
 
 def _swap(new: Path, out_dir: Path) -> None:
-    """Put ``new`` at ``out_dir``; the old site is removed only after."""
+    """Put ``new`` at ``out_dir``; the old site is removed only after, by a
+    thread (``_remove_old_site``): the pages are on disk (fsync), and on a
+    file system mounted with ``discard`` unlinking ~820 such files takes
+    seconds of waiting on the disk that the caller need not spend."""
+    _wait_for_old_site_removal()
     old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
     _remove(old)
     if out_dir.exists():
         os.replace(out_dir, old)
     os.replace(new, out_dir)
+    global _old_site_removal
+    _old_site_removal = threading.Thread(target=_remove_old_site, args=(old, out_dir), name="remove-old-site")
+    _old_site_removal.start()  # not a daemon: the interpreter waits for it before exiting
+
+
+_old_site_removal: threading.Thread | None = None
+
+
+def _wait_for_old_site_removal() -> None:
+    """The previous build's removal is over (a build reuses its directory names)."""
+    if _old_site_removal is not None:
+        _old_site_removal.join()
+
+
+def _remove_old_site(old: Path, out_dir: Path) -> None:
+    """The site just replaced, and leftovers of crashed builds. A process
+    killed meanwhile leaves ``.<name>.old-<pid>``, which the next build
+    removes as a leftover (its pid is dead)."""
     _remove(old)
-    for stale in out_dir.parent.glob(f".{out_dir.name}.*-*"):  # leftovers of a crashed build
+    for stale in out_dir.parent.glob(f".{out_dir.name}.*-*"):
         if stale.name.rsplit("-", 1)[-1].isdigit() and not _alive(int(stale.name.rsplit("-", 1)[-1])):
             _remove(stale)
 

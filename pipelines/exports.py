@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.db import table_names
+from assets.db import scalar, table_names
 from pipelines.resources import Warehouse
 
 QUALITY_COLUMNS = [
@@ -25,6 +25,15 @@ QUARANTINE_COLUMNS = ["source", "file", "partition", "row", "reason", "detail", 
 
 class NothingToExport(Exception):
     pass
+
+
+def scores_as_of(warehouse: Warehouse):
+    """The as-of date of the score tables as a whole. A row's own as_of stamp
+    is that of the run that computed it: a night recomputes recent months only."""
+    with warehouse.connect(read_only=True) as con:
+        if "scores_state" in table_names(con):
+            return scalar(con, "SELECT max(as_of) FROM scores_state")
+    return read_table(warehouse, "window_scores_daily")["as_of"].max()
 
 
 def read_table(warehouse: Warehouse, table: str) -> pl.DataFrame:
@@ -82,7 +91,7 @@ def export_staffing(warehouse: Warehouse, out: Path, hall: str | None) -> Path:
         raise NothingToExport(f"大厅 {hall} 没有排队数据 no queue data for hall {hall}")
     if out.suffix.lower() != ".xlsx":
         raise NothingToExport(f"--out 应以 .xlsx 结尾: {out}")
-    as_of = read_table(warehouse, "window_scores_daily")["as_of"].max()
+    as_of = scores_as_of(warehouse)
     return write_staffing_plan(
         advice.filter(pl.col("hall_id") == hall),
         peaks.filter(pl.col("hall_id") == hall),

@@ -5,7 +5,9 @@ from the warehouse: the warehouse can be deleted and rebuilt from the inbox,
 the ledger cannot, since people's replies are in it.
 """
 
+import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
@@ -18,7 +20,7 @@ from assets.rectification import items as finders
 from assets.rectification.department_lists import (
     LEDGER_CSV_COLUMNS,
     SHEET_COLUMNS,
-    export_department_lists,
+    export_department_workbooks,
     export_ledger_csv,
     read_returned_list_with_counts,
 )
@@ -203,22 +205,28 @@ WHERE dept_id IS NOT DISTINCT FROM ?
 """
 
 
+# Two threads for the machine's two cores: every run executes its steps one
+# after another in one process (in_process), so this step has them alone.
+LIST_WORKERS = 2
+
+
 @dg.asset(group_name="rectification", deps=[rectification_ledger], kinds={"csv", "excel"})
 def rectification_lists(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
     """整改清单: the ledger CSV and one workbook per department, in HOME/exports/rectification."""
     # One department's rows at a time: a city's year is ~2 M items with their
-    # descriptions, which held whole took the step past 4 GiB.
+    # descriptions, which held whole took the step past 4 GiB. The CSV is
+    # written beside the first workbooks, then the workbooks two at a time.
     out_dir = home.exports_dir / "rectification"
     written: list[Path] = []
-    workbooks: dict = {}
-    with warehouse.connect(read_only=True) as con:
+    with warehouse.connect(read_only=True) as con, ThreadPoolExecutor(LIST_WORKERS) as pool:
         departments = con.sql("SELECT dept_id, dept_name FROM departments").pl()
-        csv_path = export_ledger_csv(con.sql(LEDGER_CSV_ROWS).pl(), out_dir / "ledger.csv")
-        for (dept_id,) in con.execute(LIST_DEPARTMENTS).fetchall():
-            rows = con.sql(DEPARTMENT_LIST_ROWS, params=[dept_id]).pl()
-            workbooks |= export_department_lists(
-                rows, out_dir / "departments", as_of=home.as_of_date, departments=departments, written=written
-            )
+        csv_done = pool.submit(lambda: export_ledger_csv(_query(con, LEDGER_CSV_ROWS), out_dir / "ledger.csv"))
+        dept_ids = [d for (d,) in con.execute(LIST_DEPARTMENTS).fetchall()]
+        workbooks = export_department_workbooks(
+            [(d, functools.partial(_query, con, DEPARTMENT_LIST_ROWS, [d])) for d in dept_ids],
+            out_dir / "departments", as_of=home.as_of_date, departments=departments, written=written, pool=pool,
+        )
+        csv_path = csv_done.result()
     return dg.MaterializeResult(
         metadata={
             "ledger_csv": dg.MetadataValue.path(str(csv_path)),
@@ -226,6 +234,16 @@ def rectification_lists(context: dg.AssetExecutionContext, home: WindowWatchHome
             "workbooks_written": len(written),
         }
     )
+
+
+def _query(con, sql: str, params: list | None = None) -> pl.DataFrame:
+    """A query's frame on a cursor of its own: one DuckDB connection object
+    must not be used by two threads at once."""
+    cur = con.cursor()
+    try:
+        return cur.sql(sql, params=params).pl()
+    finally:
+        cur.close()
 
 
 RECTIFICATION_ASSETS = [*RULE_ASSETS.values(), rectification_ledger, rectification_lists]

@@ -30,10 +30,12 @@ import hashlib
 import io
 import json
 import re
+import threading
 import unicodedata
+from concurrent.futures import Executor
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import polars as pl
 
@@ -187,8 +189,13 @@ def sheet_frame(rows: pl.DataFrame) -> pl.DataFrame:
 def content_hash(sheet: pl.DataFrame, *, file_name: str, as_of: date, dept_name: str | None) -> str:
     """SHA-1 of everything a workbook shows: layout version, file name, the
     notes sheet's department and date, and every sheet cell with its fill."""
-    h = hashlib.sha1(json.dumps([_LAYOUT_VERSION, file_name, dept_name, as_of.isoformat()]).encode("utf-8"))
-    h.update(sheet.write_csv(float_precision=1).encode("utf-8"))
+    h = hashlib.sha1(
+        json.dumps([_LAYOUT_VERSION, file_name, dept_name, as_of.isoformat(), sheet.columns, sheet.height]).encode("utf-8")
+    )
+    # polars' 64-bit row hashes, not the sheet written out as CSV (which cost
+    # ~10 % of writing the workbook). They may change with a polars version,
+    # which only rewrites every workbook once.
+    h.update(sheet.hash_rows().to_numpy().tobytes())
     return h.hexdigest()
 
 
@@ -224,6 +231,7 @@ def export_department_lists(
     departments: pl.DataFrame | Mapping[str, str] | None = None,
     include_resolved: bool = True,
     written: list[Path] | None = None,
+    pool: Executor | None = None,
 ) -> dict[str | None, Path]:
     """One XLSX per department with items; returns dept_id -> path.
 
@@ -235,35 +243,106 @@ def export_department_lists(
     last written, and whose file is still there untouched (same size and
     modification time), is not written again; the hashes are kept in
     ``out_dir/.content_hashes.json``. ``written``, when
-    given, receives the paths actually (re)written.
+    given, receives the paths actually (re)written. ``pool``: see
+    ``export_department_workbooks``.
+    """
+    depts = sorted(set(ledger["dept_id"].to_list()), key=_dept_order)
+    return export_department_workbooks(
+        [(d, functools.partial(_dept_part, ledger, d)) for d in depts],
+        out_dir, as_of=as_of, departments=departments, include_resolved=include_resolved,
+        written=written, pool=pool,
+    )
+
+
+def _dept_order(dept: str | None) -> tuple[bool, str]:
+    return dept is None, dept or ""
+
+
+def _dept_part(ledger: pl.DataFrame, dept: str | None) -> pl.DataFrame:
+    return ledger.filter(pl.col("dept_id").is_null() if dept is None else pl.col("dept_id") == dept)
+
+
+def export_department_workbooks(
+    sources: Sequence[tuple[str | None, Callable[[], pl.DataFrame]]],
+    out_dir: str | Path,
+    *,
+    as_of: date,
+    departments: pl.DataFrame | Mapping[str, str] | None = None,
+    include_resolved: bool = True,
+    written: list[Path] | None = None,
+    pool: Executor | None = None,
+) -> dict[str | None, Path]:
+    """``export_department_lists`` over departments whose ledger rows are
+    loaded one department at a time: ``sources`` is (dept_id, loader) in
+    order, each loader giving that department's ledger rows; a department
+    with nothing to send gets no workbook.
+
+    With a ``pool`` (threads) the departments are written side by side:
+    polars, DuckDB and zlib do their work outside the GIL, so two threads
+    use two cores. Each job loads its rows only when it starts, so at most
+    the pool's size of departments is held at once.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = _dept_names(departments)
-    rows = department_list_rows(ledger, include_resolved=include_resolved)
-    hashes = {name: h for name, h in _read_hashes(out_dir).items() if (out_dir / name).is_file()}
-    out: dict[str | None, Path] = {}
-    for dept in sorted(set(rows["dept_id"].to_list()), key=lambda x: (x is None, x or "")):
-        part = rows.filter(pl.col("dept_id") == dept) if dept is not None else rows.filter(pl.col("dept_id").is_null())
+    book = _HashBook(out_dir)
+
+    def job(dept: str | None, load: Callable[[], pl.DataFrame]) -> tuple[Path, bool] | None:
+        rows = department_list_rows(load(), include_resolved=include_resolved)
+        if rows.height == 0:
+            return None
         label = dept if dept is not None else "未分配"
         if dept in names:
             label += "_" + names[dept]
         fname = _BAD_FILENAME.sub("_", f"整改清单_{label}_{as_of:%Y%m%d}") + ".xlsx"
         path = out_dir / fname
         dept_name = names.get(dept) if dept else None
-        sheet = sheet_frame(part)
+        sheet = sheet_frame(rows)
+        del rows
         digest = content_hash(sheet, file_name=fname, as_of=as_of, dept_name=dept_name)
-        out[dept] = path
-        if fname in hashes and hashes[fname] == _file_record(path, digest):
-            continue
-        hashes.pop(fname, None)
-        _write_hashes(out_dir, hashes)  # a crash mid-write must not leave a stale hash behind
+        if not book.begin(fname, digest):
+            return path, False
         _write_workbook(sheet, path, as_of=as_of, dept_name=dept_name)
-        hashes[fname] = _file_record(path, digest)
-        _write_hashes(out_dir, hashes)
-        if written is not None:
-            written.append(path)
+        book.done(fname, digest)
+        return path, True
+
+    if pool is None:
+        results = [job(dept, load) for dept, load in sources]
+    else:
+        futures = [pool.submit(job, dept, load) for dept, load in sources]
+        results = [f.result() for f in futures]
+    out: dict[str | None, Path] = {}
+    for (dept, _), result in zip(sources, results):
+        if result is None:
+            continue
+        out[dept] = result[0]
+        if result[1] and written is not None:
+            written.append(result[0])
     return out
+
+
+class _HashBook:
+    """The content hashes of ``out_dir``'s workbooks, shared by the writing
+    threads; every change is saved at once, under a lock."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        self.lock = threading.Lock()
+        self.hashes = {name: h for name, h in _read_hashes(out_dir).items() if (out_dir / name).is_file()}
+
+    def begin(self, fname: str, digest: str) -> bool:
+        """False when the file is there as written for this content."""
+        with self.lock:
+            if fname in self.hashes and self.hashes[fname] == _file_record(self.out_dir / fname, digest):
+                return False
+            self.hashes.pop(fname, None)
+            _write_hashes(self.out_dir, self.hashes)  # a crash mid-write must not leave a stale hash behind
+            return True
+
+    def done(self, fname: str, digest: str) -> None:
+        with self.lock:
+            self.hashes[fname] = _file_record(self.out_dir / fname, digest)
+            _write_hashes(self.out_dir, self.hashes)
 
 
 def write_department_workbook(rows: pl.DataFrame, path: str | Path, *, as_of: date, dept_name: str | None = None) -> Path:
@@ -272,11 +351,18 @@ def write_department_workbook(rows: pl.DataFrame, path: str | Path, *, as_of: da
 
 
 def _column_widths(sheet: pl.DataFrame, headers: list[str]) -> list[int]:
-    """Header width, widened to the widest cell (dates count 10)."""
+    """Header width, widened to the widest cell (dates count 10).
+
+    A column with a cell of ``MAX_WIDTH`` characters or more is set to
+    ``MAX_WIDTH`` whatever its exact width (a character counts at least 1),
+    so its wide characters are not counted: that is the long description."""
     widths = [display_width(h) for h in headers]
+    text = [c for c, _ in SHEET_COLUMNS if c not in _DATE_COLUMNS]
+    longest = sheet.select(pl.col(text).str.len_chars().max()).row(0, named=True)
     cell = sheet.select(
         [
             (pl.when(pl.col(c).is_not_null().any()).then(10).otherwise(0) if c in _DATE_COLUMNS
+             else pl.lit(longest[c]) if (longest[c] or 0) >= MAX_WIDTH
              else display_width_expr(c).max().fill_null(0)).alias(c)
             for c, _ in SHEET_COLUMNS
         ]

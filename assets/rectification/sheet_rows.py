@@ -42,21 +42,29 @@ def column_letter(j: int) -> str:
 
 def escape_cell_text(sheet: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     """Text columns as they go inside ``<t>``: truncated, control characters
-    and ``&<>`` escaped. The control-character pass only runs on a column
-    that has one (it is a replace per character)."""
+    and ``&<>`` escaped. Each pass runs only on a column that needs it (one
+    cheap look at the column first): most columns are codes and dates with
+    nothing to escape, and every pass copies the column."""
     exprs = []
     for c in columns:
-        e = pl.col(c).str.slice(0, MAX_CELL_CHARS).str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1")
-        if sheet.get_column(c).str.contains(_CONTROL_RE).any():
+        col = sheet.get_column(c)
+        e = pl.col(c)
+        if (col.str.len_bytes().max() or 0) > MAX_CELL_CHARS:  # bytes >= characters
+            e = e.str.slice(0, MAX_CELL_CHARS)
+        if col.str.contains("_x", literal=True).any():
+            e = e.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1")
+        if col.str.contains(_CONTROL_RE).any():
             for code in _CONTROL:
                 e = e.str.replace_all(chr(code), f"_x{code:04X}_", literal=True)
         exprs.append(e.alias(c))
-    return sheet.with_columns(exprs).with_columns(
+    escaped = sheet.with_columns(exprs).with_columns(
         [pl.col(c).str.contains(r"^\s|\s$").fill_null(False).alias(f"_{c}_preserve") for c in columns]
-    ).with_columns(
+    )
+    markup = [c for c in columns if escaped.get_column(c).str.contains("[&<>]").any()]
+    return escaped.with_columns(
         [pl.col(c).str.replace_all("&", "&amp;", literal=True)
          .str.replace_all("<", "&lt;", literal=True)
-         .str.replace_all(">", "&gt;", literal=True).alias(c) for c in columns]
+         .str.replace_all(">", "&gt;", literal=True).alias(c) for c in markup]
     )
 
 
@@ -106,7 +114,9 @@ def row_slices(
             pl.int_range(first_row + start, first_row + start + pl.len()).cast(pl.String).alias("_r"),
             *[e.alias(f"_style_{kind}") for kind, e in styles.items()],
         )
-        yield part.select(xml.str.join("")).item().encode("utf-8")
+        # as bytes straight from polars' UTF-8: a Python str of a slice's
+        # Chinese text costs a decode and an encode of ~50 MB
+        yield part.select(xml.str.join("").cast(pl.Binary)).item()
 
 
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)1:([A-Z]+)1"/>')

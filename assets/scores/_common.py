@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from datetime import date
 
 import polars as pl
@@ -80,8 +82,14 @@ def renormalised(parts: list[tuple[pl.Expr, float]]) -> pl.Expr:
 
     A missing part's weight goes to the parts that exist, in proportion.
     """
-    num = pl.sum_horizontal([pl.when(x.is_not_null()).then(x * w).otherwise(0.0) for x, w in parts])
-    den = pl.sum_horizontal([pl.when(x.is_not_null()).then(pl.lit(float(w))).otherwise(0.0) for x, w in parts])
+    # The weights are summed as a column: a when/then of literals comes out
+    # as one scalar when its condition is the same on every row of a chunk,
+    # and polars divides by a scalar as a multiplication by its reciprocal,
+    # which moves the last bit, so a figure would depend on the rows computed
+    # with it (a night's recompute of one month must equal a full run's).
+    # Plain + adds the parts in one fixed order.
+    num = functools.reduce(operator.add, [pl.when(x.is_not_null()).then(x * w).otherwise(0.0) for x, w in parts])
+    den = functools.reduce(operator.add, [x.is_not_null().cast(pl.Float64) * float(w) for x, w in parts])
     return pl.when(den > 0).then(num / den).otherwise(None).cast(pl.Float64)
 
 

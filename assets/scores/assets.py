@@ -4,12 +4,15 @@ One step reads the warehouse, calls the pure ``score_frames`` (what
 ``compute_scores`` returns, with the row-level facts spilled to Parquet) and
 writes every table in one transaction, each table its own asset key so
 the graph shows what depends on what. Every table carries the hash of the
-method config it was computed with.
+method config it was computed with. A night on top of earlier scores
+recomputes only the months its changes reach (assets.scores.incremental);
+the step's metadata says which it did ('refresh': 'full' / 'incremental').
 """
 
 import contextlib
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,7 +24,9 @@ from assets.ingest.assets import callbacks, cases_current, reference_data, sourc
 from assets.ingest.staging import StagedStore
 from assets.method_config import MethodConfig, config_hash, load_config
 from assets.scores.compute import score_frames
-from assets.scores.warehouse_io import export_score_inputs, write_score_tables
+from assets.scores.incremental import RefreshPlan, input_queries, plan_refresh, reference_hash
+from assets.scores.refresh_plan import Stamp
+from assets.scores.warehouse_io import export_score_inputs, read_reference, write_score_tables
 from pipelines.resources import WindowWatchHome, Warehouse
 
 # asset key / warehouse table -> ScoreTables attribute
@@ -92,19 +97,46 @@ def spill_folder(home: WindowWatchHome) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> tuple[dict[str, int], str]:
-    """Compute and write every score table; returns their row counts and the config hash."""
+@contextlib.contextmanager
+def timed(seconds: dict[str, float], name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[name] = time.perf_counter() - start
+
+
+def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> tuple[dict[str, int], RefreshPlan]:
+    """Compute and write the score tables (whole, or from M0 on); returns their
+    row counts and the refresh plan."""
     cfg = method_config(home)
     cfg_hash = config_hash(cfg)
     as_of = home.as_of_date
     calendar = WorkCalendar.from_config(cfg)
+    seconds = {}
     with spill_folder(home) as spill:
-        inputs = export_score_inputs(warehouse, spill, attendance_delivered_dates(home))
-        tables = score_frames(inputs, cfg, as_of, calendar, spill_dir=spill)
-        rows = write_score_tables(warehouse, {name: tables[attr] for name, attr in SCORE_TABLES.items()}, cfg_hash, as_of)
+        with warehouse.connect(read_only=True) as con:
+            with timed(seconds, "plan"):
+                reference = read_reference(con)
+                stamp = Stamp(as_of, cfg_hash, reference_hash(reference))
+                plan = plan_refresh(con, StagedStore(home.staged_dir), stamp, SCORE_TABLES, calendar, reference["matters"])
+            delivered = attendance_delivered_dates(home)
+            if plan.start is not None:
+                delivered = [d for d in delivered if d >= plan.start]
+            con.register("changed_cases", plan.changed_cases)  # the narrowed case query reads it
+            with timed(seconds, "inputs"):
+                inputs = export_score_inputs(con, spill, delivered, input_queries(plan), reference)
+        with timed(seconds, "compute"):
+            tables = score_frames(inputs, cfg, as_of, calendar, spill_dir=spill)
+        with timed(seconds, "write"):
+            rows = write_score_tables(warehouse, {name: tables[attr] for name, attr in SCORE_TABLES.items()}, cfg_hash, plan)
     for year in sorted(calendar.fallback_years):
         context.log.warning(f"{year} 年的法定节假日安排未知，按周一至周五为工作日计算 (no holiday schedule for {year})")
-    return rows, cfg_hash
+    context.log.info(
+        f"scores: {plan.refresh}" + (f" from {plan.start}" if plan.start else "") + ", seconds "
+        + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items())
+    )
+    return rows, plan
 
 
 @dg.multi_asset(
@@ -117,9 +149,12 @@ def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> tuple[di
 )
 def scores(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse):
     """Timeliness, quality, satisfaction and composite per window, staff and department."""
-    rows, cfg_hash = run_scores(context, home, warehouse)
+    rows, plan = run_scores(context, home, warehouse)
+    refresh = {"refresh": plan.refresh, "refresh_from": plan.start.isoformat() if plan.start else ""}
     for name in SCORE_TABLES:
-        yield dg.MaterializeResult(asset_key=name, metadata={"rows": rows[name], "config_hash": cfg_hash})
+        yield dg.MaterializeResult(
+            asset_key=name, metadata={"rows": rows[name], "config_hash": plan.stamp.config_hash, **refresh}
+        )
 
 
 SCORE_ASSETS = [scores]

@@ -5,12 +5,13 @@ tables do not fit in memory together. So DuckDB copies only the columns the
 scoring reads to Parquet files in a spill folder (under its memory limit),
 polars scans them lazily and streams each fact table to Parquet there, and
 DuckDB loads those files into the score tables. Only the aggregates (a row
-per entity and day or month) are held in memory.
+per entity and day or month) are held in memory. A night reads and replaces
+only the recent part (see incremental).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import polars as pl
 from assets.db import replace_table, scalar, sql_literal
 from assets.scores import queries
 from assets.scores.compute import ScoreInputs
+from assets.scores.incremental import RefreshPlan, replace_part, write_state
 from pipelines.resources import Warehouse
 
 # Reference tables are small: read whole.
@@ -31,16 +33,25 @@ REFERENCE_TABLES = {
 }
 
 
-def export_score_inputs(warehouse: Warehouse, spill_dir: Path, delivered: Iterable[date]) -> ScoreInputs:
-    """ScoreInputs whose staged frames are lazy scans of Parquet copies in ``spill_dir``."""
-    frames: dict[str, pl.LazyFrame | pl.DataFrame] = {}
-    with warehouse.connect(read_only=True) as con:
-        for field, sql in queries.INPUT_QUERIES.items():
-            path = spill_dir / f"input_{field}.parquet"
-            con.execute(f"COPY ({sql}) TO {sql_literal(path)} (FORMAT parquet)").fetchall()
-            frames[field] = pl.scan_parquet(path)
-        for field, table in REFERENCE_TABLES.items():
-            frames[field] = con.sql(f"SELECT * FROM {table}").pl()
+def read_reference(con) -> dict[str, pl.DataFrame]:
+    return {field: con.sql(f"SELECT * FROM {table}").pl() for field, table in REFERENCE_TABLES.items()}
+
+
+def export_score_inputs(
+    con,
+    spill_dir: Path,
+    delivered: Iterable[date],
+    input_queries: Mapping[str, str],
+    reference: Mapping[str, pl.DataFrame],
+) -> ScoreInputs:
+    """ScoreInputs whose staged frames are lazy scans of Parquet copies in
+    ``spill_dir`` of what ``input_queries`` select (queries.INPUT_QUERIES or
+    a narrowing of them)."""
+    frames: dict[str, pl.LazyFrame | pl.DataFrame] = dict(reference)
+    for field, sql in input_queries.items():
+        path = spill_dir / f"input_{field}.parquet"
+        con.execute(f"COPY ({sql}) TO {sql_literal(path)} (FORMAT parquet)").fetchall()
+        frames[field] = pl.scan_parquet(path)
     return ScoreInputs(**frames, attendance_delivered_dates=delivered)
 
 
@@ -49,22 +60,33 @@ def stamped(frame: pl.DataFrame, cfg_hash: str, as_of: date) -> pl.DataFrame:
 
 
 def write_score_tables(
-    warehouse: Warehouse, frames: dict[str, pl.DataFrame | Path], cfg_hash: str, as_of: date
+    warehouse: Warehouse, frames: dict[str, pl.DataFrame | Path], cfg_hash: str, plan: RefreshPlan
 ) -> dict[str, int]:
-    """Replace every score table in one transaction (a crash leaves all old or
-    all new), stamped with the config hash and as-of date; a Path is a Parquet
-    file DuckDB loads itself. Returns the row counts."""
+    """Write every score table and the refresh state in one transaction (a
+    crash leaves all old or all new), stamped with the config hash and as-of
+    date; a Path is a Parquet file DuckDB loads itself. A full plan replaces
+    the tables, an incremental one their recomputed part. Returns the row counts."""
+    as_of = plan.stamp.as_of
     rows = {}
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
+        con.register("changed_cases", plan.changed_cases)
         for table, frame in frames.items():
-            if isinstance(frame, Path):
+            if plan.start is not None:
+                if isinstance(frame, Path):
+                    replace_part(con, table, f"read_parquet({sql_literal(frame)})", plan, cfg_hash)
+                else:
+                    con.register("__frame", frame)
+                    replace_part(con, table, "__frame", plan, cfg_hash)
+                    con.unregister("__frame")
+            elif isinstance(frame, Path):
                 con.execute(queries.STAMPED_TABLE.format(
                     table=table, path=sql_literal(frame), cfg_hash=sql_literal(cfg_hash), as_of=as_of.isoformat()
                 ))
             else:
                 replace_table(con, table, stamped(frame, cfg_hash, as_of))
             rows[table] = scalar(con, f"SELECT count(*) FROM {table}")
+        write_state(con, plan)
+        con.unregister("changed_cases")
         con.execute("COMMIT")
     return rows
-

@@ -100,6 +100,7 @@ from .erlang import Staffing, fewest_servers
 
 __all__ = [
     "ADVICE_SCHEMA",
+    "advice_and_peaks",
     "PEAKS_SCHEMA",
     "PROFILE_SCHEMA",
     "recurring_peaks",
@@ -324,7 +325,11 @@ def slot_profile(tickets: pl.DataFrame, target_seconds: float = 1200, *, by_cate
     with at least one ticket issued or called appear. Sorted by the keys.
     """
     df = _prepare(tickets, by_category)
-    daily = _daily(df)
+    return _profile(df, _daily(df), target_seconds)
+
+
+def _profile(df: pl.DataFrame, daily: pl.DataFrame, target_seconds: float) -> pl.DataFrame:
+    """``slot_profile`` from the prepared tickets and their ``_daily`` rows."""
     open_days = _open_days(df)
     slot_h, cat_h, hall_h = _handling(df)
     out = (
@@ -377,7 +382,11 @@ def staffing_advice(
     """
     _check_targets(target_share, target_seconds)
     prof = slot_profile(tickets, target_seconds, by_category=by_category)
-    staff = _staffer(target_share, target_seconds, max_servers)
+    return _advice(prof, target_share, _staffer(target_share, target_seconds, max_servers))
+
+
+def _advice(prof: pl.DataFrame, target_share: float, staff: Callable[[float | None, float | None], Staffing | None]) -> pl.DataFrame:
+    """``staffing_advice`` from the slot profile."""
     results = [staff(r, a) for r, a in prof.select("offered_per_hour", "handling_seconds").iter_rows()]
 
     def col(i: int, name: str) -> pl.Series:
@@ -427,15 +436,47 @@ def recurring_peaks(
     weeks_under_staffed / weeks_observed > ``min_share``. Columns:
     ``PEAKS_SCHEMA``; sorted by hall, share_under_staffed descending, keys.
     """
+    return advice_and_peaks(
+        tickets, target_share, target_seconds,
+        min_weeks=min_weeks, min_share=min_share, by_category=by_category, max_servers=max_servers,
+    )[1]  # fmt: skip
+
+
+def advice_and_peaks(
+    tickets: pl.DataFrame,
+    target_share: float = 0.8,
+    target_seconds: float = 1200,
+    *,
+    min_weeks: int = 3,
+    min_share: float = 0.5,
+    by_category: bool = True,
+    max_servers: int = 200,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(staffing_advice(...), recurring_peaks(...))`` of the same tickets.
+
+    The peaks are judged against the advice's handling times, so both rest on
+    one normalising and one per-day count of the tickets: done once here, not
+    once per table (eight weeks of a city's tickets are millions of rows).
+    """
     _check_targets(target_share, target_seconds)
     if not (0 <= min_share < 1):
         raise ValueError(f"min_share must be in [0, 1), got {min_share!r}")
-    advice = staffing_advice(
-        tickets, target_share, target_seconds, by_category=by_category, max_servers=max_servers
-    )
     df = _prepare(tickets, by_category)
-    daily = _daily(df).join(advice.select(*KEYS, "handling_seconds"), on=KEYS, how="left")
-    staff = _staffer(target_share, target_seconds, max_servers)
+    daily = _daily(df)
+    staff = _staffer(target_share, target_seconds, max_servers)  # one memo for slots and days
+    advice = _advice(_profile(df, daily, target_seconds), target_share, staff)
+    return advice, _peaks(advice, daily, staff, min_weeks, min_share)
+
+
+def _peaks(
+    advice: pl.DataFrame,
+    daily: pl.DataFrame,
+    staff: Callable[[float | None, float | None], Staffing | None],
+    min_weeks: int,
+    min_share: float,
+) -> pl.DataFrame:
+    """``recurring_peaks`` from the advice and the ``_daily`` rows it was made of."""
+    daily = daily.join(advice.select(*KEYS, "handling_seconds"), on=KEYS, how="left")
     day_rec = [
         None if s is None else s.servers
         for s in (staff(float(o), h) for o, h in daily.select("offered", "handling_seconds").iter_rows())

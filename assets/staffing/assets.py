@@ -7,7 +7,7 @@ import polars as pl
 
 from assets.ingest.assets import reference_data, source_tables, write_frames
 from assets.scores.assets import method_config
-from assets.staffing.advice import recurring_peaks, staffing_advice
+from assets.staffing.advice import advice_and_peaks
 from assets.staffing.plan_workbook import write_staffing_plan
 from pipelines.resources import WindowWatchHome, Warehouse
 
@@ -43,8 +43,7 @@ def staffing_advice_table(context: dg.AssetExecutionContext, home: WindowWatchHo
     target_share = cfg.staffing.target_share
     target_seconds = cfg.staffing.target_wait_minutes * 60
     tickets = recent_tickets(warehouse, home.as_of_date)
-    advice = staffing_advice(tickets, target_share, target_seconds)
-    peaks = recurring_peaks(tickets, target_share, target_seconds)
+    advice, peaks = advice_and_peaks(tickets, target_share, target_seconds)
     write_frames(warehouse, {"staffing_advice": advice, "staffing_peaks": peaks})
     under = advice.filter(pl.col("status") == "under_staffed").height
     return dg.MaterializeResult(metadata={"slots": advice.height, "under_staffed_slots": under, "recurring_peaks": peaks.height})

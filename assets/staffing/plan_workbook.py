@@ -68,7 +68,8 @@ def write_staffing_plan(advice: pl.DataFrame, peaks: pl.DataFrame, hall_id: str,
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part.xlsx")
-    wb = xlsxwriter.Workbook(str(tmp))
+    # in memory: the sheets' XML is not spooled through temporary files first
+    wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True})
     try:
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"})
         plain = wb.add_format({"border": 1, "align": "center"})
@@ -120,5 +121,18 @@ def _table_sheet(wb, name, frame, columns, head, plain, under):
                 value = STATUS_ZH.get(value, value)
             elif isinstance(value, float):
                 value = round(value, 2)
-            sheet.write(i + 1, j, value, fmt)
+            _write(sheet, i + 1, j, value, fmt)
     sheet.freeze_panes(1, 0)
+
+
+def _write(sheet, row: int, col: int, value, fmt) -> None:
+    """``sheet.write`` without its dispatch on the type for numbers and
+    blanks (a city's detail sheets hold ~200,000 cells); text still goes
+    through ``write``, which turns e.g. '=…' into a formula."""
+    kind = type(value)
+    if kind is int or kind is float:
+        sheet.write_number(row, col, value, fmt)
+    elif value is None:
+        sheet.write_blank(row, col, None, fmt)
+    else:
+        sheet.write(row, col, value, fmt)

@@ -16,6 +16,7 @@ from dashboards.context import (
     UNRESOLVED,
     SiteContext,
     delta_vs_last_month,
+    first_per,
     item_table,
     ranking_chart,
     record_chart,
@@ -31,12 +32,28 @@ ITEMS_SHOWN = 40  # a department's most urgent rectification items
 
 
 def build(ctx: SiteContext) -> list[Page]:
-    shown = {}
+    shown, records, totals, record = {}, {}, {}, None
     live = ctx.live_items
     if live is not None:  # descriptions of every department's rows shown, in one query
-        top = ctx.data.with_descriptions(live.group_by("dept_id", maintain_order=True).head(ITEMS_SHOWN))
+        top = ctx.data.with_descriptions(first_per(live, ["dept_id"], ITEMS_SHOWN))
         shown = {k[0]: v for k, v in top.partition_by("dept_id", as_dict=True).items()} if top.height else {}
-    return [_main_page(ctx)] + [_dept_page(ctx, d, shown.get(d["dept_id"])) for d in ctx.data.departments.iter_rows(named=True)]
+        # one pass over the ledger (millions of items at city scale) for every department's figures
+        record = rectification_record(live, "dept_id")
+        records = {r["dept_id"]: r for r in record.iter_rows(named=True)}
+        totals = dict(live.group_by("dept_id").len().iter_rows())
+    month = _window_month_rows(ctx)
+    return [_main_page(ctx, record)] + [
+        _dept_page(ctx, d, shown.get(d["dept_id"]), records.get(d["dept_id"]), totals.get(d["dept_id"], 0), month)
+        for d in ctx.data.departments.iter_rows(named=True)
+    ]
+
+
+def _window_month_rows(ctx: SiteContext) -> dict[tuple[str, str], dict]:
+    """This month's score row per (hall_id, window_id)."""
+    wm = ctx.data.window_monthly
+    if wm is None:
+        return {}
+    return {(r["hall_id"], r["window_id"]): r for r in wm.filter(pl.col("period") == ctx.period).iter_rows(named=True)}
 
 
 def _dept_rows(ctx: SiteContext, period: str) -> pl.DataFrame | None:
@@ -53,11 +70,11 @@ def _dept_rows(ctx: SiteContext, period: str) -> pl.DataFrame | None:
     )
 
 
-def _record(ctx: SiteContext) -> pl.DataFrame | None:
+def _record(ctx: SiteContext, rec: pl.DataFrame | None) -> pl.DataFrame | None:
+    """``rec``: ``rectification_record`` of the items per department."""
     items = ctx.data.rectification
-    if items is None:
+    if items is None or rec is None:
         return None
-    rec = rectification_record(items, "dept_id")
     late = (
         items.filter(pl.col("status").is_in(UNRESOLVED))
         .group_by("dept_id")
@@ -76,7 +93,7 @@ def _record(ctx: SiteContext) -> pl.DataFrame | None:
     )
 
 
-def _main_page(ctx: SiteContext) -> Page:
+def _main_page(ctx: SiteContext, record: pl.DataFrame | None) -> Page:
     page = ctx.new_page(
         "departments.html",
         "departments",
@@ -155,7 +172,7 @@ def _main_page(ctx: SiteContext) -> Page:
 
     # -- rectification record -----------------------------------------
     page.h2(Bi("各部门整改情况", "Rectification record by department"))
-    record = _record(ctx)
+    record = _record(ctx, record)
     if record is None:
         page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
     else:
@@ -327,7 +344,17 @@ def _dept_heatmap(ctx: SiteContext, dd: pl.DataFrame) -> Chart:
 # ---------------------------------------------------------------------------
 # one page per department
 # ---------------------------------------------------------------------------
-def _dept_page(ctx: SiteContext, dept: dict, items_shown: pl.DataFrame | None) -> Page:
+def _dept_page(
+    ctx: SiteContext,
+    dept: dict,
+    items_shown: pl.DataFrame | None,
+    record: dict | None,
+    items_total: int,
+    window_month: dict[tuple[str, str], dict],
+) -> Page:
+    """``record``: the department's row of ``rectification_record`` (None: no
+    item); ``items_total``: its items not withdrawn; ``window_month``: this
+    month's window scores by (hall_id, window_id)."""
     dept_id = dept["dept_id"]
     name = ctx.dept_name(dept_id)
     page = ctx.new_page(
@@ -382,14 +409,10 @@ def _dept_page(ctx: SiteContext, dept: dict, items_shown: pl.DataFrame | None) -
 
     # windows of the department
     page.h2(Bi("所属窗口（本月）", "Its windows (this month)"))
-    wm = ctx.data.window_monthly
     wins = ctx.data.windows.filter(pl.col("dept_id") == dept_id)
     rows = []
     for w in wins.iter_rows(named=True):
-        r = None
-        if wm is not None:
-            m = wm.filter((pl.col("period") == ctx.period) & (pl.col("hall_id") == w["hall_id"]) & (pl.col("window_id") == w["window_id"]))
-            r = m.row(0, named=True) if m.height else None
+        r = window_month.get((w["hall_id"], w["window_id"]))
         rows.append(
             [
                 ctx.window_link(w["hall_id"], w["window_id"], "../"),
@@ -427,9 +450,7 @@ def _dept_page(ctx: SiteContext, dept: dict, items_shown: pl.DataFrame | None) -
     if items is None:
         page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
     else:
-        mine = ctx.live_items.filter(pl.col("dept_id") == dept_id)
-        rec = rectification_record(mine, "dept_id")
-        r = rec.row(0, named=True) if rec.height else None
+        r = record
         if r:
             page.kpis(
                 [
@@ -440,8 +461,8 @@ def _dept_page(ctx: SiteContext, dept: dict, items_shown: pl.DataFrame | None) -
                         join_ages(r), alert=bool(r["open_total"])),
                 ]
             )
-        item_table(ctx, page, items_shown if items_shown is not None else mine.clear(), prefix="../", limit=ITEMS_SHOWN,
-                   total=mine.height, empty=Bi("本部门没有整改事项。", "No item for this department."))
+        item_table(ctx, page, items_shown if items_shown is not None else ctx.live_items.clear(), prefix="../", limit=ITEMS_SHOWN,
+                   total=items_total, empty=Bi("本部门没有整改事项。", "No item for this department."))
     return page
 
 

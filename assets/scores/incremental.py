@@ -1,0 +1,288 @@
+"""Incremental scores: a night recomputes the months from M0 on (refresh_plan).
+
+What the score tables were computed from is kept in three warehouse tables,
+written in the transaction that writes the score tables (a crash leaves the
+old state with the old tables):
+
+- scores_state: the as-of date, method config hash and reference hash of the
+  last run, how it refreshed ('full' / 'incremental') and its M0;
+- scores_input_files: every staged file of the dated sources (name, mtime,
+  size, as cases_current_inputs records them) with the earliest and latest
+  date its facts count on;
+- scores_case_inputs: the partition every current case version came from.
+
+A night compares them with the staged files and cases_current of now (see
+refresh_plan for M0), reads only the partitions holding a fact dated on or
+after M0 and the cases that are open or dated on or after M0, computes the
+scores from those, and replaces:
+
+- period tables (day and month scores, lists, exports): the periods >= M0;
+  every such figure depends only on facts dated in its period, and all of
+  those were read;
+- dated fact rows (ticket_waits, attendance_days, counting_events,
+  callback_facts, rating_facts, deductions): rows dated >= M0. An older row
+  is unchanged: its file did not change (M0 is at most the file's earliest
+  date, old and new), its callback's case did not change (M0 is at most the
+  case's callbacks' dates) and the new as-of date only admits facts dated
+  after the previous one;
+- case_timeliness: the rows of the cases read (open, dated >= M0, or
+  changed), and of the changed (also vanished) cases. A changed case moves
+  M0 to the earliest of its dates that differ between its scored and its
+  current row (with what is counted on them), and of its callbacks placed
+  differently. A case that is not read and did not change was completed
+  before M0 <= the day after the previous as-of date, so its completion,
+  lateness and evaluation (at most its completion date) were already final;
+  a case whose as-of dependent columns can change (open at the previous
+  as-of, or completed after it) is read;
+- case_warnings, window_warnings: whole (they are as of D over the open
+  cases, all of which are read).
+
+The as_of and config_hash columns of a score row say which run computed it:
+rows kept from an earlier night keep that night's as-of date (restamping
+every row would rewrite the whole history each night). The as-of date of the
+tables as a whole is scores_state.as_of. Everything else in a row equals
+what a full recompute at the same as-of date gives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from assets.calendar import WorkCalendar
+from assets.db import sql_literal, table_names
+from assets.ingest.assets import _changed_days, file_states
+from assets.ingest.contract import DEFAULT_HALL
+from assets.ingest.queries import sql_files
+from assets.ingest.staging import StagedStore
+from assets.scores import queries
+from assets.scores.refresh_plan import Stamp, refresh_start
+from assets.scores.timeliness import case_timeliness
+
+SOURCES = tuple(queries.FACT_DATE_COLUMNS)
+FILE_COLUMNS = {
+    "source": pl.String,
+    "partition_date": pl.Date,
+    "file": pl.String,
+    "mtime_ns": pl.Int64,
+    "size": pl.Int64,
+    "min_date": pl.Date,
+    "max_date": pl.Date,
+}
+
+CASE_TABLE = "case_timeliness"
+DATED_TABLES = ("ticket_waits", "attendance_days", "counting_events", "callback_facts", "rating_facts", "deductions")
+WHOLE_TABLES = ("case_warnings", "window_warnings")
+
+
+@dataclass(frozen=True)
+class RefreshPlan:
+    stamp: Stamp
+    start: date | None  # M0; None: recompute everything
+    files: pl.DataFrame  # scores_input_files as of now (FILE_COLUMNS)
+    changed_cases: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"case_id": pl.String}))
+
+    @property
+    def refresh(self) -> str:
+        return "full" if self.start is None else "incremental"
+
+    def partitions(self, source: str) -> list[date]:
+        """The partitions of ``source`` holding a fact dated on or after M0."""
+        assert self.start is not None
+        rows = self.files.filter((pl.col("source") == source) & (pl.col("max_date") >= self.start))
+        return sorted(rows.get_column("partition_date").to_list())
+
+
+def reference_hash(frames: Mapping[str, pl.DataFrame]) -> str:
+    """Hash of the reference tables' contents (row order aside)."""
+    digest = hashlib.sha256()
+    for name in sorted(frames):
+        frame = frames[name]
+        digest.update(f"{name}:{frame.schema}\n".encode())
+        digest.update(frame.sort(frame.columns, nulls_last=True).write_csv().encode())
+    return digest.hexdigest()[:16]
+
+
+def file_spans(con, source: str, files: Mapping[date, Path]) -> pl.DataFrame:
+    """FILE_COLUMNS for the given staged files of ``source`` (reads them)."""
+    states = file_states(dict(files))
+    if states.is_empty():
+        return pl.DataFrame(schema=FILE_COLUMNS)
+    cols = queries.FACT_DATE_COLUMNS[source]
+    if not cols:
+        return states.with_columns(source=pl.lit(source), min_date="partition_date", max_date="partition_date").select(
+            [pl.col(n).cast(t) for n, t in FILE_COLUMNS.items()]
+        )
+    spans = con.sql(queries.FILE_DATE_SPAN.format(
+        mins=", ".join(f"min({c})::DATE" for c in cols),
+        maxs=", ".join(f"max({c})::DATE" for c in cols),
+        files=sql_files(list(files.values())),
+    )).pl()
+    return (
+        states.join(spans, on="partition_date", how="left")
+        .with_columns(
+            source=pl.lit(source),
+            min_date=pl.coalesce("min_date", "partition_date"),
+            max_date=pl.coalesce("max_date", "partition_date"),
+        )
+        .select([pl.col(n).cast(t) for n, t in FILE_COLUMNS.items()])
+    )
+
+
+def _previous(con, score_tables: Iterable[str]) -> tuple[Stamp, pl.DataFrame] | None:
+    needed = {queries.STATE_TABLE, queries.FILES_TABLE, queries.CASES_TABLE, *score_tables}
+    if not needed <= table_names(con):
+        return None
+    rows = con.execute(f"SELECT as_of, config_hash, reference_hash FROM {queries.STATE_TABLE}").fetchall()
+    if len(rows) != 1:
+        return None
+    return Stamp(*rows[0]), con.sql(f"SELECT * FROM {queries.FILES_TABLE}").pl()
+
+
+def plan_refresh(
+    con,
+    store: StagedStore,
+    stamp: Stamp,
+    score_tables: Iterable[str],
+    calendar: WorkCalendar,
+    matters: pl.DataFrame | None,
+) -> RefreshPlan:
+    """Full or from M0, with the state to record (``con`` may be read-only)."""
+    files_now = {s: store.data_files_by_day(s, stamp.as_of) for s in SOURCES}
+    previous = _previous(con, score_tables)
+    if previous is None or refresh_start(previous[0], stamp, [], date.min) is None:
+        spans = pl.concat([file_spans(con, s, files_now[s]) for s in SOURCES])
+        return RefreshPlan(stamp, None, spans)
+    before, old_files = previous
+
+    changed_dates: list[date | None] = []
+    changed_by_source: dict[str, list[date]] = {}
+    parts = []
+    for source in SOURCES:
+        old = old_files.filter(pl.col("source") == source)
+        changed_by_source[source] = changed = _changed_days(old.select("partition_date", "file", "mtime_ns", "size"), file_states(files_now[source]))
+        new = file_spans(con, source, {d: files_now[source][d] for d in changed if d in files_now[source]})
+        changed_dates += old.filter(pl.col("partition_date").is_in(changed)).get_column("min_date").to_list()
+        changed_dates += new.get_column("min_date").to_list()
+        parts += [old.filter(~pl.col("partition_date").is_in(changed)).select(list(FILE_COLUMNS)), new]
+    files = pl.concat(parts).cast(FILE_COLUMNS).sort("source", "partition_date")
+
+    case_days = ", ".join(f"DATE '{d.isoformat()}'" for d in changed_by_source["cases"]) or "NULL"
+    changed_cases = con.sql(queries.CHANGED_CASES.format(old_as_of=before.as_of.isoformat(), days=case_days)).pl()
+    if changed_cases.height:
+        changed_dates += _changed_case_dates(con, changed_cases, calendar, matters, stamp.as_of)
+
+    history_start = files.get_column("min_date").min() if files.height else None
+    start = refresh_start(before, stamp, changed_dates, history_start)
+    return RefreshPlan(stamp, start, files, changed_cases)
+
+
+# What places a case row on each of its dates in the day and month figures
+# (composite.entity_scores): a date moves a figure only when it, or what is
+# counted on it, differs between the scored and the current row.
+CASE_DATE_ATTRIBUTES = {
+    "received_date": ("hall_id", "window_id", "staff_id"),
+    "completed_date": ("hall_id", "window_id", "staff_id", "is_completed", "supplement_count", "visit_count", "one_trip"),
+    "evaluation_date": ("hall_id", "window_id", "staff_id", "evaluated", "on_time"),
+}
+
+
+def case_dates_moved(before: pl.DataFrame, now: pl.DataFrame) -> list[date | None]:
+    """The earliest old and new date of each kind whose row differs (a case
+    completed today moves today, not the day it was received)."""
+    both = before.join(now, on="case_id", how="full", coalesce=True, suffix="_now")
+    out: list[date | None] = []
+    for kind, attrs in CASE_DATE_ATTRIBUTES.items():
+        moved = both.filter(pl.any_horizontal([pl.col(c).ne_missing(pl.col(f"{c}_now")) for c in (kind, *attrs)]))
+        out += [moved.get_column(kind).min(), moved.get_column(f"{kind}_now").min()]
+    return out
+
+
+def _changed_case_dates(con, changed_cases: pl.DataFrame, calendar: WorkCalendar, matters, as_of: date) -> list[date | None]:
+    """The earliest dates the changed cases (and their callbacks) move."""
+    con.register("changed_cases", changed_cases)
+    try:
+        before = con.sql(queries.CHANGED_CASES_BEFORE).pl()
+        now_versions = con.sql(queries.CHANGED_CASES_NOW).pl()
+        callbacks = con.execute(
+            queries.CHANGED_CALLBACKS_EARLIEST.format(default_hall=DEFAULT_HALL, as_of=as_of.isoformat())
+        ).fetchall()[0][0]
+    finally:
+        con.unregister("changed_cases")
+    now = case_timeliness(now_versions, matters, calendar, as_of).select(before.columns).collect()
+    return [*case_dates_moved(before, now.cast(before.schema)), callbacks]
+
+
+def input_queries(plan: RefreshPlan) -> dict[str, str]:
+    """The INPUT_QUERIES, narrowed to what a recompute from M0 reads."""
+    if plan.start is None:
+        return dict(queries.INPUT_QUERIES)
+
+    def days(source: str) -> str:
+        return ", ".join(f"DATE '{d.isoformat()}'" for d in plan.partitions(source)) or "NULL"
+
+    out = {}
+    for name, sql in queries.INPUT_QUERIES.items():
+        if name == "cases_current":
+            out[name] = queries.RECENT_CASES.format(sql=sql, start=plan.start.isoformat())
+        elif name == "callback_cases":
+            out[name] = queries.RECENT_CALLBACK_CASES.format(days=days("callbacks"))
+        else:
+            out[name] = queries.IN_PARTITIONS.format(sql=sql, days=days(name))
+    return out
+
+
+def recomputed_part(table: str, start: date) -> tuple[str, str]:
+    """(new rows kept, old rows replaced) of ``table`` as SQL conditions;
+    {source} in the second stands for the new rows."""
+    if table in WHOLE_TABLES:
+        return "TRUE", "TRUE"
+    if table == CASE_TABLE:
+        return "TRUE", (
+            "case_id IN (SELECT case_id FROM {source}) OR case_id IN (SELECT case_id FROM changed_cases)"
+        )
+    if table in DATED_TABLES:
+        cond = f"date >= DATE '{start.isoformat()}'"
+    else:  # period tables: 'YYYY-MM-DD' and 'YYYY-MM' both compare with 'YYYY-MM'
+        cond = f"period >= '{start.strftime('%Y-%m')}'"
+    return cond, cond
+
+
+def replace_part(con, table: str, source: str, plan: RefreshPlan, cfg_hash: str) -> None:
+    """Replace the recomputed part of ``table`` with the rows of ``source``
+    (a relation name or read_parquet(...)); changed_cases must be registered."""
+    assert plan.start is not None
+    keep_new, replaced = recomputed_part(table, plan.start)
+    con.execute(queries.DELETE_ROWS.format(table=table, replaced=replaced.format(source=source)))
+    con.execute(queries.INSERT_STAMPED.format(
+        table=table, source=source, keep_new=keep_new,
+        cfg_hash=sql_literal(cfg_hash), as_of=plan.stamp.as_of.isoformat(),
+    ))
+
+
+def write_state(con, plan: RefreshPlan) -> None:
+    """Record what the score tables were just computed from (inside their transaction)."""
+    state = pl.DataFrame(
+        {
+            "as_of": [plan.stamp.as_of],
+            "config_hash": [plan.stamp.config_hash],
+            "reference_hash": [plan.stamp.reference_hash],
+            "refresh": [plan.refresh],
+            "refresh_from": [plan.start],
+        },
+        schema={"as_of": pl.Date, "config_hash": pl.String, "reference_hash": pl.String,
+                "refresh": pl.String, "refresh_from": pl.Date},
+    )
+    for table, frame in ((queries.STATE_TABLE, state), (queries.FILES_TABLE, plan.files)):
+        con.register("__state", frame)
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM __state")
+        con.unregister("__state")
+    if plan.start is None:
+        con.execute(f"CREATE OR REPLACE TABLE {queries.CASES_TABLE} AS {queries.CASE_PARTITIONS}")
+    else:  # changed_cases is registered
+        con.execute(queries.CASE_PARTITIONS_UPDATE)

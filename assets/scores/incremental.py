@@ -98,9 +98,17 @@ class RefreshPlan:
         return sorted(rows.get_column("partition_date").to_list())
 
 
+# Bumped whenever a score table's columns or meaning change: kept rows of an
+# older layout cannot be mixed with new ones, so the first run after such an
+# upgrade recomputes everything (it is part of the reference hash).
+SCORE_LAYOUT_VERSION = 1
+
+
 def reference_hash(frames: Mapping[str, pl.DataFrame]) -> str:
-    """Hash of the reference tables' contents (row order aside)."""
+    """Hash of the reference tables' contents (row order aside) and the score
+    tables' layout version."""
     digest = hashlib.sha256()
+    digest.update(f"layout:{SCORE_LAYOUT_VERSION}\n".encode())
     for name in sorted(frames):
         frame = frames[name]
         digest.update(f"{name}:{frame.schema}\n".encode())

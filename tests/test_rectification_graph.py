@@ -62,6 +62,10 @@ def test_descriptions_say_what_where_when(ledger_home):
     bad = items.filter(pl.col("rule") == "bad_rating").row(0, named=True)
     assert "A02" in bad["description"] and "2026年3月5日" in bad["description"]
     assert bad["dept_id"] == "D02" and bad["window_id"] == "A02"
+    # case items name the case's matter (matters.csv: M1 营业执照, M2 不动产登记)
+    by_subject = dict(zip(items["subject_ref"], items["description"]))
+    assert "办件C20（营业执照）" in by_subject["C20"] and "逾期未办结" in by_subject["C20"]
+    assert "办件C2（不动产登记）要求申请人补正2次" in by_subject["C2"]
 
 
 def test_item_ids_stable_across_homes(ledger_home, tmp_path):

@@ -1,10 +1,13 @@
-"""Scores refreshed night by night equal scores computed in one run.
+"""Scores and found items refreshed night by night equal those of one run.
 
 Real Dagster runs on a small demo inbox: a home loaded night by night (the
-step recomputes only the months from M0 on) against fresh homes given the
-same inbox once. Every score table must hold the same rows with the same
-values; only the stamp columns differ (a kept row keeps the as-of date of the
-night that computed it, see assets.scores.incremental).
+score step recomputes only the months from M0 on, the finders of
+assets.rectification.found_refresh re-find only from it) against fresh homes
+given the same inbox once. Every score table and every found_items_* table
+must hold the same rows with the same values (only the stamp columns of the
+score tables differ: a kept row keeps the as-of date of the night that
+computed it, see assets.scores.incremental), and the ledger the same items
+with the same statuses, apart from items the nightly home withdrew.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from assets.rectification.found_refresh import REFRESHED_INPUTS
+from assets.rectification.items import RULES
 from assets.scores.assets import SCORE_TABLES
 from assets.scores.incremental import case_dates_moved
 from assets.scores.refresh_plan import Stamp, refresh_start
@@ -137,8 +142,25 @@ def run(home: Path, as_of: date, config: Path | None = None) -> tuple[str, str]:
     return meta["refresh"].value, meta["refresh_from"].value
 
 
+FOUND_TABLES = [f"found_items_{rule}" for rule in RULES]
+
+
 def score_tables(home: Path) -> dict[str, pl.DataFrame]:
-    return {name: comparable(table(home, name).drop(STAMP_COLUMNS)) for name in SCORE_TABLES}
+    """Score tables, found items and the ledger's items not withdrawn, comparable."""
+    tables = {name: comparable(table(home, name).drop(STAMP_COLUMNS)) for name in SCORE_TABLES}
+    tables |= {name: comparable(table(home, name)) for name in FOUND_TABLES}
+    items = table(home, "rectification_items").filter(pl.col("status") != "withdrawn").drop("as_of")
+    return tables | {"rectification_items": comparable(items)}
+
+
+def found_refresh(home: Path) -> dict[str, tuple[str, str]]:
+    """(refresh, refresh_from) of the last run of each finder that can refresh from M0."""
+    instance = open_instance(home)
+    out = {}
+    for rule in REFRESHED_INPUTS:
+        meta = instance.get_latest_materialization_event(dg.AssetKey(f"found_items_{rule}")).asset_materialization.metadata
+        out[rule] = (meta["refresh"].value, meta["refresh_from"].value)
+    return out
 
 
 def one_shot(nightly: Path, home: Path, as_of: date, config: Path | None = None) -> dict[str, pl.DataFrame]:
@@ -149,7 +171,7 @@ def one_shot(nightly: Path, home: Path, as_of: date, config: Path | None = None)
 
 
 def assert_same_scores(nightly: dict[str, pl.DataFrame], once: dict[str, pl.DataFrame]) -> None:
-    for name in SCORE_TABLES:
+    for name in nightly:
         assert nightly[name].height > 0 or name in ("red_black_lists", "case_warnings", "window_warnings"), name
         assert nightly[name].equals(once[name]), name
 
@@ -179,6 +201,35 @@ def complete_an_open_case(inbox: Path, day: date, warehouse: Path) -> str:
     return case_id
 
 
+def rename_matter_of_an_old_one_notice_case(inbox: Path, before: date, today: date, warehouse: Path) -> tuple[str, str]:
+    """Add to ``today``'s case file a new version of a one-notice case
+    completed before ``before``, its matter replaced by another with the same
+    one-trip flag. The case carries its own promised days, so no date and
+    nothing the scores count moves (M0 stays), but the item's description
+    names the new matter. Returns (case id, new matter code)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        case_id, day, row, new_matter = con.execute(
+            """SELECT c.case_id, c.partition_date, c.source_row, min(o.matter_code)
+               FROM found_items_one_notice f
+               JOIN cases_current c ON c.case_id = f.subject_ref
+               JOIN matters m ON m.matter_code = c.matter_code
+               JOIN matters o ON o.one_trip = m.one_trip AND o.matter_code <> m.matter_code
+               WHERE f.detected_on < ? AND c.promised_days IS NOT NULL
+               GROUP BY c.case_id, c.partition_date, c.source_row
+               ORDER BY c.case_id LIMIT 1""",
+            [before],
+        ).fetchall()[0]
+    old_lines = (inbox / "cases" / f"{day.isoformat()}.csv").read_text(encoding="utf-8").splitlines()
+    header, cells = old_lines[0].split(","), old_lines[row].split(",")
+    assert cells[header.index("case_id")] == case_id
+    cells[header.index("matter_code")] = new_matter
+    cells[header.index("updated_at")] = f"{today.isoformat()} 10:00:00"
+    path = inbox / "cases" / f"{today.isoformat()}.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + ("" if text.endswith("\n") else "\n") + ",".join(cells) + "\n", encoding="utf-8")
+    return case_id, new_matter
+
+
 def remove_first_rating(inbox: Path, day: date) -> None:
     path = inbox / "ratings" / f"{day.isoformat()}.csv"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -196,6 +247,8 @@ def test_nightly_scores_equal_one_run(source_inbox, tmp_path):
     # February (from the day after 02-26) and March are recomputed.
     deliver(source_inbox, inbox, date(2026, 3, 2))
     assert run(nightly, date(2026, 3, 2)) == ("incremental", "2026-02-01")
+    # the finders that can refresh from M0 did, the rest re-found their rule whole
+    assert found_refresh(nightly) == dict.fromkeys(REFRESHED_INPUTS, ("incremental", "2026-02-01"))
     assert_same_scores(score_tables(nightly), one_shot(nightly, tmp_path / "once_0302", date(2026, 3, 2)))
 
     # 03-03, and two old days re-exported: a case of 02-10 completed, a
@@ -203,10 +256,21 @@ def test_nightly_scores_equal_one_run(source_inbox, tmp_path):
     deliver(source_inbox, inbox, date(2026, 3, 3))
     case_id = complete_an_open_case(inbox, date(2026, 2, 10), nightly / "warehouse.duckdb")
     remove_first_rating(inbox, date(2026, 2, 12))
+    # and a new version of a January one-notice case with another matter:
+    # nothing dated moves, so only the changed cases bring its item (dated
+    # before M0) to be found again
+    renamed, matter = rename_matter_of_an_old_one_notice_case(
+        inbox, date(2026, 2, 1), date(2026, 3, 3), nightly / "warehouse.duckdb"
+    )
     assert run(nightly, date(2026, 3, 3)) == ("incremental", "2026-02-01")
+    assert found_refresh(nightly) == dict.fromkeys(REFRESHED_INPUTS, ("incremental", "2026-02-01"))
     after = score_tables(nightly)
     completed = after["case_timeliness"].filter(pl.col("case_id") == case_id)
     assert completed["completed_date"].to_list() == [date(2026, 2, 10)]
+    with duckdb.connect(str(nightly / "warehouse.duckdb"), read_only=True) as con:
+        matter_name = con.execute("SELECT matter_name FROM matters WHERE matter_code = ?", [matter]).fetchall()[0][0]
+    item = after["found_items_one_notice"].filter(pl.col("subject_ref") == renamed)
+    assert item["detected_on"].item() < date(2026, 2, 1) and f"（{matter_name}）" in item["description"].item()
     assert_same_scores(after, one_shot(nightly, tmp_path / "once_0303", date(2026, 3, 3)))
 
     # another method config: everything is recomputed (a full run, which the

@@ -15,7 +15,7 @@ import polars as pl
 
 from assets.calendar import WorkCalendar
 from assets.ingest.assets import callbacks, cases_current, reference_data, source_tables, write_frames
-from assets.method_config import MethodConfig
+from assets.method_config import MethodConfig, config_hash
 from assets.rectification import items as finders
 from assets.rectification.department_lists import (
     LEDGER_CSV_COLUMNS,
@@ -23,6 +23,13 @@ from assets.rectification.department_lists import (
     export_department_workbooks,
     export_ledger_csv,
     read_returned_list_with_counts,
+)
+from assets.rectification.found_refresh import (
+    CASE_VERSIONS,
+    OVERDUE_CASES,
+    found_input_query,
+    plan_found_refresh,
+    write_found,
 )
 from assets.rectification.ledger_store import append_updates, ledger_item_ids, open_ledger, read_ledger, upsert_items
 from assets.rectification.status import validate_updates
@@ -47,6 +54,7 @@ def rule_settings(cfg: MethodConfig) -> dict[str, dict]:
 
 
 # rule -> (the finder, the warehouse query giving its input, upstream assets).
+# Case rules read the matter's name beside the case, for the description.
 # A query may leave out rows its finder would drop anyway (the finder still
 # applies its whole rule), with the rule settings as {rule_key} placeholders:
 # a bad rating has a score <= max_score; an overdue case is late; a one-notice
@@ -60,14 +68,14 @@ RULE_INPUTS: dict[str, tuple[Callable, str, list]] = {
     ),
     "overdue_case": (
         finders.find_overdue_cases,
-        "SELECT * FROM case_timeliness WHERE NOT excluded AND late",
+        f"{OVERDUE_CASES} WHERE NOT t.excluded AND t.late",
         [scores],
     ),
     "one_notice": (
         finders.find_one_notice,
-        """SELECT * FROM cases_current WHERE case_id IN (
+        f"""{CASE_VERSIONS} WHERE c.case_id IN (
                SELECT case_id FROM cases_current
-               WHERE status = 'completed' AND supplement_count >= {one_notice_min_supplements})""",
+               WHERE status = 'completed' AND supplement_count >= {{one_notice_min_supplements}})""",
         [cases_current],
     ),
     "behaviour": (finders.find_behaviour, "SELECT * FROM monitoring_events", [source_tables]),
@@ -88,7 +96,7 @@ def rule_asset(rule: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=found_table(rule),
         group_name="rectification",
-        deps=[*upstream, reference_data],
+        deps=list(dict.fromkeys([*upstream, scores, reference_data])),
         kinds={"duckdb"},
         description=f"整改规则「{finders.CATEGORY[rule]}」找到的问题 (items found by rule {rule})",
     )
@@ -97,8 +105,10 @@ def rule_asset(rule: str) -> dg.AssetsDefinition:
         calendar = WorkCalendar.from_config(cfg)
         settings = rule_settings(cfg)
         placeholders = {f"{r}_{k}": v for r, kv in settings.items() for k, v in kv.items()}
+        table = found_table(rule)
         with warehouse.connect(read_only=True) as con:
-            frame = con.sql(query.format(**placeholders)).pl()
+            plan = plan_found_refresh(con, rule, as_of=home.as_of_date, cfg_hash=config_hash(cfg), table=table)
+            frame = con.sql(found_input_query(rule, query, plan).format(**placeholders)).pl()
             windows = con.sql("SELECT * FROM windows").pl()
         found = finder(
             frame,
@@ -107,8 +117,16 @@ def rule_asset(rule: str) -> dg.AssetsDefinition:
             rules=settings,
             windows=windows,
         )
-        write_frames(warehouse, {found_table(rule): found})
-        return dg.MaterializeResult(metadata={"items": found.height})
+        with warehouse.connect() as con:
+            items = write_found(con, rule, table, found, plan)
+        return dg.MaterializeResult(
+            metadata={
+                "items": items,
+                "items_found_this_run": found.height,
+                "refresh": plan.refresh,
+                "refresh_from": plan.start.isoformat() if plan.start else "",
+            }
+        )
 
     return _found
 

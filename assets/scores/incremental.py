@@ -1,11 +1,16 @@
 """Incremental scores: a night recomputes the months from M0 on (refresh_plan).
 
-What the score tables were computed from is kept in three warehouse tables,
+What the score tables were computed from is kept in four warehouse tables,
 written in the transaction that writes the score tables (a crash leaves the
 old state with the old tables):
 
 - scores_state: the as-of date, method config hash and reference hash of the
-  last run, how it refreshed ('full' / 'incremental') and its M0;
+  last run, how it refreshed ('full' / 'incremental'), its M0, and a
+  generation number counting the runs (the rectification finders refresh
+  from the same M0 only when they are exactly one generation behind, see
+  assets.rectification.found_refresh);
+- scores_refreshed_cases: the changed cases the last run re-read (empty
+  after a full run);
 - scores_input_files: every staged file of the dated sources (name, mtime,
   size, as cases_current_inputs records them) with the earliest and latest
   date its facts count on;
@@ -273,8 +278,21 @@ def replace_part(con, table: str, source: str, plan: RefreshPlan, cfg_hash: str)
     ))
 
 
+def state_generation(con) -> int | None:
+    """How many times the score tables have been written (None before any
+    run that counted): what a later step compares to know whether it missed one."""
+    if queries.STATE_TABLE not in table_names(con):
+        return None
+    columns = {r[0] for r in con.execute(f"DESCRIBE {queries.STATE_TABLE}").fetchall()}
+    if "generation" not in columns:
+        return None
+    rows = con.execute(f"SELECT generation FROM {queries.STATE_TABLE}").fetchall()
+    return rows[0][0] if len(rows) == 1 else None
+
+
 def write_state(con, plan: RefreshPlan) -> None:
-    """Record what the score tables were just computed from (inside their transaction)."""
+    """Record what the score tables were just computed from (inside their
+    transaction), with the next generation number and the changed cases."""
     state = pl.DataFrame(
         {
             "as_of": [plan.stamp.as_of],
@@ -282,11 +300,15 @@ def write_state(con, plan: RefreshPlan) -> None:
             "reference_hash": [plan.stamp.reference_hash],
             "refresh": [plan.refresh],
             "refresh_from": [plan.start],
+            "generation": [(state_generation(con) or 0) + 1],
         },
         schema={"as_of": pl.Date, "config_hash": pl.String, "reference_hash": pl.String,
-                "refresh": pl.String, "refresh_from": pl.Date},
+                "refresh": pl.String, "refresh_from": pl.Date, "generation": pl.Int64},
     )
-    for table, frame in ((queries.STATE_TABLE, state), (queries.FILES_TABLE, plan.files)):
+    refreshed = plan.changed_cases.select(pl.col("case_id").cast(pl.String))
+    for table, frame in (
+        (queries.STATE_TABLE, state), (queries.FILES_TABLE, plan.files), (queries.REFRESHED_CASES_TABLE, refreshed)
+    ):
         con.register("__state", frame)
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM __state")
         con.unregister("__state")

@@ -44,6 +44,9 @@ FROM read_parquet({path})
 STATE_TABLE = "scores_state"
 FILES_TABLE = "scores_input_files"
 CASES_TABLE = "scores_case_inputs"
+# The cases a run re-read because they changed (empty after a full run): the
+# rectification finders refresh their items from the same M0 and re-find these.
+REFRESHED_CASES_TABLE = "scores_refreshed_cases"
 
 # The date columns each staged source's facts are dated by (a leave record
 # counts on every day from its start to its end; a ticket on its issue and

@@ -13,6 +13,14 @@ The ledger is the one thing that cannot be recomputed from the inbox, so:
   and copied to ``<stem>.v<old>.<YYYYmmddTHHMMSSffffff>.bak<suffix>`` next to
   it; a file whose version is newer than this code is refused, never touched.
 
+Merging a run's found items (``merge_found``) writes only the items that are
+new, changed, reinstated or to be withdrawn: an item found exactly as the
+ledger has it is left alone. Hence ``last_seen_run`` is the last run that
+inserted, refreshed or reinstated the item (until 2026-11 it was rewritten
+on every item every night); an item in a run's scope that the run does not
+find is withdrawn unless resolved, so an item not withdrawn was found by
+every run in whose scope it lay since.
+
 Tables (version 2)
 ------------------
 ledger_items(item_id PK, rule, category, hall_id, window_id, dept_id, staff_id,
@@ -270,11 +278,18 @@ def resolved_item_ids(con: duckdb.DuckDBPyConnection, as_of: date | None = None)
 _SQL_TYPES = {pl.String(): "VARCHAR", pl.Date(): "DATE"}
 
 
-def found_items_sql(relations: Iterable[str]) -> str:
-    """The found items of several tables (or views) as one relation with
-    ITEM_SCHEMA's columns, in the tables' order."""
+# Rows per found table in the position key _pos = table number * 2^40 + rowid.
+_POS_STRIDE = 1 << 40
+
+
+def found_items_sql(tables: Iterable[str]) -> str:
+    """The found items of several tables as one relation with ITEM_SCHEMA's
+    columns and ``_pos``, their order (table by table, then rowid: what a
+    window function would number, without one)."""
     select = ", ".join(f"CAST({c} AS {_SQL_TYPES[t]}) AS {c}" for c, t in ITEM_SCHEMA.items())
-    return "\nUNION ALL\n".join(f"SELECT {select} FROM {r}" for r in relations)
+    return "\nUNION ALL\n".join(
+        f"SELECT {select}, {k} * {_POS_STRIDE} + rowid AS _pos FROM {table}" for k, table in enumerate(tables)
+    )
 
 
 # Found items that repeat an item_id (a finder's bug): the merge refuses them.
@@ -284,14 +299,14 @@ REPEATED_IDS = "SELECT item_id FROM ({found}) GROUP BY item_id HAVING count(*) >
 # One pass over found ⟗ ledger keeps only the rows a write needs: `new`
 # (not on the ledger), `refresh` (on it, but withdrawn or with other
 # content) and `missing` (on it, in the run's scope — rule in $rules,
-# detected by $as_of —, not withdrawn, not found). `pos` keeps the found
-# order, in which new items are inserted.
+# detected by $as_of —, not withdrawn, not found). New items are inserted
+# in the found order (`_pos`).
 LEDGER_DIFF = """
 CREATE OR REPLACE TEMP TABLE _ledger_diff AS
-WITH found AS (SELECT *, row_number() OVER () AS pos FROM ({found}))
+WITH found AS ({found})
 SELECT CASE WHEN l.item_id IS NULL THEN 'new' WHEN f.item_id IS NULL THEN 'missing' ELSE 'refresh' END AS change,
        coalesce(f.item_id, l.item_id) AS item_id,
-       f.pos,
+       f._pos AS pos,
        l.item_id IS NOT NULL AND f.item_id IS NOT NULL AND ({changed}) AS content_changed,
        coalesce(l.withdrawn, FALSE) AS was_withdrawn,
        {found_content}
@@ -347,7 +362,7 @@ def upsert_items(
 ) -> dict[str, int]:
     """Merge a frame of found items (ITEM_SCHEMA columns, items.py) into the
     ledger: ``merge_found`` over the frame."""
-    df = _conform_items(found_items)
+    df = _conform_items(found_items).with_row_index("_pos")
     with _registered(con, "_found_frame", df):
         return merge_found(con, "SELECT * FROM _found_frame", run_id=run_id, as_of=as_of, rules=rules, now=now)
 
@@ -363,7 +378,8 @@ def merge_found(
 ) -> dict[str, int]:
     """Merge the items found by a run into the ledger, in one transaction.
 
-    found_sql: a query giving ITEM_SCHEMA's columns (``found_items_sql``).
+    found_sql: a query giving ITEM_SCHEMA's columns and ``_pos``, the order
+    in which new items are inserted (``found_items_sql``).
     New item_ids are inserted; existing ones whose content differs, or that
     were withdrawn, get every column refreshed (window, dept, detected_on,
     deadline, description… — identity columns cannot change since they make

@@ -269,3 +269,33 @@ def test_materialized_ledger_publishes_the_polars_result(tmp_path):
     assert got_refused.equals(refused) and got_refused["item_id"].to_list() == ["RX-Z"]
     assert counts == {"inserted": 5, "refreshed": 0, "reinstated": 0, "withdrawn": 0, "unchanged": 0,
                       "updates_appended": 2, "updates_refused": 1}
+
+
+# ---------------------------------------------------------------------------
+# attaching a file another process is writing: wait, as the Warehouse does
+# ---------------------------------------------------------------------------
+def test_attach_waits_for_a_writer_then_gives_up(tmp_path):
+    import subprocess
+    import sys
+
+    from assets.rectification.attached import attached
+
+    path = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(path)).execute("CREATE TABLE t AS SELECT 42 AS x").fetchall()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep(3)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        con = duckdb.connect()
+        with pytest.raises(duckdb.IOException, match="lock"):
+            with attached(con, path, "wh", lock_timeout_s=0.2):
+                pass
+        assert holder.poll() is None  # still holding: the next attach has to wait for it
+        with attached(con, path, "wh", lock_timeout_s=30):  # the holder exits after 3 s
+            assert con.execute("SELECT x FROM wh.t").fetchall() == [(42,)]
+        assert con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'wh'").fetchall() == [(0,)]
+    finally:
+        holder.wait(timeout=30)

@@ -16,7 +16,8 @@ import pytest
 
 from assets.calendar import WorkCalendar
 from assets.method_config import load_config
-from assets.rectification.assets import LEDGER_BOOKKEEPING, found_table, rectification_ledger
+from assets.rectification.assets import found_table, rectification_ledger
+from assets.rectification.ledger_publish import LEDGER_BOOKKEEPING
 from assets.rectification.items import ITEM_SCHEMA, RULES
 from assets.rectification.ledger_store import (
     append_updates,

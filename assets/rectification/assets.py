@@ -25,7 +25,7 @@ from assets.rectification.department_lists import (
     read_returned_list_with_counts,
 )
 from assets.rectification.attached import attached
-from assets.rectification.ledger_publish import LEDGER_BOOKKEEPING, publish_ledger  # noqa: F401 (LEDGER_BOOKKEEPING: kept importable here)
+from assets.rectification.ledger_publish import publish_ledger
 from assets.rectification.ledger_store import (
     append_updates,
     found_items_sql,

@@ -14,7 +14,7 @@ import dagster as dg
 import polars as pl
 
 from assets.calendar import WorkCalendar
-from assets.ingest.assets import callbacks, cases_current, reference_data, source_tables, write_frames
+from assets.ingest.assets import callbacks, cases_current, reference_data, source_tables
 from assets.method_config import MethodConfig, config_hash
 from assets.rectification import items as finders
 from assets.rectification.department_lists import (
@@ -24,6 +24,7 @@ from assets.rectification.department_lists import (
     export_ledger_csv,
     read_returned_list_with_counts,
 )
+from assets.rectification.attached import attached
 from assets.rectification.found_refresh import (
     CASE_VERSIONS,
     OVERDUE_CASES,
@@ -31,8 +32,16 @@ from assets.rectification.found_refresh import (
     plan_found_refresh,
     write_found,
 )
-from assets.rectification.ledger_store import append_updates, ledger_item_ids, open_ledger, read_ledger, upsert_items
-from assets.rectification.status import validate_updates
+from assets.rectification.ledger_publish import publish_ledger
+from assets.rectification.ledger_store import (
+    append_updates,
+    found_items_sql,
+    ledger_escalation_dates,
+    ledger_item_ids,
+    merge_found,
+    open_ledger,
+)
+from assets.rectification.status import update_item_ids, validate_updates
 from assets.scores.assets import method_config, scores
 from pipelines.resources import WindowWatchHome, Warehouse
 
@@ -134,11 +143,6 @@ def rule_asset(rule: str) -> dg.AssetsDefinition:
 RULE_ASSETS = {rule: rule_asset(rule) for rule in finders.RULES}
 
 
-# Which run saw an item when: kept in the ledger, left out of the published
-# table so that the same inbox gives the same table on every run.
-LEDGER_BOOKKEEPING = ["first_seen_run", "created_at", "last_seen_run", "withdrawn_at", "changed_at"]
-
-
 def ledger_path(home: WindowWatchHome) -> Path:
     return home.home_dir / "ledger" / "ledger.duckdb"
 
@@ -168,39 +172,41 @@ def read_update_files(folder: Path) -> tuple[pl.DataFrame, int, list[str]]:
 )
 def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
     """整改台账: items put on the ledger, replies applied, statuses as of the as-of date."""
+    # Two connections, one after the other, each writing its own file in one
+    # transaction: the ledger's, with the warehouse attached read-only, merges
+    # the found items and the replies in SQL (only new, changed, reinstated and
+    # withdrawn items are written); then the warehouse's, with the closed
+    # ledger attached read-only, computes the statuses and replaces the
+    # published tables. Two million items never pass through polars.
     cfg = method_config(home)
     rules = rule_settings(cfg)
     calendar = WorkCalendar.from_config(cfg)
     as_of = home.as_of_date
-    with warehouse.connect(read_only=True) as con:
-        found = pl.concat([con.sql(f"SELECT * FROM {found_table(r)}").pl() for r in finders.RULES], how="vertical_relaxed")
 
     updates, skipped, unreadable = read_update_files(home.inbox_dir / "rectification_updates")
     ledger = open_ledger(ledger_path(home))
     try:
-        item_counts = upsert_items(ledger, found, run_id=context.run_id, as_of=as_of)
-        del found  # the ledger now holds them; free the memory before reading it back
+        with attached(ledger, warehouse.path, "wh", lock_timeout_s=warehouse.lock_timeout_s):
+            found = found_items_sql(f"wh.{found_table(r)}" for r in finders.RULES)
+            item_counts = merge_found(ledger, found, run_id=context.run_id, as_of=as_of)
         update_counts = {"appended": 0, "refused_appended": 0}
         if updates.height:
-            checked = validate_updates(updates, ledger_item_ids(ledger))
+            known = ledger_item_ids(ledger, among=update_item_ids(updates))
+            checked = validate_updates(updates, known)
             update_counts = append_updates(ledger, checked.accepted, checked.refused, run_id=context.run_id)
-        current = read_ledger(ledger, as_of, calendar.add_working_days, rules=rules)
-        refused = ledger.sql("SELECT * FROM ledger_refused_updates").pl()
+        escalation = ledger_escalation_dates(ledger, as_of, calendar.add_working_days, rules=rules)
     finally:
         ledger.close()
     for line in unreadable:
         context.log.warning(f"整改反馈文件无法读取 unreadable reply file: {line}")
-    write_frames(
-        warehouse,
-        {
-            "rectification_items": current.drop(LEDGER_BOOKKEEPING, strict=False).with_columns(pl.lit(as_of).alias("as_of")),
-            "rectification_refused_updates": refused,
-            "rectification_run_counts": pl.DataFrame(
-                [{**item_counts, "updates_appended": update_counts["appended"], "updates_refused": update_counts["refused_appended"]}]
-            ),
-        },
+    run_counts = pl.DataFrame(
+        [{**item_counts, "updates_appended": update_counts["appended"], "updates_refused": update_counts["refused_appended"]}]
     )
-    by_status = dict(current.group_by("status").len().iter_rows())
+    with warehouse.connect() as con:
+        by_status = publish_ledger(
+            con, ledger_path(home), as_of=as_of, escalation=escalation, run_counts=run_counts,
+            lock_timeout_s=warehouse.lock_timeout_s,
+        )
     return dg.MaterializeResult(
         metadata={
             **{f"items_{k}": v for k, v in item_counts.items()},

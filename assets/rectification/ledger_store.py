@@ -13,6 +13,14 @@ The ledger is the one thing that cannot be recomputed from the inbox, so:
   and copied to ``<stem>.v<old>.<YYYYmmddTHHMMSSffffff>.bak<suffix>`` next to
   it; a file whose version is newer than this code is refused, never touched.
 
+Merging a run's found items (``merge_found``) writes only the items that are
+new, changed, reinstated or to be withdrawn: an item found exactly as the
+ledger has it is left alone. Hence ``last_seen_run`` is the last run that
+inserted, refreshed or reinstated the item (until 2026-11 it was rewritten
+on every item every night); an item in a run's scope that the run does not
+find is withdrawn unless resolved, so an item not withdrawn was found by
+every run in whose scope it lay since.
+
 Tables (version 2)
 ------------------
 ledger_items(item_id PK, rule, category, hall_id, window_id, dept_id, staff_id,
@@ -47,10 +55,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from assets.db import sql_literal
-
-from .items import ITEM_SCHEMA, RULES
-from .status import REFUSED_COLUMNS, UPDATE_COLUMNS, compute_status, latest_updates
+from .items import ITEM_SCHEMA, RULES, rule_param
+from .status import REFUSED_COLUMNS, UPDATE_COLUMNS
+from .status_sql import ESCALATION_TABLE, escalation_dates, item_status_sql, resolved_items_sql
 
 AddWorkingDays = Callable[[date, int], date]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -259,21 +266,89 @@ def _conform_items(found: pl.DataFrame) -> pl.DataFrame:
     missing = [c for c in ITEM_COLUMNS if c not in found.columns]
     if missing:
         raise ValueError(f"found items lack column(s) {missing}")
-    df = found.select([pl.col(c).cast(t) for c, t in ITEM_SCHEMA.items()])
-    dup = df.filter(pl.col("item_id").is_duplicated())
-    if dup.height:
-        raise ValueError(f"found items repeat item_id(s): {dup['item_id'].unique().sort().to_list()[:5]}")
-    return df
+    return found.select([pl.col(c).cast(t) for c, t in ITEM_SCHEMA.items()])
 
 
 def resolved_item_ids(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> set[str]:
     """Items whose latest accepted update (dated <= as_of, default: ever) is resolved."""
-    return set(_resolved_items(con, as_of)["item_id"].to_list())
+    rows = con.execute(resolved_items_sql(), {"as_of": as_of or date.max}).fetchall()
+    return {r[0] for r in rows}
 
 
-def _resolved_items(con: duckdb.DuckDBPyConnection, as_of: date | None) -> pl.DataFrame:
-    last = latest_updates(read_updates(con), as_of or date.max)
-    return last.filter(pl.col("last_status") == "resolved").select(pl.col("item_id").cast(pl.String))
+_SQL_TYPES = {pl.String(): "VARCHAR", pl.Date(): "DATE"}
+
+
+# Rows per found table in the position key _pos = table number * 2^40 + rowid.
+_POS_STRIDE = 1 << 40
+
+
+def found_items_sql(tables: Iterable[str]) -> str:
+    """The found items of several tables as one relation with ITEM_SCHEMA's
+    columns and ``_pos``, their order (table by table, then rowid: what a
+    window function would number, without one)."""
+    select = ", ".join(f"CAST({c} AS {_SQL_TYPES[t]}) AS {c}" for c, t in ITEM_SCHEMA.items())
+    return "\nUNION ALL\n".join(
+        f"SELECT {select}, {k} * {_POS_STRIDE} + rowid AS _pos FROM {table}" for k, table in enumerate(tables)
+    )
+
+
+# Found items that repeat an item_id (a finder's bug): the merge refuses them.
+FOUND_COUNTS = "SELECT count(*), count(item_id), count(DISTINCT item_id) FROM ({found})"
+REPEATED_IDS = "SELECT item_id FROM ({found}) GROUP BY item_id HAVING count(*) > 1 ORDER BY item_id NULLS FIRST LIMIT 5"
+
+# One pass over found ⟗ ledger keeps only the rows a write needs: `new`
+# (not on the ledger), `refresh` (on it, but withdrawn or with other
+# content) and `missing` (on it, in the run's scope — rule in $rules,
+# detected by $as_of —, not withdrawn, not found). New items are inserted
+# in the found order (`_pos`).
+LEDGER_DIFF = """
+CREATE OR REPLACE TEMP TABLE _ledger_diff AS
+WITH found AS ({found})
+SELECT CASE WHEN l.item_id IS NULL THEN 'new' WHEN f.item_id IS NULL THEN 'missing' ELSE 'refresh' END AS change,
+       coalesce(f.item_id, l.item_id) AS item_id,
+       f._pos AS pos,
+       l.item_id IS NOT NULL AND f.item_id IS NOT NULL AND ({changed}) AS content_changed,
+       coalesce(l.withdrawn, FALSE) AS was_withdrawn,
+       {found_content}
+FROM found AS f
+FULL JOIN ledger_items AS l ON l.item_id = f.item_id
+WHERE l.item_id IS NULL
+   OR (f.item_id IS NULL AND NOT l.withdrawn AND list_contains($rules, l.rule) AND l.detected_on <= $as_of)
+   OR (f.item_id IS NOT NULL AND (l.withdrawn OR {changed}))
+"""
+DIFF_COUNTS = """
+SELECT count(*) FILTER (WHERE change = 'new'),
+       count(*) FILTER (WHERE content_changed),
+       count(*) FILTER (WHERE change = 'refresh' AND was_withdrawn)
+FROM _ledger_diff
+"""
+# A refreshed item takes the found content, loses its withdrawal and records
+# the run; an unchanged one is not written at all.
+REFRESH_ITEMS = """
+UPDATE ledger_items AS l SET
+  {set_content},
+  changed_at = $now,
+  withdrawn_at = CASE WHEN l.withdrawn THEN NULL ELSE l.withdrawn_at END,
+  withdrawn = FALSE,
+  last_seen_run = $run_id
+FROM _ledger_diff AS d
+WHERE d.change = 'refresh' AND l.item_id = d.item_id
+"""
+INSERT_ITEMS = """
+INSERT INTO ledger_items ({cols}, first_seen_run, last_seen_run, withdrawn, created_at, changed_at)
+SELECT {cols}, $run_id, $run_id, FALSE, $now, $now
+FROM _ledger_diff
+WHERE change = 'new'
+ORDER BY pos
+"""
+# Missing items are withdrawn unless resolved as of $as_of (by the updates
+# recorded before this run's).
+WITHDRAW_ITEMS = """
+UPDATE ledger_items AS l SET withdrawn = TRUE, withdrawn_at = $now, changed_at = $now
+FROM _ledger_diff AS d
+WHERE d.change = 'missing' AND l.item_id = d.item_id
+  AND NOT EXISTS (SELECT 1 FROM ({resolved}) AS r WHERE r.item_id = l.item_id)
+"""
 
 
 def upsert_items(
@@ -285,103 +360,75 @@ def upsert_items(
     rules: Iterable[str] | None = None,
     now: datetime | None = None,
 ) -> dict[str, int]:
+    """Merge a frame of found items (ITEM_SCHEMA columns, items.py) into the
+    ledger: ``merge_found`` over the frame."""
+    df = _conform_items(found_items).with_row_index("_pos")
+    with _registered(con, "_found_frame", df):
+        return merge_found(con, "SELECT * FROM _found_frame", run_id=run_id, as_of=as_of, rules=rules, now=now)
+
+
+def merge_found(
+    con: duckdb.DuckDBPyConnection,
+    found_sql: str,
+    *,
+    run_id: str | None = None,
+    as_of: date | None = None,
+    rules: Iterable[str] | None = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
     """Merge the items found by a run into the ledger, in one transaction.
 
-    found_items: ITEM_SCHEMA columns (items.py). New item_ids are inserted;
-    existing ones get every column refreshed (window, dept, detected_on,
+    found_sql: a query giving ITEM_SCHEMA's columns and ``_pos``, the order
+    in which new items are inserted (``found_items_sql``).
+    New item_ids are inserted; existing ones whose content differs, or that
+    were withdrawn, get every column refreshed (window, dept, detected_on,
     deadline, description… — identity columns cannot change since they make
-    the id) and lose a withdrawn flag; items of the ledger that the run did
-    not find are flagged withdrawn, except resolved ones. Withdrawal is scoped:
-    only items of ``rules`` (default: all rules) and, when ``as_of`` is given,
-    detected on or before it — a run for an earlier date, or for some rules
-    only, must not withdraw what it could not have found. Nothing is deleted.
+    the id) and lose the withdrawn flag; items of the ledger that the run did
+    not find are flagged withdrawn, except resolved ones. Withdrawal is
+    scoped: only items of ``rules`` (default: all rules) and, when ``as_of``
+    is given, detected on or before it — a run for an earlier date, or for
+    some rules only, must not withdraw what it could not have found. Nothing
+    is deleted, and an item found as the ledger has it is not written at all
+    (``last_seen_run`` is the last run that inserted, refreshed or reinstated
+    it; see the module docstring).
 
     Returns counts: inserted, refreshed (content changed), reinstated,
-    withdrawn, unchanged.
+    withdrawn, unchanged (found minus inserted minus refreshed).
     """
     now = now or _now()
-    df = _conform_items(found_items)
     scope = list(rules) if rules is not None else list(RULES)
-    resolved = _resolved_items(con, as_of)
-    # The frames are registered outside the transaction and the temp tables
-    # dropped only on success: after a failed statement DuckDB refuses every
-    # call until ROLLBACK (which discards the temp tables), and a clean-up
-    # that ran first would hide the real error behind "transaction aborted".
-    with _registered(con, "_found_frame", df), _registered(con, "_resolved_frame", resolved), transaction(con):
-        # one copy of the found items that every statement below joins to
-        _run(con, "CREATE OR REPLACE TEMP TABLE _found_items AS SELECT * FROM _found_frame")
-        _run(con, "CREATE OR REPLACE TEMP TABLE _resolved AS SELECT item_id FROM _resolved_frame")
-        inserted, refreshed, reinstated = _merge_found(con, run_id, now)
-        withdrawn = _withdraw_missing(con, scope, as_of, now)
-        _run(con, "DROP TABLE IF EXISTS _found_items")
-        _run(con, "DROP TABLE IF EXISTS _resolved")
+    total, with_id, distinct = _run(con, FOUND_COUNTS.format(found=found_sql))[0]
+    if with_id < total:
+        raise ValueError(f"found items lack an item_id ({total - with_id} row(s))")
+    if distinct < with_id:
+        repeated = [r[0] for r in _run(con, REPEATED_IDS.format(found=found_sql))]
+        raise ValueError(f"found items repeat item_id(s): {repeated}")
+    changed = " OR ".join(f"l.{c} IS DISTINCT FROM f.{c}" for c in _CONTENT_COLUMNS)
+    diff_sql = LEDGER_DIFF.format(
+        found=found_sql, changed=changed, found_content=", ".join(f"f.{c}" for c in _CONTENT_COLUMNS)
+    )
+    params = {"now": now, "run_id": run_id}
+    # The temp table is dropped only on success: after a failed statement
+    # DuckDB refuses every call until ROLLBACK (which discards it), and a
+    # clean-up that ran first would hide the real error behind
+    # "transaction aborted".
+    with transaction(con):
+        _run(con, diff_sql, {"rules": scope, "as_of": as_of or date.max})
+        inserted, refreshed, reinstated = (int(x) for x in _run(con, DIFF_COUNTS)[0])
+        set_content = ", ".join(f"{c} = d.{c}" for c in _CONTENT_COLUMNS)
+        _run(con, REFRESH_ITEMS.format(set_content=set_content), params)
+        _run(con, INSERT_ITEMS.format(cols=", ".join(ITEM_COLUMNS)), params)
+        withdrawn = _run(
+            con, WITHDRAW_ITEMS.format(resolved=resolved_items_sql()), {"now": now, "as_of": as_of or date.max}
+        )
+        _run(con, "DROP TABLE IF EXISTS _ledger_diff")
     return {
         "inserted": inserted,
         "refreshed": refreshed,
         "reinstated": reinstated,
-        "withdrawn": withdrawn,
-        "unchanged": df.height - inserted - refreshed,
+        "withdrawn": int(withdrawn[0][0]) if withdrawn else 0,
+        "unchanged": int(total) - inserted - refreshed,
     }
-
-
-def _merge_found(con: duckdb.DuckDBPyConnection, run_id: str | None, now: datetime) -> tuple[int, int, int]:
-    """Refresh the found items already on the ledger and insert the new ones;
-    returns (inserted, refreshed, reinstated)."""
-    changed = " OR ".join(f"l.{c} IS DISTINCT FROM f.{c}" for c in _CONTENT_COLUMNS)
-    counts_sql = f"""
-        SELECT
-          count(*) FILTER (WHERE l.item_id IS NULL),
-          count(*) FILTER (WHERE l.item_id IS NOT NULL AND ({changed})),
-          count(*) FILTER (WHERE l.item_id IS NOT NULL AND l.withdrawn)
-        FROM _found_items f LEFT JOIN ledger_items l USING (item_id)"""
-    inserted, refreshed, reinstated = (int(x) for x in _run(con, counts_sql)[0])
-    # Content refreshed and withdrawal lifted only where something changed;
-    # then one narrow pass records the run on every found item. Rewriting all
-    # columns of ~2 M unchanged rows every night held their undo copy in
-    # memory (~2.7 GiB at city-year).
-    refresh_sql = f"""
-        UPDATE ledger_items AS l SET
-          {", ".join(f"{c} = f.{c}" for c in _CONTENT_COLUMNS)},
-          changed_at = ?::TIMESTAMP,
-          withdrawn_at = CASE WHEN l.withdrawn THEN NULL ELSE l.withdrawn_at END,
-          withdrawn = FALSE
-        FROM _found_items AS f
-        WHERE l.item_id = f.item_id AND (l.withdrawn OR {changed})"""
-    _run(con, refresh_sql, [now])
-    seen_sql = """
-        UPDATE ledger_items AS l SET last_seen_run = ?
-        FROM _found_items AS f
-        WHERE l.item_id = f.item_id"""
-    _run(con, seen_sql, [run_id])
-    cols = ", ".join(ITEM_COLUMNS)
-    insert_sql = f"""
-        INSERT INTO ledger_items ({cols}, first_seen_run, last_seen_run, withdrawn, created_at, changed_at)
-        SELECT {cols}, ?, ?, FALSE, ?, ? FROM _found_items f
-        WHERE NOT EXISTS (SELECT 1 FROM ledger_items l WHERE l.item_id = f.item_id)"""
-    _run(con, insert_sql, [run_id, run_id, now, now])
-    return inserted, refreshed, reinstated
-
-
-def _withdraw_missing(
-    con: duckdb.DuckDBPyConnection, scope: list[str], as_of: date | None, now: datetime
-) -> int:
-    """Flag withdrawn the unresolved items of the rules in scope, detected by
-    as_of, that this run did not find; returns how many."""
-    if not scope:
-        return 0
-    withdraw_sql = f"""
-        UPDATE ledger_items AS l SET withdrawn = TRUE, withdrawn_at = ?, changed_at = ?
-        WHERE NOT l.withdrawn
-          AND l.rule IN ({_sql_list(scope)})
-          {f"AND l.detected_on <= DATE '{as_of.isoformat()}'" if as_of else ""}
-          AND NOT EXISTS (SELECT 1 FROM _found_items f WHERE f.item_id = l.item_id)
-          AND NOT EXISTS (SELECT 1 FROM _resolved r WHERE r.item_id = l.item_id)"""
-    res = con.execute(withdraw_sql, [now, now]).fetchall()
-    return int(res[0][0]) if res else 0
-
-
-def _sql_list(values: list[str]) -> str:
-    return ", ".join(sql_literal(v) for v in values)
 
 
 # ---------------------------------------------------------------------------
@@ -481,8 +528,15 @@ def _keyed(frame: pl.DataFrame | None, schema: Mapping[str, pl.DataType], extra:
 # ---------------------------------------------------------------------------
 # reading
 # ---------------------------------------------------------------------------
-def ledger_item_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return set(con.sql("SELECT item_id FROM ledger_items").pl()["item_id"].to_list())
+def ledger_item_ids(con: duckdb.DuckDBPyConnection, among: Iterable[str] | None = None) -> set[str]:
+    """The ledger's item ids; with ``among``, only those of them that are on
+    it (what checking a reply file needs, without reading two million ids)."""
+    if among is None:
+        return set(con.sql("SELECT item_id FROM ledger_items").pl()["item_id"].to_list())
+    wanted = pl.DataFrame({"item_id": sorted({i for i in among if i is not None})}, schema={"item_id": pl.String()})
+    with _registered(con, "_wanted_ids", wanted):
+        rows = _run(con, "SELECT item_id FROM ledger_items SEMI JOIN _wanted_ids USING (item_id)")
+    return {r[0] for r in rows}
 
 
 def read_items(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -507,11 +561,22 @@ def read_ledger(
     rules: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> pl.DataFrame:
     """The ledger as of ``as_of``: items detected on or before it, with the
-    status columns of status.compute_status (status, status_zh, resolved_on,
-    resolved_late, escalate_after, last_*), sorted by dept_id, deadline,
-    item_id."""
-    items = con.sql(
-        f"SELECT * FROM ledger_items WHERE detected_on <= DATE '{as_of.isoformat()}'"
-    ).pl()
-    out = compute_status(items, read_updates(con), as_of, add_working_days, rules=rules)
-    return out.sort(["dept_id", "deadline", "item_id"], nulls_last=True)
+    status columns of status.compute_status (escalate_after, last_*, status,
+    resolved_on, status_zh, resolved_late), sorted by dept_id, deadline,
+    item_id — computed by DuckDB (status_sql.py)."""
+    with _registered(con, ESCALATION_TABLE, ledger_escalation_dates(con, as_of, add_working_days, rules=rules)):
+        return con.sql(item_status_sql(), params={"as_of": as_of}).pl()
+
+
+def ledger_escalation_dates(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    add_working_days: AddWorkingDays,
+    *,
+    rules: Mapping[str, Mapping[str, Any]] | None = None,
+) -> pl.DataFrame:
+    """escalate_after for every deadline of the items detected by ``as_of``
+    (status_sql.escalation_dates, escalation days from ``rules``)."""
+    rows = _run(con, "SELECT DISTINCT deadline FROM ledger_items WHERE detected_on <= ?", [as_of])
+    days = int(rule_param(rules, "escalation", "days"))
+    return escalation_dates((r[0] for r in rows), add_working_days, days)

@@ -179,6 +179,14 @@ def _clean(v: Any) -> str | None:
     return s or None
 
 
+def update_item_ids(updates: pl.DataFrame) -> set[str]:
+    """The item ids named by raw update rows, cleaned as ``validate_updates``
+    cleans them: the ids whose presence on the ledger decides unknown_item."""
+    if "item_id" not in updates.columns:
+        return set()
+    return {i for i in (_clean(v) for v in updates.get_column("item_id").to_list()) if i is not None}
+
+
 def validate_updates(updates: pl.DataFrame, known_item_ids: Iterable[str]) -> UpdateValidation:
     """Split raw updates into accepted and refused rows.
 

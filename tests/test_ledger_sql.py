@@ -29,26 +29,10 @@ from assets.rectification.ledger_store import (
 )
 from assets.rectification.status import compute_status, validate_updates
 from pipelines.resources import Warehouse, WindowWatchHome
+from tests import test_ledger_store
 
-HOLIDAYS_2026 = {
-    date(2026, 1, 1), date(2026, 1, 2), *(date(2026, 2, d) for d in (16, 17, 18, 19, 20, 23)),
-    date(2026, 4, 6), date(2026, 5, 1), date(2026, 5, 4), date(2026, 5, 5), date(2026, 6, 19),
-    date(2026, 9, 25), *(date(2026, 10, d) for d in (1, 2, 5, 6, 7)),
-}
-MAKEUP_2026 = {date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9), date(2026, 9, 20),
-               date(2026, 10, 10)}
-
-
-def add_wd(d: date, n: int) -> date:
-    while n > 0:
-        d += timedelta(days=1)
-        if d.year == 2026:
-            work = d not in HOLIDAYS_2026 and (d in MAKEUP_2026 or d.weekday() < 5)
-        else:
-            work = d.weekday() < 5
-        if work:
-            n -= 1
-    return d
+# the hand-written 2026 calendar of the ledger store's tests (other years: Monday to Friday)
+add_wd = test_ledger_store.add_wd
 
 
 def item(item_id, deadline, *, detected_on=None, dept="D1", rule="absence", description="原描述") -> dict:

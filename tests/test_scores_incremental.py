@@ -201,12 +201,12 @@ def complete_an_open_case(inbox: Path, day: date, warehouse: Path) -> str:
     return case_id
 
 
-def rename_matter_of_an_old_one_notice_case(inbox: Path, before: date, today: date, warehouse: Path) -> tuple[str, str]:
-    """Add to ``today``'s case file a new version of a one-notice case
-    completed before ``before``, its matter replaced by another with the same
-    one-trip flag. The case carries its own promised days, so no date and
-    nothing the scores count moves (M0 stays), but the item's description
-    names the new matter. Returns (case id, new matter code)."""
+def rename_matter_of_an_old_one_notice_case(inbox: Path, before: date, warehouse: Path) -> tuple[str, str]:
+    """Re-export the day file of a one-notice case completed before
+    ``before`` with its matter replaced by another with the same one-trip
+    flag. The case carries its own promised days, so no date and nothing the
+    scores count moves (M0 stays, though the file is old), but the item's
+    description names the new matter. Returns (case id, new matter code)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         case_id, day, row, new_matter = con.execute(
             """SELECT c.case_id, c.partition_date, c.source_row, min(o.matter_code)
@@ -219,14 +219,13 @@ def rename_matter_of_an_old_one_notice_case(inbox: Path, before: date, today: da
                ORDER BY c.case_id LIMIT 1""",
             [before],
         ).fetchall()[0]
-    old_lines = (inbox / "cases" / f"{day.isoformat()}.csv").read_text(encoding="utf-8").splitlines()
-    header, cells = old_lines[0].split(","), old_lines[row].split(",")
+    path = inbox / "cases" / f"{day.isoformat()}.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    header, cells = lines[0].rstrip("\r\n").split(","), lines[row].rstrip("\r\n").split(",")
     assert cells[header.index("case_id")] == case_id
     cells[header.index("matter_code")] = new_matter
-    cells[header.index("updated_at")] = f"{today.isoformat()} 10:00:00"
-    path = inbox / "cases" / f"{today.isoformat()}.csv"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text + ("" if text.endswith("\n") else "\n") + ",".join(cells) + "\n", encoding="utf-8")
+    lines[row] = ",".join(cells) + lines[row][len(lines[row].rstrip("\r\n")):]
+    path.write_text("".join(lines), encoding="utf-8")
     return case_id, new_matter
 
 
@@ -256,12 +255,10 @@ def test_nightly_scores_equal_one_run(source_inbox, tmp_path):
     deliver(source_inbox, inbox, date(2026, 3, 3))
     case_id = complete_an_open_case(inbox, date(2026, 2, 10), nightly / "warehouse.duckdb")
     remove_first_rating(inbox, date(2026, 2, 12))
-    # and a new version of a January one-notice case with another matter:
-    # nothing dated moves, so only the changed cases bring its item (dated
-    # before M0) to be found again
-    renamed, matter = rename_matter_of_an_old_one_notice_case(
-        inbox, date(2026, 2, 1), date(2026, 3, 3), nightly / "warehouse.duckdb"
-    )
+    # and a December case file re-exported with one one-notice case's matter
+    # changed: nothing dated moves, so M0 stays and only the changed cases
+    # bring its item (dated before M0) to be found again
+    renamed, matter = rename_matter_of_an_old_one_notice_case(inbox, date(2026, 2, 1), nightly / "warehouse.duckdb")
     assert run(nightly, date(2026, 3, 3)) == ("incremental", "2026-02-01")
     assert found_refresh(nightly) == dict.fromkeys(REFRESHED_INPUTS, ("incremental", "2026-02-01"))
     after = score_tables(nightly)

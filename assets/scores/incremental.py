@@ -180,8 +180,12 @@ def plan_refresh(
         old = old_files.filter(pl.col("source") == source)
         changed_by_source[source] = changed = _changed_days(old.select("partition_date", "file", "mtime_ns", "size"), file_states(files_now[source]))
         new = file_spans(con, source, {d: files_now[source][d] for d in changed if d in files_now[source]})
-        changed_dates += old.filter(pl.col("partition_date").is_in(changed)).get_column("min_date").to_list()
-        changed_dates += new.get_column("min_date").to_list()
+        if queries.FACT_DATE_COLUMNS[source]:
+            changed_dates += old.filter(pl.col("partition_date").is_in(changed)).get_column("min_date").to_list()
+            changed_dates += new.get_column("min_date").to_list()
+        # A changed case file moves M0 only through its cases (below): a
+        # corrected old export whose cases count on the same dates as before
+        # does not send the night back to that month.
         parts += [old.filter(~pl.col("partition_date").is_in(changed)).select(list(FILE_COLUMNS)), new]
     files = pl.concat(parts).cast(FILE_COLUMNS).sort("source", "partition_date")
 

@@ -10,9 +10,11 @@ earliest of:
   later partitions, completions, open cases turning late on deadline + 1);
 - the earliest fact date of every staged file that changed, appeared or
   vanished, in its old and its new version (a corrected file can move facts
-  either way);
+  either way); case files excepted, whose cases are placed one by one:
 - the earliest date a changed case counts on (received, completed,
-  evaluated, its callbacks), old and new.
+  evaluated, its callbacks), old and new; a case is changed when its current
+  version is, or was, in a changed case file, or was updated after the
+  previous as-of date.
 
 Nothing to reuse (no previous state, another method config or reference
 data, an as-of date that went back, or an M0 covering most of the history)

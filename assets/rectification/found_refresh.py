@@ -11,8 +11,9 @@ fact that triggers it (detected_on = the rating's, event's, callback's or
 staff-day's date, the case's completion day, or its deadline + 1, its
 evaluation date; repeated lateness counts within a calendar month, and M0 is
 the first of a month), and the score step's M0 is at most the earliest fact
-date of every new, re-delivered or vanished file, of every changed case and
-of its callbacks, and at most the day after the previous as-of date
+date of every new, re-delivered or vanished file (a case file through its
+cases, which are all changed cases), of every changed case and of its
+callbacks, and at most the day after the previous as-of date
 (assets.scores.incremental). So a fact dated before M0 is in a file that did
 not change, or is a case that did not change, and was already known at the
 previous as-of date; the rule finds the same item from it with the same

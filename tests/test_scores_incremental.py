@@ -270,9 +270,5 @@ def test_nightly_scores_equal_one_run(source_inbox, tmp_path):
     assert item["detected_on"].item() < date(2026, 2, 1) and f"（{matter_name}）" in item["description"].item()
     assert_same_scores(after, one_shot(nightly, tmp_path / "once_0303", date(2026, 3, 3)))
 
-    # another method config: everything is recomputed (a full run, which the
-    # one-shot homes above already compare against)
-    config = tmp_path / "config.yaml"
-    config.write_text("scoring:\n  shrinkage_m: 5\n", encoding="utf-8")
-    deliver(source_inbox, inbox, date(2026, 3, 4))
-    assert run(nightly, date(2026, 3, 4), config) == ("full", "")
+    # (another method config means a full recompute: test_full_recompute_when_nothing_can_be_reused
+    # and tests/test_found_refresh_plan.py; a graph run for it cost the suite ~25 s)

@@ -176,6 +176,20 @@ def assert_same_scores(nightly: dict[str, pl.DataFrame], once: dict[str, pl.Data
         assert nightly[name].equals(once[name]), name
 
 
+def edit_case_rows(inbox: Path, day: date, case_id: str, **cells: str) -> None:
+    """Re-export ``day``'s case file with the given cells of ``case_id``'s rows replaced."""
+    path = inbox / "cases" / f"{day.isoformat()}.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\r\n").split(",")
+    for i, line in enumerate(lines[1:], start=1):
+        row = line.rstrip("\r\n").split(",")
+        if row[header.index("case_id")] == case_id:
+            for name, value in cells.items():
+                row[header.index(name)] = value
+            lines[i] = ",".join(row) + line[len(line.rstrip("\r\n")):]
+    path.write_text("".join(lines), encoding="utf-8")
+
+
 def complete_an_open_case(inbox: Path, day: date, warehouse: Path) -> str:
     """Re-export ``day``'s case file with one case received that day, still open
     and with no later version, completed that afternoon; returns its id."""
@@ -187,17 +201,8 @@ def complete_an_open_case(inbox: Path, day: date, warehouse: Path) -> str:
                ORDER BY case_id LIMIT 1""",
             [day, day],
         ).fetchall()[0][0]
-    path = inbox / "cases" / f"{day.isoformat()}.csv"
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    header = lines[0].rstrip("\r\n").split(",")
-    for i, line in enumerate(lines[1:], start=1):
-        cells = line.rstrip("\r\n").split(",")
-        if cells[header.index("case_id")] == case_id:
-            cells[header.index("completed_at")] = f"{day.isoformat()} 16:00:00"
-            cells[header.index("status")] = "completed"
-            cells[header.index("updated_at")] = f"{day.isoformat()} 16:00:00"
-            lines[i] = ",".join(cells) + line[len(line.rstrip("\r\n")):]
-    path.write_text("".join(lines), encoding="utf-8")
+    done = f"{day.isoformat()} 16:00:00"
+    edit_case_rows(inbox, day, case_id, completed_at=done, status="completed", updated_at=done)
     return case_id
 
 
@@ -208,24 +213,18 @@ def rename_matter_of_an_old_one_notice_case(inbox: Path, before: date, warehouse
     scores count moves (M0 stays, though the file is old), but the item's
     description names the new matter. Returns (case id, new matter code)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        case_id, day, row, new_matter = con.execute(
-            """SELECT c.case_id, c.partition_date, c.source_row, min(o.matter_code)
+        case_id, day, new_matter = con.execute(
+            """SELECT c.case_id, c.partition_date, min(o.matter_code)
                FROM found_items_one_notice f
                JOIN cases_current c ON c.case_id = f.subject_ref
                JOIN matters m ON m.matter_code = c.matter_code
                JOIN matters o ON o.one_trip = m.one_trip AND o.matter_code <> m.matter_code
                WHERE f.detected_on < ? AND c.promised_days IS NOT NULL
-               GROUP BY c.case_id, c.partition_date, c.source_row
+               GROUP BY c.case_id, c.partition_date
                ORDER BY c.case_id LIMIT 1""",
             [before],
         ).fetchall()[0]
-    path = inbox / "cases" / f"{day.isoformat()}.csv"
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    header, cells = lines[0].rstrip("\r\n").split(","), lines[row].rstrip("\r\n").split(",")
-    assert cells[header.index("case_id")] == case_id
-    cells[header.index("matter_code")] = new_matter
-    lines[row] = ",".join(cells) + lines[row][len(lines[row].rstrip("\r\n")):]
-    path.write_text("".join(lines), encoding="utf-8")
+    edit_case_rows(inbox, day, case_id, matter_code=new_matter)
     return case_id, new_matter
 
 

@@ -5,7 +5,6 @@ from the warehouse: the warehouse can be deleted and rebuilt from the inbox,
 the ledger cannot, since people's replies are in it.
 """
 
-import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,13 +16,7 @@ from assets.calendar import WorkCalendar
 from assets.ingest.assets import callbacks, cases_current, reference_data, source_tables
 from assets.method_config import MethodConfig, config_hash
 from assets.rectification import items as finders
-from assets.rectification.department_lists import (
-    LEDGER_CSV_COLUMNS,
-    SHEET_COLUMNS,
-    export_department_workbooks,
-    export_ledger_csv,
-    read_returned_list_with_counts,
-)
+from assets.rectification.department_lists import read_returned_list_with_counts
 from assets.rectification.attached import attached
 from assets.rectification.found_refresh import (
     CASE_VERSIONS,
@@ -33,6 +26,7 @@ from assets.rectification.found_refresh import (
     write_found,
 )
 from assets.rectification.ledger_publish import publish_ledger
+from assets.rectification.list_publish import publish_lists
 from assets.rectification.ledger_store import (
     append_updates,
     found_items_sql,
@@ -218,17 +212,6 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
     )
 
 
-LEDGER_CSV_ROWS = f"SELECT {', '.join(LEDGER_CSV_COLUMNS)} FROM rectification_items"
-LIST_DEPARTMENTS = "SELECT DISTINCT dept_id FROM rectification_items ORDER BY dept_id NULLS LAST"
-# What a department sheet shows (department_lists.sheet_frame) and sorts by;
-# `IS NOT DISTINCT FROM` so items without a department form their own list.
-DEPARTMENT_LIST_ROWS = f"""
-SELECT {', '.join(sorted({c for c, _ in SHEET_COLUMNS if c} | {"status"}))}
-FROM rectification_items
-WHERE dept_id IS NOT DISTINCT FROM ?
-"""
-
-
 # Two threads for the machine's two cores: every run executes its steps one
 # after another in one process (in_process), so this step has them alone.
 LIST_WORKERS = 2
@@ -236,38 +219,21 @@ LIST_WORKERS = 2
 
 @dg.asset(group_name="rectification", deps=[rectification_ledger], kinds={"csv", "excel"})
 def rectification_lists(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
-    """整改清单: the ledger CSV and one workbook per department, in HOME/exports/rectification."""
-    # One department's rows at a time: a city's year is ~2 M items with their
-    # descriptions, which held whole took the step past 4 GiB. The CSV is
-    # written beside the first workbooks, then the workbooks two at a time.
-    out_dir = home.exports_dir / "rectification"
-    written: list[Path] = []
+    """整改清单: the ledger CSV, each department's daily list and its monthly
+    archives of settled items (list_publish.py), in HOME/exports/rectification."""
+    # One workbook's rows at a time, two workbooks side by side: a city's year
+    # is ~2 M items with their descriptions, which held whole took the step past 4 GiB.
     with warehouse.connect(read_only=True) as con, ThreadPoolExecutor(LIST_WORKERS) as pool:
-        departments = con.sql("SELECT dept_id, dept_name FROM departments").pl()
-        csv_done = pool.submit(lambda: export_ledger_csv(_query(con, LEDGER_CSV_ROWS), out_dir / "ledger.csv"))
-        dept_ids = [d for (d,) in con.execute(LIST_DEPARTMENTS).fetchall()]
-        workbooks = export_department_workbooks(
-            [(d, functools.partial(_query, con, DEPARTMENT_LIST_ROWS, [d])) for d in dept_ids],
-            out_dir / "departments", as_of=home.as_of_date, departments=departments, written=written, pool=pool,
-        )
-        csv_path = csv_done.result()
+        lists = publish_lists(con, home.exports_dir / "rectification", as_of=home.as_of_date, pool=pool)
     return dg.MaterializeResult(
         metadata={
-            "ledger_csv": dg.MetadataValue.path(str(csv_path)),
-            "workbooks": len(workbooks),
-            "workbooks_written": len(written),
+            "ledger_csv": dg.MetadataValue.path(str(lists.ledger_csv)),
+            "workbooks": len(lists.daily),
+            "archive_workbooks": len(lists.archives),
+            "workbooks_written": len(lists.written),
+            "workbooks_deleted": len(lists.deleted),
         }
     )
-
-
-def _query(con, sql: str, params: list | None = None) -> pl.DataFrame:
-    """A query's frame on a cursor of its own: one DuckDB connection object
-    must not be used by two threads at once."""
-    cur = con.cursor()
-    try:
-        return cur.sql(sql, params=params).pl()
-    finally:
-        cur.close()
 
 
 RECTIFICATION_ASSETS = [*RULE_ASSETS.values(), rectification_ledger, rectification_lists]

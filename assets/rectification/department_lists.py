@@ -33,6 +33,7 @@ import re
 import threading
 import unicodedata
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -248,7 +249,7 @@ def export_department_lists(
     """
     depts = sorted(set(ledger["dept_id"].to_list()), key=_dept_order)
     return export_department_workbooks(
-        [(d, functools.partial(_dept_part, ledger, d)) for d in depts],
+        [Workbook(d, functools.partial(_dept_part, ledger, d)) for d in depts],
         out_dir, as_of=as_of, departments=departments, include_resolved=include_resolved,
         written=written, pool=pool,
     )
@@ -262,8 +263,30 @@ def _dept_part(ledger: pl.DataFrame, dept: str | None) -> pl.DataFrame:
     return ledger.filter(pl.col("dept_id").is_null() if dept is None else pl.col("dept_id") == dept)
 
 
+@dataclass(frozen=True)
+class Workbook:
+    """One workbook to write: a department's daily list, or with ``month``
+    ("YYYY-MM") its archive of that month's settled items (see list_publish.py).
+
+    ``load`` gives the department's ledger rows for it. ``digest``, when the
+    caller knows the rows' fingerprint without loading them, lets an
+    unchanged workbook be skipped before its rows are read."""
+
+    dept: str | None
+    load: Callable[[], pl.DataFrame]
+    month: str | None = None
+    digest: str | None = None
+
+    def file_name(self, names: Mapping[str, str], as_of: date) -> str:
+        label = self.dept if self.dept is not None else "未分配"
+        if self.dept in names:
+            label += "_" + names[self.dept]
+        stamp = f"{self.month[:4]}年{self.month[5:]}月归档" if self.month else f"{as_of:%Y%m%d}"
+        return _BAD_FILENAME.sub("_", f"整改清单_{label}_{stamp}") + ".xlsx"
+
+
 def export_department_workbooks(
-    sources: Sequence[tuple[str | None, Callable[[], pl.DataFrame]]],
+    sources: Sequence[Workbook],
     out_dir: str | Path,
     *,
     as_of: date,
@@ -272,50 +295,57 @@ def export_department_workbooks(
     written: list[Path] | None = None,
     pool: Executor | None = None,
 ) -> dict[str | None, Path]:
-    """``export_department_lists`` over departments whose ledger rows are
-    loaded one department at a time: ``sources`` is (dept_id, loader) in
-    order, each loader giving that department's ledger rows; a department
-    with nothing to send gets no workbook.
+    """``export_department_lists`` over workbooks whose ledger rows are
+    loaded one at a time: ``sources`` in order; a workbook with nothing to
+    send is not written. Returns dept_id -> path (``sources`` of one kind,
+    daily or archive, have one workbook per department; for archives the
+    last month wins, use ``written`` or the folder to see them all).
 
-    With a ``pool`` (threads) the departments are written side by side:
+    With a ``pool`` (threads) the workbooks are written side by side:
     polars, DuckDB and zlib do their work outside the GIL, so two threads
     use two cores. Each job loads its rows only when it starts, so at most
-    the pool's size of departments is held at once.
+    the pool's size of workbooks is held at once.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = _dept_names(departments)
     book = _HashBook(out_dir)
 
-    def job(dept: str | None, load: Callable[[], pl.DataFrame]) -> tuple[Path, bool] | None:
-        rows = department_list_rows(load(), include_resolved=include_resolved)
+    def job(source: Workbook) -> tuple[Path, bool] | None:
+        fname = source.file_name(names, as_of)
+        path = out_dir / fname
+        dept_name = names.get(source.dept) if source.dept else None
+        known = None
+        if source.digest is not None:
+            # the archive's notes sheet carries the day it was written, not
+            # the as-of date, so an unchanged month keeps its file
+            known = hashlib.sha1(
+                json.dumps([_LAYOUT_VERSION, fname, dept_name, source.month, source.digest]).encode("utf-8")
+            ).hexdigest()
+            if book.unchanged(fname, known):
+                return path, False
+        rows = department_list_rows(source.load(), include_resolved=include_resolved)
         if rows.height == 0:
             return None
-        label = dept if dept is not None else "未分配"
-        if dept in names:
-            label += "_" + names[dept]
-        fname = _BAD_FILENAME.sub("_", f"整改清单_{label}_{as_of:%Y%m%d}") + ".xlsx"
-        path = out_dir / fname
-        dept_name = names.get(dept) if dept else None
         sheet = sheet_frame(rows)
         del rows
-        digest = content_hash(sheet, file_name=fname, as_of=as_of, dept_name=dept_name)
+        digest = known or content_hash(sheet, file_name=fname, as_of=as_of, dept_name=dept_name)
         if not book.begin(fname, digest):
             return path, False
-        _write_workbook(sheet, path, as_of=as_of, dept_name=dept_name)
+        _write_workbook(sheet, path, as_of=as_of, dept_name=dept_name, month=source.month)
         book.done(fname, digest)
         return path, True
 
     if pool is None:
-        results = [job(dept, load) for dept, load in sources]
+        results = [job(source) for source in sources]
     else:
-        futures = [pool.submit(job, dept, load) for dept, load in sources]
+        futures = [pool.submit(job, source) for source in sources]
         results = [f.result() for f in futures]
     out: dict[str | None, Path] = {}
-    for (dept, _), result in zip(sources, results):
+    for source, result in zip(sources, results):
         if result is None:
             continue
-        out[dept] = result[0]
+        out[source.dept] = result[0]
         if result[1] and written is not None:
             written.append(result[0])
     return out
@@ -329,6 +359,11 @@ class _HashBook:
         self.out_dir = out_dir
         self.lock = threading.Lock()
         self.hashes = {name: h for name, h in _read_hashes(out_dir).items() if (out_dir / name).is_file()}
+
+    def unchanged(self, fname: str, digest: str) -> bool:
+        """True when the file is there as written for this content."""
+        with self.lock:
+            return fname in self.hashes and self.hashes[fname] == _file_record(self.out_dir / fname, digest)
 
     def begin(self, fname: str, digest: str) -> bool:
         """False when the file is there as written for this content."""
@@ -372,7 +407,9 @@ def _column_widths(sheet: pl.DataFrame, headers: list[str]) -> list[int]:
     return widths
 
 
-def _write_workbook(sheet: pl.DataFrame, path: Path, *, as_of: date, dept_name: str | None) -> Path:
+def _write_workbook(
+    sheet: pl.DataFrame, path: Path, *, as_of: date, dept_name: str | None, month: str | None = None
+) -> Path:
     """xlsxwriter writes the shell (formats, header, widths, pane, filter,
     drop-down, notes sheet); sheet_rows writes the data rows into it."""
     import xlsxwriter
@@ -430,8 +467,15 @@ def _write_workbook(sheet: pl.DataFrame, path: Path, *, as_of: date, dept_name: 
         )
         note = wb.add_worksheet("填报说明")
         note.set_column(0, 0, 100)
+        dept_part = f"（{dept_name}）" if dept_name else ""
+        if month:
+            first = (f"整改清单{dept_part}往月归档：{int(month[:4])}年{int(month[5:])}月发现、已通报或已整改的事项，"
+                     f"生成于{as_of.year}年{as_of.month}月{as_of.day}日；事项状态有变化时重新生成。"
+                     "本月和上月发现的事项、尚未通报的事项在每日的整改清单里。")
+        else:
+            first = f"整改清单{dept_part}，截至{as_of.year}年{as_of.month}月{as_of.day}日。"
         lines = [
-            f"整改清单{('（' + dept_name + '）') if dept_name else ''}，截至{as_of.year}年{as_of.month}月{as_of.day}日。",
+            first,
             "请在黄色表头的四列填写反馈：整改状态（整改中 / 已整改 / 申诉）、整改情况、填报人、填报时间。",
             "选择“已整改”时必须填写整改情况；未填写整改状态的行视为未反馈，不作处理。",
             "请勿修改“整改编号”列，也不要删除表头；填好后将本文件原样放回 rectification_updates 文件夹。",

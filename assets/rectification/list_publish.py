@@ -1,0 +1,191 @@
+"""What the nightly run sends the departments, read from the warehouse's
+``rectification_items``: the ledger CSV, each department's daily list and its
+monthly archives (往月归档), in HOME/exports/rectification.
+
+Why archives: an escalated item stays on the ledger until it is answered,
+and a resolved one stays forever, so a list of everything grows with the
+history. At a city's year that was ~2 M rows rewritten every night (19 s, the
+largest step of the night). The daily list keeps what a department has to
+act on now; older settled items move to one workbook per department and
+month, which is written again only when one of its items changes.
+
+* **daily list** ``departments/整改清单_<dept>_<YYYYMMDD>.xlsx``: every item
+  that is not withdrawn, except the *settled* old ones below. So it holds
+  everything detected in the as-of month and the month before, and any item
+  still open, in progress, disputed or overdue whatever its date.
+* **archive** ``departments/archive/整改清单_<dept>_<YYYY年MM月>归档.xlsx``:
+  the items detected in that month, before the month before the as-of month,
+  whose status is escalated (通报, still to be answered) or resolved. Same
+  layout and reply columns as the daily list, so it can be filled in and
+  dropped back into rectification_updates/ as well. Its fingerprint (count
+  and the sum of DuckDB's row hashes over every shown column) is computed in
+  SQL for all archives at once, so an unchanged one is not even read.
+* Daily lists dated more than ``DAILY_LIST_KEEP_DAYS`` before the as-of date
+  are deleted (the ledger can give any day's list again: ``windowwatch export
+  rectification``); archives no run produces any more (every item of the
+  month withdrawn, or another as-of date) are deleted.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from .department_lists import (
+    LEDGER_CSV_COLUMNS,
+    SHEET_COLUMNS,
+    Workbook,
+    export_department_workbooks,
+    export_ledger_csv,
+)
+
+DAILY_LIST_KEEP_DAYS = 31
+ARCHIVE_DIR = "archive"
+SETTLED = ("escalated", "resolved")
+
+# what a sheet shows (department_lists.sheet_frame) and sorts and fills by
+_SHEET_SOURCE_COLUMNS = ", ".join(sorted({c for c, _ in SHEET_COLUMNS if c} | {"status"}))
+# an archive's fingerprint: the same columns but its one department
+_FINGERPRINT_COLUMNS = ", ".join(sorted({c for c, _ in SHEET_COLUMNS if c and c != "dept_id"} | {"status"}))
+
+LEDGER_CSV_ROWS = f"SELECT {', '.join(LEDGER_CSV_COLUMNS)} FROM rectification_items"
+
+LIST_DEPARTMENTS = "SELECT dept_id, dept_name FROM departments"
+
+# $cutoff: the first day of the month before the as-of month
+DAILY_LIST_DEPARTMENTS = f"""
+SELECT DISTINCT dept_id
+FROM rectification_items
+WHERE status <> 'withdrawn'
+  AND NOT (status IN {SETTLED} AND detected_on < $cutoff)
+ORDER BY dept_id NULLS LAST
+"""
+
+# `IS NOT DISTINCT FROM` so items without a department form their own list
+DAILY_LIST_ROWS = f"""
+SELECT {_SHEET_SOURCE_COLUMNS}
+FROM rectification_items
+WHERE dept_id IS NOT DISTINCT FROM $dept
+  AND status <> 'withdrawn'
+  AND NOT (status IN {SETTLED} AND detected_on < $cutoff)
+"""
+
+ARCHIVE_MONTHS = f"""
+SELECT dept_id,
+       strftime(detected_on, '%Y-%m') AS month,
+       count(*) AS items,
+       CAST(sum(CAST(hash({_FINGERPRINT_COLUMNS}) AS HUGEINT)) AS VARCHAR) AS row_hash_sum
+FROM rectification_items
+WHERE status IN {SETTLED} AND detected_on < $cutoff
+GROUP BY ALL
+ORDER BY dept_id NULLS LAST, month
+"""
+
+ARCHIVE_ROWS = f"""
+SELECT {_SHEET_SOURCE_COLUMNS}
+FROM rectification_items
+WHERE dept_id IS NOT DISTINCT FROM $dept
+  AND status IN {SETTLED}
+  AND detected_on >= $month_start AND detected_on < $month_end
+"""
+
+
+def archive_cutoff(as_of: date) -> date:
+    """The first day of the month before the as-of month: settled items
+    detected before it go to the monthly archives."""
+    first = as_of.replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
+def _month_bounds(month: str) -> tuple[date, date]:
+    start = date(int(month[:4]), int(month[5:7]), 1)
+    return start, (start + timedelta(days=32)).replace(day=1)
+
+
+@dataclass
+class PublishedLists:
+    ledger_csv: Path
+    daily: dict[str | None, Path]
+    archives: list[Path]
+    written: list[Path] = field(default_factory=list)
+    deleted: list[Path] = field(default_factory=list)
+
+
+def query_frame(con, sql: str, params: dict | None = None) -> pl.DataFrame:
+    """A query's frame on a cursor of its own: one DuckDB connection object
+    must not be used by two threads at once."""
+    cur = con.cursor()
+    try:
+        return cur.sql(sql, params=params).pl()
+    finally:
+        cur.close()
+
+
+def publish_lists(con, out_dir: Path, *, as_of: date, pool: Executor) -> PublishedLists:
+    """Write the ledger CSV (on one of ``pool``'s threads, beside the first
+    workbooks), the daily lists, then the archives that changed; delete
+    the stale files. ``con``: the warehouse, read-only."""
+    cutoff = archive_cutoff(as_of)
+    departments = query_frame(con, LIST_DEPARTMENTS)
+    csv_done = pool.submit(lambda: export_ledger_csv(query_frame(con, LEDGER_CSV_ROWS), out_dir / "ledger.csv"))
+    written: list[Path] = []
+    daily_dir = out_dir / "departments"
+    daily = export_department_workbooks(
+        [
+            Workbook(dept, lambda dept=dept: query_frame(con, DAILY_LIST_ROWS, {"dept": dept, "cutoff": cutoff}))
+            for (dept,) in query_frame(con, DAILY_LIST_DEPARTMENTS, {"cutoff": cutoff}).iter_rows()
+        ],
+        daily_dir, as_of=as_of, departments=departments, written=written, pool=pool,
+    )
+    archive_dir = daily_dir / ARCHIVE_DIR
+    months = query_frame(con, ARCHIVE_MONTHS, {"cutoff": cutoff})
+    archive_sources = [
+        Workbook(
+            dept,
+            lambda dept=dept, month=month: query_frame(
+                con, ARCHIVE_ROWS,
+                {"dept": dept, "month_start": _month_bounds(month)[0], "month_end": _month_bounds(month)[1]},
+            ),
+            month=month,
+            digest=f"{items}:{row_hash_sum}",
+        )
+        for dept, month, items, row_hash_sum in months.iter_rows()
+    ]
+    if archive_sources:
+        export_department_workbooks(
+            archive_sources, archive_dir, as_of=as_of, departments=departments, written=written, pool=pool,
+        )
+    # export_department_workbooks maps a department to one path; a department has an archive per month
+    names = {d: n for d, n in departments.iter_rows()}
+    archived = [archive_dir / s.file_name(names, as_of) for s in archive_sources]
+    deleted = _prune_daily(daily_dir, as_of) + _prune_archives(archive_dir, {p.name for p in archived})
+    return PublishedLists(csv_done.result(), daily, archived, written, deleted)
+
+
+_DAILY_NAME = re.compile(r"^整改清单_.+_(\d{8})\.xlsx$")
+_ARCHIVE_NAME = re.compile(r"^整改清单_.+_\d{4}年\d{2}月归档\.xlsx$")
+
+
+def _prune_daily(daily_dir: Path, as_of: date) -> list[Path]:
+    oldest = as_of - timedelta(days=DAILY_LIST_KEEP_DAYS)
+    deleted = []
+    for path in daily_dir.glob("整改清单_*.xlsx"):
+        m = _DAILY_NAME.match(path.name)
+        if m and m[1] < f"{oldest:%Y%m%d}":
+            path.unlink(missing_ok=True)
+            deleted.append(path)
+    return deleted
+
+
+def _prune_archives(archive_dir: Path, keep: set[str]) -> list[Path]:
+    deleted = []
+    for path in archive_dir.glob("整改清单_*.xlsx"):
+        if _ARCHIVE_NAME.match(path.name) and path.name not in keep:
+            path.unlink(missing_ok=True)
+            deleted.append(path)
+    return deleted

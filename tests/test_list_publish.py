@@ -1,0 +1,158 @@
+"""The nightly department lists against a real warehouse file: which item
+goes on the daily list and which into a monthly archive, an unchanged
+archive left alone, a changed one written again, and old files removed.
+Every expectation below is worked out by hand from the table in ``ITEMS``."""
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+import duckdb
+import openpyxl
+import pytest
+
+from assets.rectification.department_lists import read_returned_list
+from assets.rectification.list_publish import archive_cutoff, publish_lists
+
+D = dt.date
+
+# item_id, dept_id, detected_on, status
+ITEMS = [
+    ("I1", "D1", D(2026, 3, 5), "escalated"),
+    ("I2", "D1", D(2026, 3, 20), "resolved"),
+    ("I3", "D1", D(2026, 2, 10), "escalated"),
+    ("I4", "D1", D(2026, 4, 2), "escalated"),  # the month before May: stays daily
+    ("I5", "D1", D(2026, 3, 1), "overdue"),  # not settled: stays daily, however old
+    ("I6", "D1", D(2026, 3, 3), "withdrawn"),  # sent nowhere
+    ("I7", "D2", D(2026, 5, 4), "open"),
+    ("I8", "D2", D(2026, 1, 15), "resolved"),
+    ("I9", None, D(2026, 3, 10), "escalated"),
+]
+STATUS_ZH = {"open": "待整改", "overdue": "已超期", "escalated": "已通报", "resolved": "已整改", "withdrawn": "已撤销"}
+
+
+def write_warehouse(path, items):
+    con = duckdb.connect(str(path))
+    con.execute("CREATE OR REPLACE TABLE departments (dept_id VARCHAR, dept_name VARCHAR)")
+    con.execute("INSERT INTO departments VALUES ('D1', '土地局'), ('D2', '人社局')")
+    con.execute(
+        """CREATE OR REPLACE TABLE rectification_items (
+            item_id VARCHAR, rule VARCHAR, category VARCHAR, hall_id VARCHAR, window_id VARCHAR,
+            dept_id VARCHAR, staff_id VARCHAR, subject_ref VARCHAR, detected_on DATE, deadline DATE,
+            status VARCHAR, status_zh VARCHAR, resolved_on DATE, description VARCHAR)"""
+    )
+    for item_id, dept, detected, status in items:
+        con.execute(
+            "INSERT INTO rectification_items VALUES (?, 'bad_rating', '差评', 'main', 'A01', ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
+            [item_id, dept, "R" + item_id, detected, detected + dt.timedelta(days=21), status, STATUS_ZH[status],
+             detected + dt.timedelta(days=7) if status == "resolved" else None, f"事项{item_id}"],
+        )
+    con.close()
+
+
+def publish(warehouse, out, as_of):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            return publish_lists(con, out, as_of=as_of, pool=pool)
+    finally:
+        con.close()
+
+
+def item_ids(path):
+    sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+    return sorted(r[0] for r in sheet.iter_rows(min_row=2, values_only=True))
+
+
+def test_cutoff_is_the_first_day_of_the_month_before():
+    assert archive_cutoff(D(2026, 5, 6)) == D(2026, 4, 1)
+    assert archive_cutoff(D(2026, 1, 31)) == D(2025, 12, 1)
+    assert archive_cutoff(D(2026, 3, 1)) == D(2026, 2, 1)
+
+
+@pytest.fixture
+def lists(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_warehouse(warehouse, ITEMS)
+    return warehouse, tmp_path / "exports"
+
+
+def test_daily_lists_and_monthly_archives(lists):
+    warehouse, out = lists
+    first = publish(warehouse, out, D(2026, 5, 6))
+    daily = out / "departments"
+    archive = daily / "archive"
+    assert {d: p.name for d, p in first.daily.items()} == {
+        "D1": "整改清单_D1_土地局_20260506.xlsx", "D2": "整改清单_D2_人社局_20260506.xlsx"}
+    assert item_ids(first.daily["D1"]) == ["I4", "I5"]
+    assert item_ids(first.daily["D2"]) == ["I7"]
+    assert sorted(p.name for p in first.archives) == [
+        "整改清单_D1_土地局_2026年02月归档.xlsx",
+        "整改清单_D1_土地局_2026年03月归档.xlsx",
+        "整改清单_D2_人社局_2026年01月归档.xlsx",
+        "整改清单_未分配_2026年03月归档.xlsx",
+    ]
+    assert item_ids(archive / "整改清单_D1_土地局_2026年03月归档.xlsx") == ["I1", "I2"]
+    assert item_ids(archive / "整改清单_D1_土地局_2026年02月归档.xlsx") == ["I3"]
+    assert item_ids(archive / "整改清单_D2_人社局_2026年01月归档.xlsx") == ["I8"]
+    assert item_ids(archive / "整改清单_未分配_2026年03月归档.xlsx") == ["I9"]
+    notes = openpyxl.load_workbook(archive / "整改清单_D1_土地局_2026年03月归档.xlsx", read_only=True)["填报说明"]
+    assert "2026年3月发现" in next(notes.iter_rows(values_only=True))[0]
+    assert len(first.written) == 6
+    # the ledger CSV keeps every item, withdrawn included
+    assert (out / "ledger.csv").read_text("utf-8-sig").count("\n") == 1 + len(ITEMS)
+
+
+def test_unchanged_archives_are_not_written_again(lists):
+    warehouse, out = lists
+    publish(warehouse, out, D(2026, 5, 6))
+    archive = out / "departments" / "archive"
+    stamps = {p.name: p.stat().st_mtime_ns for p in archive.iterdir() if p.suffix == ".xlsx"}
+    nxt = publish(warehouse, out, D(2026, 5, 7))
+    assert sorted(p.name for p in nxt.written) == ["整改清单_D1_土地局_20260507.xlsx", "整改清单_D2_人社局_20260507.xlsx"]
+    assert {p.name: p.stat().st_mtime_ns for p in archive.iterdir() if p.suffix == ".xlsx"} == stamps
+
+    # I1 answered: only its month's archive changes
+    changed = [(i, d, on, "resolved" if i == "I1" else s) for i, d, on, s in ITEMS]
+    write_warehouse(warehouse, changed)
+    again = publish(warehouse, out, D(2026, 5, 7))
+    assert [p.name for p in again.written] == ["整改清单_D1_土地局_2026年03月归档.xlsx"]
+    sheet = openpyxl.load_workbook(archive / "整改清单_D1_土地局_2026年03月归档.xlsx", read_only=True).worksheets[0]
+    assert {r[0]: r[10] for r in sheet.iter_rows(min_row=2, values_only=True)} == {"I1": "已整改", "I2": "已整改"}
+
+
+def test_old_daily_lists_and_stale_archives_are_removed(lists):
+    warehouse, out = lists
+    publish(warehouse, out, D(2026, 5, 6))
+    publish(warehouse, out, D(2026, 5, 7))
+    # I9 withdrawn: the 未分配 archive of March has nothing left
+    write_warehouse(warehouse, [(i, d, on, "withdrawn" if i == "I9" else s) for i, d, on, s in ITEMS])
+    # 06-10 is 35 days after 05-06 and 34 after 05-07: both past the 31 kept
+    later = publish(warehouse, out, D(2026, 6, 10))
+    assert sorted(p.name for p in later.deleted) == [
+        "整改清单_D1_土地局_20260506.xlsx", "整改清单_D1_土地局_20260507.xlsx",
+        "整改清单_D2_人社局_20260506.xlsx", "整改清单_D2_人社局_20260507.xlsx",
+        "整改清单_未分配_2026年03月归档.xlsx",
+    ]
+    daily = out / "departments"
+    assert sorted(p.name for p in daily.glob("*.xlsx")) == [
+        "整改清单_D1_土地局_20260610.xlsx", "整改清单_D2_人社局_20260610.xlsx"]
+    # the cutoff moved to 05-01: escalated I4 (April) joins the archives, I5 stays
+    assert item_ids(daily / "整改清单_D1_土地局_20260610.xlsx") == ["I5"]
+    assert item_ids(daily / "archive" / "整改清单_D1_土地局_2026年04月归档.xlsx") == ["I4"]
+
+
+def test_an_archive_filled_in_reads_back_as_replies(lists, tmp_path):
+    warehouse, out = lists
+    publish(warehouse, out, D(2026, 5, 6))
+    path = out / "departments" / "archive" / "整改清单_D1_土地局_2026年02月归档.xlsx"
+    wb = openpyxl.load_workbook(path)
+    sheet = wb["整改清单"]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(2, header.index("整改状态") + 1).value = "已整改"
+    sheet.cell(2, header.index("整改情况") + 1).value = "已约谈窗口负责人"
+    sheet.cell(2, header.index("填报人") + 1).value = "张科长"
+    sheet.cell(2, header.index("填报时间") + 1).value = dt.datetime(2026, 5, 8, 9, 0)
+    returned = tmp_path / "returned.xlsx"
+    wb.save(returned)
+    replies = read_returned_list(returned)
+    assert replies.select("item_id", "status", "note").rows() == [("I3", "已整改", "已约谈窗口负责人")]

@@ -433,9 +433,10 @@ ITEM_COLUMNS = [
 
 FULL_LIST = Bi(
     "完整清单见整改台账导出（exports/rectification/ledger.csv，或 windowwatch export rectification）"
-    "及各部门《整改清单》（exports/rectification/departments/）。",
+    "及各部门《整改清单》（exports/rectification/departments/；往月已通报、已整改的事项按月归档在其中的 archive/）。",
     "The full list is in the ledger export (exports/rectification/ledger.csv, or windowwatch export "
-    "rectification) and the departments' lists (exports/rectification/departments/).",
+    "rectification) and the departments' lists (exports/rectification/departments/; settled items of "
+    "older months in its archive/, one workbook per month).",
 )
 
 

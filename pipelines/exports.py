@@ -77,6 +77,7 @@ def export_scores(warehouse: Warehouse, period: str, out: Path) -> Path:
 
 def export_staffing(warehouse: Warehouse, out: Path, hall: str | None) -> Path:
     """The weekly staffing plan of one hall (default: the only hall, or `main`)."""
+    from assets.staffing.assets import advice_weeks
     from assets.staffing.plan_workbook import write_staffing_plan
 
     advice = read_table(warehouse, "staffing_advice")
@@ -92,11 +93,13 @@ def export_staffing(warehouse: Warehouse, out: Path, hall: str | None) -> Path:
     if out.suffix.lower() != ".xlsx":
         raise NothingToExport(f"--out 应以 .xlsx 结尾: {out}")
     as_of = scores_as_of(warehouse)
+    with warehouse.connect(read_only=True) as con:
+        _, weeks = advice_weeks(con, as_of)
     return write_staffing_plan(
         advice.filter(pl.col("hall_id") == hall),
         peaks.filter(pl.col("hall_id") == hall),
         hall,
         halls.get(hall, hall),
-        as_of,
+        weeks,
         out,
     )

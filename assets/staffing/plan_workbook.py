@@ -63,7 +63,10 @@ def _cell(value):
     return value
 
 
-def write_staffing_plan(advice: pl.DataFrame, peaks: pl.DataFrame, hall_id: str, hall_name: str, as_of: date, path: Path) -> Path:
+def write_staffing_plan(
+    advice: pl.DataFrame, peaks: pl.DataFrame, hall_id: str, hall_name: str, weeks: tuple[date, date], path: Path
+) -> Path:
+    """``weeks``: (first Monday, last Sunday) of the queue data the advice is made from."""
     import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,7 +80,10 @@ def write_staffing_plan(advice: pl.DataFrame, peaks: pl.DataFrame, hall_id: str,
         title = wb.add_format({"bold": True, "font_size": 14})
 
         grid = wb.add_worksheet("每周建议")
-        grid.write(0, 0, f"{hall_name}（{hall_id}）窗口排班建议，依据截至 {as_of:%Y年%m月%d日} 的排队数据；格内为 建议开窗数（实际开窗数），红色为窗口不足", title)
+        first, last = weeks
+        n_weeks = ((last - first).days + 1) // 7
+        grid.write(0, 0, f"{hall_name}（{hall_id}）窗口排班建议，依据 {first:%Y年%m月%d日}—{last:%Y年%m月%d日}"
+                         f"（{n_weeks} 个整周）的排队数据；格内为 建议开窗数（实际开窗数），红色为窗口不足", title)
         grid.write(2, 0, "时段", head)
         for j, name in enumerate(WEEKDAYS_ZH):
             grid.write(2, j + 1, name, head)

@@ -21,7 +21,7 @@ month, which is written again only when one of its items changes.
   and the sum of DuckDB's row hashes over every shown column) is computed in
   SQL for all archives at once, so an unchanged one is not even read.
 * Daily lists dated more than ``DAILY_LIST_KEEP_DAYS`` before the as-of date
-  are deleted (the ledger can give any day's list again: ``windowwatch export
+  are deleted (nothing is lost: the whole ledger is always there, ``windowwatch export
   rectification``); archives no run produces any more (every item of the
   month withdrawn, or another as-of date) are deleted.
 """

@@ -48,6 +48,9 @@ WHERE issued_at >= $since AND issued_at < $until
 """
 
 STATE_TABLE = "staffing_state"
+# part of the input fingerprint: bump it when advice.py or plan_workbook.py
+# changes what they make, so kept tables and plans are made again once
+STAFFING_METHOD_VERSION = "1"
 PLAN_STATE_FILE = ".plan_inputs.json"
 
 
@@ -65,7 +68,7 @@ def _bounds(weeks: tuple[date, date]) -> dict[str, date]:
 def staffing_input_digest(con, weeks: tuple[date, date], staffing_config: dict) -> str:
     """What the advice is computed from, as one SHA-1."""
     tickets = con.execute(RECENT_TICKETS_FINGERPRINT, _bounds(weeks)).fetchone()
-    payload = [weeks[0].isoformat(), weeks[1].isoformat(), staffing_config, list(tickets)]
+    payload = [STAFFING_METHOD_VERSION, weeks[0].isoformat(), weeks[1].isoformat(), staffing_config, list(tickets)]
     return hashlib.sha1(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
 

@@ -151,7 +151,7 @@ def display_width_expr(col: str | pl.Expr) -> pl.Expr:
     return (e.str.len_chars() + e.str.count_matches(_wide_chars_class())).fill_null(0)
 
 
-def _dept_names(departments: pl.DataFrame | Mapping[str, str] | None) -> dict[str, str]:
+def dept_names(departments: pl.DataFrame | Mapping[str, str] | None) -> dict[str, str]:
     if departments is None:
         return {}
     if isinstance(departments, pl.DataFrame):
@@ -308,7 +308,7 @@ def export_department_workbooks(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = _dept_names(departments)
+    names = dept_names(departments)
     book = _HashBook(out_dir)
 
     def job(source: Workbook) -> tuple[Path, bool] | None:
@@ -360,15 +360,19 @@ class _HashBook:
         self.lock = threading.Lock()
         self.hashes = {name: h for name, h in _read_hashes(out_dir).items() if (out_dir / name).is_file()}
 
+    def _matches(self, fname: str, digest: str) -> bool:
+        # callers hold the lock
+        return fname in self.hashes and self.hashes[fname] == _file_record(self.out_dir / fname, digest)
+
     def unchanged(self, fname: str, digest: str) -> bool:
         """True when the file is there as written for this content."""
         with self.lock:
-            return fname in self.hashes and self.hashes[fname] == _file_record(self.out_dir / fname, digest)
+            return self._matches(fname, digest)
 
     def begin(self, fname: str, digest: str) -> bool:
         """False when the file is there as written for this content."""
         with self.lock:
-            if fname in self.hashes and self.hashes[fname] == _file_record(self.out_dir / fname, digest):
+            if self._matches(fname, digest):
                 return False
             self.hashes.pop(fname, None)
             _write_hashes(self.out_dir, self.hashes)  # a crash mid-write must not leave a stale hash behind

@@ -40,6 +40,7 @@ from .department_lists import (
     LEDGER_CSV_COLUMNS,
     SHEET_COLUMNS,
     Workbook,
+    dept_names,
     export_department_workbooks,
     export_ledger_csv,
 )
@@ -75,9 +76,13 @@ WHERE dept_id IS NOT DISTINCT FROM $dept
   AND NOT (status IN {SETTLED} AND detected_on < $cutoff)
 """
 
+# an archive's month; ARCHIVE_ROWS selects by the same expression as the
+# fingerprint groups by, so the rows written are the rows fingerprinted
+_DETECTED_MONTH = "strftime(detected_on, '%Y-%m')"
+
 ARCHIVE_MONTHS = f"""
 SELECT dept_id,
-       strftime(detected_on, '%Y-%m') AS month,
+       {_DETECTED_MONTH} AS month,
        count(*) AS items,
        CAST(sum(CAST(hash({_FINGERPRINT_COLUMNS}) AS HUGEINT)) AS VARCHAR) AS row_hash_sum
 FROM rectification_items
@@ -91,7 +96,8 @@ SELECT {_SHEET_SOURCE_COLUMNS}
 FROM rectification_items
 WHERE dept_id IS NOT DISTINCT FROM $dept
   AND status IN {SETTLED}
-  AND detected_on >= $month_start AND detected_on < $month_end
+  AND detected_on < $cutoff
+  AND {_DETECTED_MONTH} = $month
 """
 
 
@@ -100,11 +106,6 @@ def archive_cutoff(as_of: date) -> date:
     detected before it go to the monthly archives."""
     first = as_of.replace(day=1)
     return (first - timedelta(days=1)).replace(day=1)
-
-
-def _month_bounds(month: str) -> tuple[date, date]:
-    start = date(int(month[:4]), int(month[5:7]), 1)
-    return start, (start + timedelta(days=32)).replace(day=1)
 
 
 @dataclass
@@ -148,8 +149,7 @@ def publish_lists(con, out_dir: Path, *, as_of: date, pool: Executor) -> Publish
         Workbook(
             dept,
             lambda dept=dept, month=month: query_frame(
-                con, ARCHIVE_ROWS,
-                {"dept": dept, "month_start": _month_bounds(month)[0], "month_end": _month_bounds(month)[1]},
+                con, ARCHIVE_ROWS, {"dept": dept, "cutoff": cutoff, "month": month}
             ),
             month=month,
             digest=f"{items}:{row_hash_sum}",
@@ -161,7 +161,7 @@ def publish_lists(con, out_dir: Path, *, as_of: date, pool: Executor) -> Publish
             archive_sources, archive_dir, as_of=as_of, departments=departments, written=written, pool=pool,
         )
     # export_department_workbooks maps a department to one path; a department has an archive per month
-    names = {d: n for d, n in departments.iter_rows()}
+    names = dept_names(departments)
     archived = [archive_dir / s.file_name(names, as_of) for s in archive_sources]
     deleted = _prune_daily(daily_dir, as_of) + _prune_archives(archive_dir, {p.name for p in archived})
     return PublishedLists(csv_done.result(), daily, archived, written, deleted)

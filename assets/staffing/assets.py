@@ -73,7 +73,7 @@ def staffing_input_digest(con, weeks: tuple[date, date], staffing_config: dict) 
 
 
 def stored_digest(con) -> str | None:
-    if STATE_TABLE not in table_names(con) or not {"staffing_advice", "staffing_peaks"} <= table_names(con):
+    if not {STATE_TABLE, "staffing_advice", "staffing_peaks"} <= table_names(con):
         return None
     found = row(con, f"SELECT input_digest FROM {STATE_TABLE}")
     return found[0] if found else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -36,12 +38,19 @@ def scores_as_of(warehouse: Warehouse):
     return read_table(warehouse, "window_scores_daily")["as_of"].max()
 
 
-def read_table(warehouse: Warehouse, table: str) -> pl.DataFrame:
+@contextlib.contextmanager
+def table_connection(warehouse: Warehouse, table: str) -> Iterator:
+    """A read-only warehouse connection, once ``table`` is known to be there."""
     if not Path(warehouse.path).exists():
         raise NothingToExport(f"还没有运行过：{warehouse.path} 不存在 (no run yet; run `windowwatch run` first)")
     with warehouse.connect(read_only=True) as con:
         if table not in table_names(con):
             raise NothingToExport(f"仓库中没有表 {table} (run `windowwatch run` first)")
+        yield con
+
+
+def read_table(warehouse: Warehouse, table: str) -> pl.DataFrame:
+    with table_connection(warehouse, table) as con:
         return con.sql(f"SELECT * FROM {table}").pl()
 
 

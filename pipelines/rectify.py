@@ -12,10 +12,12 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.rectification.department_lists import LEDGER_CSV_COLUMNS, department_list_rows, write_department_workbook
+from assets.db import scalar
+from assets.rectification.department_lists import department_list_rows, write_department_workbook
+from assets.rectification.ledger_csv import write_ledger_csv
 from assets.rectification.ledger_store import append_updates, ledger_item_ids, open_ledger
 from assets.rectification.status import validate_updates
-from pipelines.exports import read_table, write_csv_bom
+from pipelines.exports import table_connection
 from pipelines.resources import SHANGHAI, Warehouse
 
 
@@ -55,16 +57,16 @@ def record_update(ledger_file: Path, item_id: str, status: str, note: str, by: s
 
 
 def export_rectification(warehouse: Warehouse, out: Path, dept: str | None, as_of_hint: date | None = None) -> Path:
-    ledger = read_table(warehouse, "rectification_items")
-    if dept:
-        ledger = ledger.filter(pl.col("dept_id") == dept)
-        if ledger.height == 0:
-            raise UpdateRefused(f"部门 {dept} 没有整改事项 no items for department {dept}")
     suffix = out.suffix.lower()
-    if suffix == ".csv":
-        return write_csv_bom(ledger.select(LEDGER_CSV_COLUMNS), out)
-    if suffix == ".xlsx":
-        as_of = ledger["as_of"].max() if ledger.height else (as_of_hint or date.today())
-        out.parent.mkdir(parents=True, exist_ok=True)
-        return write_department_workbook(department_list_rows(ledger), out, as_of=as_of)
-    raise UpdateRefused(f"--out 应以 .csv 或 .xlsx 结尾: {out}")
+    if suffix not in (".csv", ".xlsx"):
+        raise UpdateRefused(f"--out 应以 .csv 或 .xlsx 结尾: {out}")
+    with table_connection(warehouse, "rectification_items") as con:
+        if dept and not scalar(con, "SELECT count(*) FROM rectification_items WHERE dept_id = ?", [dept]):
+            raise UpdateRefused(f"部门 {dept} 没有整改事项 no items for department {dept}")
+        if suffix == ".csv":
+            return write_ledger_csv(con, out, dept=dept)
+        ledger = con.sql("SELECT * FROM rectification_items WHERE $dept IS NULL OR dept_id = $dept",
+                         params={"dept": dept}).pl()
+    as_of = ledger["as_of"].max() if ledger.height else (as_of_hint or date.today())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return write_department_workbook(department_list_rows(ledger), out, as_of=as_of)

@@ -10,11 +10,13 @@ from assets.rectification.department_lists import (
     LEDGER_CSV_COLUMNS,
     display_width,
     export_department_lists,
-    export_ledger_csv,
     read_returned_list,
     read_returned_list_with_counts,
 )
+import duckdb
+
 from assets.rectification.items import CATEGORY, ITEM_SCHEMA, item_id
+from assets.rectification.ledger_csv import write_ledger_csv
 from assets.rectification.ledger_store import append_updates, open_ledger, read_ledger, upsert_items
 from assets.rectification.status import validate_updates
 
@@ -94,16 +96,30 @@ def test_ledger_statuses(ledger):
 
 
 def test_ledger_csv(ledger, tmp_path):
-    path = export_ledger_csv(ledger, tmp_path / "out" / "ledger.csv")
+    # the published table as the nightly run leaves it, in a real warehouse
+    # file, with one description that needs quoting
+    quoted = "申请人反映：\"材料\"多, 跑了两次\n已记录"
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    published = ledger.with_columns(
+        pl.when(pl.col("subject_ref") == "E1").then(pl.lit(quoted)).otherwise("description").alias("description")
+    )
+    con.execute("CREATE TABLE rectification_items AS SELECT * FROM published ORDER BY dept_id, deadline")
+    path = write_ledger_csv(con, tmp_path / "out" / "ledger.csv")
+    one_dept = write_ledger_csv(con, tmp_path / "out" / "d_hr.csv", dept="D_HR")
+    con.close()
     raw = path.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.startswith(b"\xef\xbb\xbfitem_id,rule,")
     back = pl.read_csv(path, infer_schema=False)
     assert back.columns == LEDGER_CSV_COLUMNS
     assert back.height == 5
+    assert back["item_id"].to_list() == sorted(ledger["item_id"].to_list())
     row = back.filter(pl.col("subject_ref") == "S001@2026-03-03").row(0, named=True)
     assert row["status"] == "resolved" and row["resolved_on"] == "2026-03-09" and row["detected_on"] == "2026-03-03"
     assert back.filter(pl.col("subject_ref") == "B01@2026-03")["staff_id"].to_list() == [None]
+    assert back.filter(pl.col("subject_ref") == "E1")["description"].to_list() == [quoted]
     assert "张*" in raw.decode("utf-8-sig")
+    assert pl.read_csv(one_dept, infer_schema=False)["subject_ref"].to_list() == ["B01@2026-03"]
+    assert not list((tmp_path / "out").glob(".*"))  # no temporary file left
 
 
 def test_department_workbook_layout(ledger, tmp_path):

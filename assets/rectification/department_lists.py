@@ -1,7 +1,6 @@
 """Exports of the ledger and the reader of returned department lists.
 
-* ``export_ledger_csv(ledger, path)`` — UTF-8 with BOM, columns
-  ``LEDGER_CSV_COLUMNS``; empty cell for an empty value, dates ISO.
+* ``LEDGER_CSV_COLUMNS`` — the ledger CSV's columns (ledger_csv.py writes it).
 * ``export_department_lists(ledger, out_dir, as_of=...)`` — one workbook per
   department (整改清单): sheet 1 ``整改清单`` with Chinese headers, unresolved
   items first by deadline (then item_id), resolved items after them (withdrawn
@@ -96,23 +95,6 @@ def display_width(text: Any) -> int:
     if text is None:
         return 0
     return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in str(text))
-
-
-# ---------------------------------------------------------------------------
-# CSV
-# ---------------------------------------------------------------------------
-def export_ledger_csv(ledger: pl.DataFrame, path: str | Path) -> Path:
-    """Write the ledger CSV (UTF-8 with BOM, ``LEDGER_CSV_COLUMNS``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df = ledger
-    for c in LEDGER_CSV_COLUMNS:
-        if c not in df.columns:
-            df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c))
-    tmp = path.with_name(path.name + ".part")
-    df.select(LEDGER_CSV_COLUMNS).sort("item_id").write_csv(tmp, include_bom=True, date_format="%Y-%m-%d")
-    tmp.replace(path)
-    return path
 
 
 # ---------------------------------------------------------------------------

@@ -37,13 +37,12 @@ from pathlib import Path
 import polars as pl
 
 from .department_lists import (
-    LEDGER_CSV_COLUMNS,
     SHEET_COLUMNS,
     Workbook,
     dept_names,
     export_department_workbooks,
-    export_ledger_csv,
 )
+from .ledger_csv import write_ledger_csv
 
 DAILY_LIST_KEEP_DAYS = 31
 ARCHIVE_DIR = "archive"
@@ -53,8 +52,6 @@ SETTLED = ("escalated", "resolved")
 _SHEET_SOURCE_COLUMNS = ", ".join(sorted({c for c, _ in SHEET_COLUMNS if c} | {"status"}))
 # an archive's fingerprint: the same columns but its one department
 _FINGERPRINT_COLUMNS = ", ".join(sorted({c for c, _ in SHEET_COLUMNS if c and c != "dept_id"} | {"status"}))
-
-LEDGER_CSV_ROWS = f"SELECT {', '.join(LEDGER_CSV_COLUMNS)} FROM rectification_items"
 
 LIST_DEPARTMENTS = "SELECT dept_id, dept_name FROM departments"
 
@@ -133,7 +130,7 @@ def publish_lists(con, out_dir: Path, *, as_of: date, pool: Executor) -> Publish
     the stale files. ``con``: the warehouse, read-only."""
     cutoff = archive_cutoff(as_of)
     departments = query_frame(con, LIST_DEPARTMENTS)
-    csv_done = pool.submit(lambda: export_ledger_csv(query_frame(con, LEDGER_CSV_ROWS), out_dir / "ledger.csv"))
+    csv_done = pool.submit(write_ledger_csv, con, out_dir / "ledger.csv")
     written: list[Path] = []
     daily_dir = out_dir / "departments"
     daily = export_department_workbooks(

@@ -16,6 +16,8 @@ import polars as pl
 from assets.db import replace_table, scalar, table_names
 from assets.ingest import contract as c
 from assets.ingest import queries
+from assets.ingest.callbacks_refresh import refresh_callbacks
+from assets.ingest.file_states import changed_days, file_states
 from assets.ingest.inbox import files_by_partition
 from assets.ingest.reference import (
     ReferenceMissing,
@@ -148,18 +150,6 @@ def cases_current(context: dg.AssetExecutionContext, home: WindowWatchHome, ware
     return dg.MaterializeResult(metadata={"cases": rows, "partitions": len(files), "refresh": how})
 
 
-def file_states(files: dict[date, Path]) -> pl.DataFrame:
-    """partition_date, file (its name: a copied home still matches), mtime_ns,
-    size of each staged file (a restaged day is a new file: written aside and
-    renamed over the old one)."""
-    rows = [(day, path.name, (st := path.stat()).st_mtime_ns, st.st_size) for day, path in sorted(files.items())]
-    return pl.DataFrame(
-        rows,
-        schema={"partition_date": pl.Date, "file": pl.String, "mtime_ns": pl.Int64, "size": pl.Int64},
-        orient="row",
-    )
-
-
 def refresh_cases_current(con, files: dict[date, Path], as_of: date) -> str:
     """Bring cases_current up to date with the staged case files and as-of date.
 
@@ -174,7 +164,7 @@ def refresh_cases_current(con, files: dict[date, Path], as_of: date) -> str:
     how = "full"
     if previous is not None and files:
         old_as_of = previous["as_of"].max() if previous.height else None
-        changed = _changed_days(previous.drop("as_of"), state)
+        changed = changed_days(previous.drop("as_of"), state)
         if old_as_of is not None and old_as_of <= as_of and len(changed) * 2 <= len(files):
             how = _merge_cases_current(con, files, changed, old_as_of, as_of)
     if how == "full":
@@ -192,17 +182,6 @@ def _previous_inputs(con) -> pl.DataFrame | None:
     if "cases_current" not in tables or queries.CASES_CURRENT_INPUTS not in tables:
         return None
     return con.sql(f"SELECT * FROM {queries.CASES_CURRENT_INPUTS}").pl()
-
-
-def _changed_days(previous: pl.DataFrame, state: pl.DataFrame) -> list[date]:
-    """Days whose file is new, gone or not the one recorded."""
-    both = previous.join(state, on="partition_date", how="full", coalesce=True, suffix="_now")
-    differs = (
-        (pl.col("file") != pl.col("file_now"))
-        | (pl.col("mtime_ns") != pl.col("mtime_ns_now"))
-        | (pl.col("size") != pl.col("size_now"))
-    ).fill_null(True)
-    return both.filter(differs).get_column("partition_date").sort().to_list()
 
 
 def _merge_cases_current(con, files: dict[date, Path], changed: list[date], old_as_of: date, as_of: date) -> str:
@@ -259,16 +238,15 @@ def source_tables(context: dg.AssetExecutionContext, home: WindowWatchHome, ware
 def callbacks(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
     """电话回访 matched to their case (hall and window come from the case);
     callbacks whose case is unknown go to callbacks_unmatched (quarantine)."""
-    files = StagedStore(home.staged_dir).data_files("callbacks", home.as_of_date)
+    files = StagedStore(home.staged_dir).data_files_by_day("callbacks", home.as_of_date)
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        _source_view(con, "callbacks_staged_view", "callbacks", files)
-        con.execute(queries.CALLBACKS_MATCHED)
-        con.execute(f"CREATE OR REPLACE TABLE callbacks_unmatched AS {queries.CALLBACKS_UNMATCHED}")
+        _source_view(con, "callbacks_staged_view", "callbacks", list(files.values()))
+        refresh = refresh_callbacks(con, files)
         matched = scalar(con, "SELECT count(*) FROM callbacks")
         unmatched = scalar(con, "SELECT count(*) FROM callbacks_unmatched")
         con.execute("COMMIT")
-    return dg.MaterializeResult(metadata={"callbacks": matched, "unknown_case": unmatched})
+    return dg.MaterializeResult(metadata={"callbacks": matched, "unknown_case": unmatched, "refresh": refresh})
 
 
 INGEST_ASSETS = [reference_data, *STAGED_ASSETS.values(), cases_current, source_tables, callbacks]

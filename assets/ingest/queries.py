@@ -42,9 +42,9 @@ ORDER BY case_id
 CASES_CURRENT = "CREATE OR REPLACE TABLE cases_current AS" + _LATEST_VERSIONS.format(only_affected="")
 
 # Callbacks take their hall and window from their case; a callback naming a
-# hall must name its case's hall.
-CALLBACKS_MATCHED = """
-CREATE OR REPLACE TABLE callbacks AS
+# hall must name its case's hall. {rows} narrows the staged callbacks read
+# (TRUE: all of them).
+CALLBACKS_MATCHED_ROWS = """
 SELECT cb.* EXCLUDE (hall_id),
        cs.hall_id,
        cs.window_id,
@@ -52,10 +52,11 @@ SELECT cb.* EXCLUDE (hall_id),
 FROM callbacks_staged_view AS cb
 JOIN cases_current AS cs
   ON cs.case_id = cb.case_id AND (cb.hall_id IS NULL OR cb.hall_id = cs.hall_id)
+WHERE {rows}
 ORDER BY cb.partition_date, cb.source_file, cb.source_row
 """
 
-CALLBACKS_UNMATCHED = """
+CALLBACKS_UNMATCHED_ROWS = """
 SELECT 'callbacks' AS source,
        cb.source_file AS file,
        cb.partition_date,
@@ -64,12 +65,38 @@ SELECT 'callbacks' AS source,
        'case_id（办件编号）办件编号不存在：''' || cb.case_id || '''' AS detail,
        to_json(cb)::VARCHAR AS raw_values
 FROM callbacks_staged_view AS cb
-WHERE NOT EXISTS (
+WHERE ({rows}) AND NOT EXISTS (
     SELECT 1 FROM cases_current AS cs
     WHERE cs.case_id = cb.case_id AND (cb.hall_id IS NULL OR cb.hall_id = cs.hall_id)
 )
 ORDER BY cb.partition_date, cb.source_row
 """
+
+# What the callback tables were last built from: file_states of the staged
+# callback files.
+CALLBACKS_INPUTS = "callbacks_inputs"
+
+# The case ids whose callbacks are matched again on a night, whatever
+# cases_current did since: a matched callback whose case is gone or now has
+# another hall, window or staff member than the ones copied, and every
+# unmatched callback (its case may have arrived).
+CALLBACK_CASES_TO_RECHECK = """
+CREATE OR REPLACE TEMP TABLE callback_cases_recheck AS
+SELECT DISTINCT cb.case_id
+FROM callbacks AS cb
+LEFT JOIN cases_current AS cs ON cs.case_id = cb.case_id
+WHERE cs.case_id IS NULL
+   OR cs.hall_id IS DISTINCT FROM cb.hall_id
+   OR cs.window_id IS DISTINCT FROM cb.window_id
+   OR cs.staff_id IS DISTINCT FROM cb.case_staff_id
+UNION
+SELECT json_extract_string(raw_values, '$.case_id') FROM callbacks_unmatched
+"""
+
+# The rows a night redoes: the changed days' callbacks and those of the
+# cases to recheck. {partition_date}, {case_id}: how the table at hand names
+# them.
+CALLBACK_ROWS_TO_REDO = "{partition_date} IN ({days}) OR {case_id} IN (SELECT case_id FROM callback_cases_recheck)"
 
 # What cases_current was last built from: one row per staged file (its
 # modification time and size say whether it changed since) and the as-of date.

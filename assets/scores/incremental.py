@@ -61,7 +61,7 @@ import polars as pl
 
 from assets.calendar import WorkCalendar
 from assets.db import sql_literal, table_names
-from assets.ingest.assets import _changed_days, file_states
+from assets.ingest.file_states import changed_days, file_states
 from assets.ingest.contract import DEFAULT_HALL
 from assets.ingest.queries import sql_files
 from assets.ingest.staging import StagedStore
@@ -178,7 +178,7 @@ def plan_refresh(
     parts = []
     for source in SOURCES:
         old = old_files.filter(pl.col("source") == source)
-        changed_by_source[source] = changed = _changed_days(old.select("partition_date", "file", "mtime_ns", "size"), file_states(files_now[source]))
+        changed_by_source[source] = changed = changed_days(old.select("partition_date", "file", "mtime_ns", "size"), file_states(files_now[source]))
         new = file_spans(con, source, {d: files_now[source][d] for d in changed if d in files_now[source]})
         if queries.FACT_DATE_COLUMNS[source]:
             changed_dates += old.filter(pl.col("partition_date").is_in(changed)).get_column("min_date").to_list()

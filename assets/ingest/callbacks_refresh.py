@@ -1,0 +1,75 @@
+"""The callbacks table (each callback with its case's hall, window and staff
+member) and callbacks_unmatched (callbacks of unknown cases), brought up to
+date with the staged callback files and cases_current.
+
+A night redoes only what can have changed: the callbacks of the days whose
+staged file is new, changed or gone since the tables were built (recorded in
+callbacks_inputs), and the callbacks of the cases whose match may differ now
+(queries.CALLBACK_CASES_TO_RECHECK compares every matched callback with its
+case as it is now, so no record of what cases_current did in between is
+needed). Everything else is a callback whose file and case are as they were:
+its row would come out the same. A first run, a lost record or a staged file
+with a new column rebuilds both tables whole; both ways give the same rows
+(tests/test_callbacks_refresh.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from assets.db import replace_table, table_names
+from assets.ingest import queries
+from assets.ingest.file_states import changed_days, file_states
+
+TABLES = ("callbacks", "callbacks_unmatched")
+
+
+def refresh_callbacks(con, files: dict[date, Path]) -> str:
+    """Bring both tables up to date inside the caller's transaction, with
+    callbacks_staged_view over ``files`` (the staged days up to the as-of
+    date). Returns 'full', 'incremental' or 'unchanged'."""
+    state = file_states(files)
+    how = "full"
+    if {*TABLES, queries.CALLBACKS_INPUTS} <= table_names(con):
+        changed = changed_days(con.sql(f"SELECT * FROM {queries.CALLBACKS_INPUTS}").pl(), state)
+        if _same_columns(con):
+            how = _redo_rows(con, changed)
+    if how == "full":
+        con.execute("CREATE OR REPLACE TABLE callbacks AS " + queries.CALLBACKS_MATCHED_ROWS.format(rows="TRUE"))
+        con.execute("CREATE OR REPLACE TABLE callbacks_unmatched AS "
+                    + queries.CALLBACKS_UNMATCHED_ROWS.format(rows="TRUE"))
+    replace_table(con, queries.CALLBACKS_INPUTS, state)
+    return how
+
+
+def _same_columns(con) -> bool:
+    """Whether the staged callbacks still give the table's columns (a file
+    with a column no earlier one had widens the view: rebuild whole)."""
+    query = queries.CALLBACKS_MATCHED_ROWS.format(rows="FALSE")
+    return [r[0] for r in con.execute(f"DESCRIBE {query}").fetchall()] == [
+        r[0] for r in con.execute("DESCRIBE callbacks").fetchall()
+    ]
+
+
+def _redo_rows(con, changed: list[date]) -> str:
+    con.execute(queries.CALLBACK_CASES_TO_RECHECK)
+    try:
+        (recheck,) = con.execute("SELECT count(*) FROM callback_cases_recheck").fetchone()
+        if not changed and not recheck:
+            return "unchanged"
+        days = ", ".join(f"DATE '{d.isoformat()}'" for d in changed) or "NULL"
+
+        def rows(partition_date: str, case_id: str) -> str:
+            return queries.CALLBACK_ROWS_TO_REDO.format(partition_date=partition_date, days=days, case_id=case_id)
+
+        con.execute(f"DELETE FROM callbacks WHERE {rows('partition_date', 'case_id')}")
+        con.execute("DELETE FROM callbacks_unmatched WHERE "
+                    + rows("partition_date", "json_extract_string(raw_values, '$.case_id')"))
+        con.execute("INSERT INTO callbacks "
+                    + queries.CALLBACKS_MATCHED_ROWS.format(rows=rows("cb.partition_date", "cb.case_id")))
+        con.execute("INSERT INTO callbacks_unmatched "
+                    + queries.CALLBACKS_UNMATCHED_ROWS.format(rows=rows("cb.partition_date", "cb.case_id")))
+    finally:
+        con.execute("DROP TABLE IF EXISTS callback_cases_recheck")
+    return "incremental"

@@ -26,11 +26,11 @@ LEDGER = "led"
 LEDGER_BOOKKEEPING = ["first_seen_run", "created_at", "last_seen_run", "withdrawn_at", "changed_at"]
 
 # The published items: the statuses as of $as_of, with the as-of date on
-# every row, sorted by dept_id, deadline, item_id (the ledger CSV and the
-# `rectify --out` export read the table in this order).
+# every row. In no particular order: every reader sorts what it shows, and
+# sorting two million rows with their descriptions took half the write.
 PUBLISHED_ITEMS = (
     "CREATE OR REPLACE TABLE rectification_items AS\n"
-    + item_status_sql(f"{LEDGER}.", exclude=LEDGER_BOOKKEEPING, extra=", $as_of AS as_of")
+    + item_status_sql(f"{LEDGER}.", exclude=LEDGER_BOOKKEEPING, extra=", $as_of AS as_of", ordered=False)
 )
 PUBLISHED_REFUSED = f"CREATE OR REPLACE TABLE rectification_refused_updates AS SELECT * FROM {LEDGER}.ledger_refused_updates"
 STATUS_COUNTS = "SELECT status, count(*) FROM rectification_items GROUP BY status ORDER BY status"

@@ -56,8 +56,8 @@ _STATUS_ZH_CASE = "CASE status " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in
 # The items detected on or before $as_of with their status columns, in the
 # column order of compute_status: the item's columns ({items_star}, e.g.
 # `i.*` or `i.* EXCLUDE (...)`), escalate_after, last_*, status, resolved_on,
-# status_zh, resolved_late, then {extra} (e.g. `, $as_of AS as_of`).
-# The first WHEN that holds decides, in the spec's order (withdrawn right
+# status_zh, resolved_late, then {extra} (e.g. `, $as_of AS as_of`); {order}
+# ITEM_ORDER or nothing. The first WHEN that holds decides, in the spec's order (withdrawn right
 # after resolved: see docs/RECTIFICATION.md).
 ITEM_STATUS = """
 WITH latest AS ({latest}),
@@ -86,8 +86,11 @@ SELECT * EXCLUDE (status, resolved_on),
        CASE WHEN status = 'resolved' THEN resolved_on > deadline END AS resolved_late
        {extra}
 FROM decided
-ORDER BY dept_id ASC NULLS LAST, deadline ASC NULLS LAST, item_id ASC NULLS LAST
+{order}
 """
+
+# The order read_ledger returns the items in (department, deadline, item).
+ITEM_ORDER = "ORDER BY dept_id ASC NULLS LAST, deadline ASC NULLS LAST, item_id ASC NULLS LAST"
 
 
 def latest_updates_sql(updates: str = "ledger_updates") -> str:
@@ -99,12 +102,17 @@ def resolved_items_sql(updates: str = "ledger_updates") -> str:
 
 
 def item_status_sql(
-    schema: str = "", *, exclude: Iterable[str] = (), extra: str = "", escalation: str = ESCALATION_TABLE
+    schema: str = "",
+    *,
+    exclude: Iterable[str] = (),
+    extra: str = "",
+    escalation: str = ESCALATION_TABLE,
+    ordered: bool = True,
 ) -> str:
     """ITEM_STATUS over ``{schema}ledger_items`` / ``{schema}ledger_updates``
     (schema e.g. ``"led."`` for an attached ledger), without the item columns
     in ``exclude``; parameter ``$as_of``, and ``escalation`` registered (see
-    ``escalation_dates``)."""
+    ``escalation_dates``); in ITEM_ORDER unless not ``ordered``."""
     dropped = list(exclude)
     return ITEM_STATUS.format(
         latest=latest_updates_sql(f"{schema}ledger_updates"),
@@ -113,6 +121,7 @@ def item_status_sql(
         escalation=escalation,
         status_zh=_STATUS_ZH_CASE,
         extra=extra,
+        order=ITEM_ORDER if ordered else "",
     )
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from assets.ingest.contract import DAILY_SOURCES
 from assets.ingest.inbox import all_daily_files, files_by_partition
 from assets.ingest.reference import reference_files
-from assets.ingest.staging import StagedStore
+from assets.ingest.staging import ManifestMemo, StagedStore
 
 REFERENCE_INPUTS = "inputs.txt"
+MANIFEST_MEMO = "manifests.json"
 
 
 def reference_fingerprint(inbox: Path) -> str:
@@ -39,6 +40,7 @@ def changed_days(inbox: Path, staged: Path, snapshot_dir: Path, as_of: date) -> 
     version_file = snapshot_dir / "version.txt"
     version = version_file.read_text().strip() if version_file.exists() else ""
     everything = reference_changed(inbox, snapshot_dir) or not version
+    memo = ManifestMemo(snapshot_dir / MANIFEST_MEMO)
     days: set[date] = set()
     for source in DAILY_SOURCES:
         by_day = files_by_partition(inbox, source)
@@ -48,8 +50,9 @@ def changed_days(inbox: Path, staged: Path, snapshot_dir: Path, as_of: date) -> 
                 continue
             if everything and by_day.get(day):
                 days.add(day)
-            elif not store.is_current(source, day, by_day.get(day, []), version):
+            elif not store.is_current(source, day, by_day.get(day, []), version, memo):
                 days.add(day)
+    memo.save()
     return sorted(days)
 
 

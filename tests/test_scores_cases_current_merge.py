@@ -80,9 +80,12 @@ def test_nightly_merges_equal_a_full_rebuild(tmp_path):
     assert refresh(nightly, files, D2) == "unchanged"
 
     # Night 3: a new day, and day 2 re-exported without C1's completion but
-    # with a withdrawal of C2; a version of C3 dated day 4 waits in day 3's file.
+    # with a withdrawal of C2; a version of C3 dated day 4 waits in day 3's
+    # file, beside a version of C026 older than the one 02-26 delivered (which
+    # stays current).
     files[D3] = stage(staged, D3, case_rows(D3, [("C3", "2026-03-04 15:00", "2026-03-04 15:00", "completed"),
-                                                 ("C3", "2026-03-05 08:00", "2026-03-04 15:00", "withdrawn")]), 3)
+                                                 ("C3", "2026-03-05 08:00", "2026-03-04 15:00", "withdrawn"),
+                                                 ("C026", "2026-02-25 08:00", None, "withdrawn")]), 3)
     files[D2] = stage(staged, D2, case_rows(D2, [("C2", "2026-03-03 16:00", None, "withdrawn"),
                                                  ("C4", "2026-03-03 09:00", None, "accepted")]), 4)
     assert refresh(nightly, files, D3) == "merge"

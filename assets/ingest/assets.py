@@ -185,19 +185,29 @@ def _previous_inputs(con) -> pl.DataFrame | None:
 
 
 def _merge_cases_current(con, files: dict[date, Path], changed: list[date], old_as_of: date, as_of: date) -> str:
-    parts = []
+    all_files = queries.sql_files(list(files.values()))
+    window = {"old_as_of": old_as_of.isoformat(), "as_of": as_of.isoformat()}
+    days = ", ".join(f"DATE '{d.isoformat()}'" for d in changed) or "NULL"
+    present = queries.sql_files([files[d] for d in changed if d in files]) if any(d in files for d in changed) else None
+    affected, candidates = [], [queries.CASE_KEPT_WINNERS.format(days=days)]
     if changed:
-        parts.append(queries.CASES_FROM_DAYS.format(days=", ".join(f"DATE '{d.isoformat()}'" for d in changed)))
-        if present := [files[d] for d in changed if d in files]:
-            parts.append(queries.CASES_IN_FILES.format(files=queries.sql_files(present)))
+        con.execute(queries.CASES_LOST_WINNER.format(days=days))
+        affected.append("SELECT case_id FROM cases_lost_winner")
+        if con.execute("SELECT count(*) FROM cases_lost_winner").fetchone()[0]:
+            candidates.append(queries.CASE_VERSIONS_OF_LOST_WINNERS.format(files=all_files, **window))
+        if present:
+            affected.append(queries.CASES_IN_FILES.format(files=present))
+            candidates.append(queries.CASE_VERSIONS_IN_FILES.format(files=present, **window))
     if as_of > old_as_of:
-        parts.append(queries.CASES_UPDATED_BETWEEN.format(
-            files=queries.sql_files(list(files.values())), old_as_of=old_as_of.isoformat(), as_of=as_of.isoformat()
-        ))
-    if not parts:
+        affected.append(queries.CASES_UPDATED_BETWEEN.format(files=all_files, **window))
+        candidates.append(queries.CASE_VERSIONS_UPDATED_BETWEEN.format(files=all_files, **window))
+    if not affected:
         return "unchanged"
-    con.execute(queries.cases_affected(parts))
-    con.execute(queries.CASES_CURRENT_MERGE.format(files=queries.sql_files(list(files.values())), as_of=as_of.isoformat()))
+    con.execute(queries.cases_affected(affected))
+    con.execute(queries.case_candidates(candidates))
+    con.execute(queries.CASES_CURRENT_MERGE)
+    con.execute("DROP TABLE IF EXISTS cases_lost_winner")
+    con.execute("DROP TABLE case_candidates")
     con.execute("DROP TABLE cases_affected")
     return "merge"
 

@@ -22,7 +22,6 @@ def staged_view(view: str, files: list[Path]) -> str:
 
 # The latest version of every case, among versions updated on or before the
 # as-of date; ties broken by the later delivery, then the later row.
-# {only_affected} narrows it to the case ids of a night's merge.
 _LATEST_VERSIONS = """
 SELECT * EXCLUDE (version_rank)
 FROM (
@@ -31,15 +30,14 @@ FROM (
                PARTITION BY case_id
                ORDER BY updated_at DESC, partition_date DESC, source_row DESC
            ) AS version_rank
-    FROM read_parquet({{files}}, union_by_name = true)
-    WHERE updated_at < CAST('{{as_of}}' AS DATE) + INTERVAL 1 DAY
-      {only_affected}
+    FROM read_parquet({files}, union_by_name = true)
+    WHERE updated_at < CAST('{as_of}' AS DATE) + INTERVAL 1 DAY
 )
 WHERE version_rank = 1
 ORDER BY case_id
 """
 
-CASES_CURRENT = "CREATE OR REPLACE TABLE cases_current AS" + _LATEST_VERSIONS.format(only_affected="")
+CASES_CURRENT = "CREATE OR REPLACE TABLE cases_current AS" + _LATEST_VERSIONS
 
 # Callbacks take their hall and window from their case; a callback naming a
 # hall must name its case's hall. {rows} narrows the staged callbacks read
@@ -120,10 +118,52 @@ def cases_affected(parts: list[str]) -> str:
     return "CREATE OR REPLACE TEMP TABLE cases_affected AS\n" + "\nUNION\n".join(parts)
 
 
-# CASES_CURRENT for the affected case ids only, replacing their rows.
-CASES_CURRENT_MERGE = (
-    "DELETE FROM cases_current WHERE case_id IN (SELECT case_id FROM cases_affected);\n"
-    "INSERT INTO cases_current BY NAME"
-    + _LATEST_VERSIONS.format(only_affected="AND case_id IN (SELECT case_id FROM cases_affected)")
-    + ";\n"
+# A night's merge re-ranks only the versions that can win for the affected
+# case ids (case_candidates), not every version in every file:
+# - the case's row in cases_current, unless it came from a changed day: it
+#   won among all versions of the unchanged files up to the old as-of date;
+CASE_KEPT_WINNERS = """
+SELECT * FROM cases_current
+WHERE case_id IN (SELECT case_id FROM cases_affected) AND partition_date NOT IN ({days})
+"""
+# - every version in the changed days' new files;
+CASE_VERSIONS_IN_FILES = """
+SELECT * FROM read_parquet({files}, union_by_name = true)
+WHERE updated_at < CAST('{as_of}' AS DATE) + INTERVAL 1 DAY
+"""
+# - versions anywhere that the new as-of date admits;
+CASE_VERSIONS_UPDATED_BETWEEN = """
+SELECT * FROM read_parquet({files}, union_by_name = true)
+WHERE updated_at >= CAST('{old_as_of}' AS DATE) + INTERVAL 1 DAY
+  AND updated_at < CAST('{as_of}' AS DATE) + INTERVAL 1 DAY
+"""
+# - all versions of the cases whose winner came from a changed day (rare: a
+#   day delivered again), read from every file.
+CASES_LOST_WINNER = "CREATE OR REPLACE TEMP TABLE cases_lost_winner AS " + CASES_FROM_DAYS
+CASE_VERSIONS_OF_LOST_WINNERS = """
+SELECT * FROM read_parquet({files}, union_by_name = true)
+WHERE case_id IN (SELECT case_id FROM cases_lost_winner)
+  AND updated_at < CAST('{as_of}' AS DATE) + INTERVAL 1 DAY
+"""
+
+
+def case_candidates(parts: list[str]) -> str:
+    return "CREATE OR REPLACE TEMP TABLE case_candidates AS\n" + "\nUNION ALL BY NAME\n".join(parts)
+
+
+# The affected ids' rows replaced by their best candidate (the order of
+# _LATEST_VERSIONS).
+CASES_CURRENT_MERGE = """
+DELETE FROM cases_current WHERE case_id IN (SELECT case_id FROM cases_affected);
+INSERT INTO cases_current BY NAME
+SELECT * EXCLUDE (version_rank)
+FROM (
+    SELECT *,
+           row_number() OVER (
+               PARTITION BY case_id
+               ORDER BY updated_at DESC, partition_date DESC, source_row DESC
+           ) AS version_rank
+    FROM case_candidates
 )
+WHERE version_rank = 1;
+"""

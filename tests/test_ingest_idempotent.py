@@ -99,3 +99,35 @@ def test_as_of_reads_no_later_partition(tmp_path):
     c2 = cases.filter(pl.col("case_id") == "C2").row(0, named=True)
     assert c2["status"] == "in_progress"  # the 03-06 re-export is not read yet
     assert table(home, "callbacks").height == 0
+
+
+def test_reference_read_again_only_when_its_files_change(tmp_path):
+    import dagster as dg
+    import duckdb
+
+    from assets.ingest.assets import reference_data
+    from pipelines.resources import Warehouse, WindowWatchHome
+    from tests.messy_inbox import write_reference
+
+    home = tmp_path / "home"
+    write_reference(home / "inbox")
+    resources = {"home": WindowWatchHome(home=str(home), as_of=AS_OF.isoformat()),
+                 "warehouse": Warehouse(path=str(home / "warehouse.duckdb"))}
+
+    def load():
+        result = dg.materialize([reference_data], resources=resources)
+        meta = {k: v.value for k, v in result.asset_materializations_for_node("reference_data")[0].metadata.items()}
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+            names = dict(con.execute("SELECT window_id, window_name FROM windows").fetchall())
+        return meta, names
+
+    first, names = load()
+    assert "unchanged" not in first and names["A02"] == "不动产窗口" and first["windows_rows"] == 3
+    again, names = load()
+    assert again["unchanged"] is True and names["A02"] == "不动产窗口"
+    assert {k: v for k, v in again.items() if k != "unchanged"} == first
+
+    windows = home / "inbox" / "reference" / "windows.csv"
+    windows.write_bytes(windows.read_bytes().replace("不动产窗口".encode("gb18030"), "不动产登记窗口".encode("gb18030")))
+    changed, names = load()
+    assert "unchanged" not in changed and names["A02"] == "不动产登记窗口"

@@ -27,7 +27,7 @@ from assets.ingest.reference import (
     write_reference_snapshot,
 )
 from assets.ingest.staging import StagedStore, stage_partition
-from pipelines.planning import record_reference_inputs
+from pipelines.planning import record_reference_inputs, reference_changed
 from pipelines.resources import WindowWatchHome, Warehouse
 
 PARTITION_START = "2015-01-01"
@@ -57,12 +57,13 @@ def write_frames(warehouse: Warehouse, frames: dict[str, pl.DataFrame]) -> None:
 @dg.asset(group_name="ingest", kinds={"duckdb", "parquet"})
 def reference_data(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
     """Halls, departments, windows, staff and matters (基础数据), replaced whole."""
+    if (kept := _reference_kept(home, warehouse)) is not None:
+        return dg.MaterializeResult(metadata=kept)
     try:
         data = load_reference(home.inbox_dir / "reference")
     except ReferenceMissing as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     write_reference_snapshot(data, home.reference_snapshot_dir)
-    record_reference_inputs(home.inbox_dir, home.reference_snapshot_dir)
     frames = dict(data.tables)
     if "halls" not in frames:
         halls = frames["windows"].select("hall_id").unique().sort("hall_id")
@@ -70,6 +71,8 @@ def reference_data(context: dg.AssetExecutionContext, home: WindowWatchHome, war
     frames["reference_quality"] = data.quality
     frames["reference_quarantine"] = data.quarantine
     write_frames(warehouse, frames)
+    # recorded last: "inputs unchanged" then means snapshot and tables were written from them
+    record_reference_inputs(home.inbox_dir, home.reference_snapshot_dir)
     return dg.MaterializeResult(
         metadata={
             "version": data.version,
@@ -77,6 +80,33 @@ def reference_data(context: dg.AssetExecutionContext, home: WindowWatchHome, war
             "rows_quarantined": data.quarantine.height,
         }
     )
+
+
+REFERENCE_WAREHOUSE_TABLES = ("halls", "departments", "windows", "staff", "matters", "reference_quality", "reference_quarantine")
+
+
+def _reference_kept(home: WindowWatchHome, warehouse: Warehouse) -> dict | None:
+    """The metadata of the reference data as last loaded, when the inbox's
+    reference files are the ones it was loaded from (name, size, modification
+    time) and the snapshot and the warehouse tables are there: reading the
+    workbooks again would give the same tables. None: load them."""
+    snapshot = home.reference_snapshot_dir
+    if reference_changed(home.inbox_dir, snapshot) or not Path(warehouse.path).exists():
+        return None
+    try:
+        tables, version = read_reference_snapshot(snapshot)
+    except ReferenceMissing:
+        return None
+    with warehouse.connect(read_only=True) as con:
+        if not set(REFERENCE_WAREHOUSE_TABLES) <= table_names(con):
+            return None
+        quarantined = scalar(con, "SELECT count(*) FROM reference_quarantine")
+    return {
+        "version": version,
+        **{f"{name}_rows": frame.height for name, frame in sorted(tables.items())},
+        "rows_quarantined": quarantined,
+        "unchanged": True,
+    }
 
 
 # Two days staged side by side: a day is a third CSV parsing, a third polars

@@ -97,6 +97,18 @@ def spill_folder(home: WindowWatchHome) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+# A night's refresh (the current month, and the month before early in a
+# month) is small enough to compute in memory (~1.9 GB at city-year), which
+# skips writing and reading back a Parquet copy of every input and fact. A
+# longer refresh, up to half the history, and a full one go through the spill
+# folder and stay under the memory limit.
+IN_MEMORY_REFRESH_DAYS = 62
+
+
+def in_memory(plan: RefreshPlan) -> bool:
+    return plan.start is not None and (plan.stamp.as_of - plan.start).days <= IN_MEMORY_REFRESH_DAYS
+
+
 @contextlib.contextmanager
 def timed(seconds: dict[str, float], name: str) -> Iterator[None]:
     start = time.perf_counter()
@@ -125,9 +137,10 @@ def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> tuple[di
                 delivered = [d for d in delivered if d >= plan.start]
             con.register("changed_cases", plan.changed_cases)  # the narrowed case query reads it
             with timed(seconds, "inputs"):
-                inputs = export_score_inputs(con, spill, delivered, input_queries(plan), reference)
+                through = None if in_memory(plan) else spill
+                inputs = export_score_inputs(con, through, delivered, input_queries(plan), reference)
         with timed(seconds, "compute"):
-            tables = score_frames(inputs, cfg, as_of, calendar, spill_dir=spill)
+            tables = score_frames(inputs, cfg, as_of, calendar, spill_dir=through)
         with timed(seconds, "write"):
             rows = write_score_tables(warehouse, {name: tables[attr] for name, attr in SCORE_TABLES.items()}, cfg_hash, plan)
     for year in sorted(calendar.fallback_years):

@@ -39,16 +39,20 @@ def read_reference(con) -> dict[str, pl.DataFrame]:
 
 def export_score_inputs(
     con,
-    spill_dir: Path,
+    spill_dir: Path | None,
     delivered: Iterable[date],
     input_queries: Mapping[str, str],
     reference: Mapping[str, pl.DataFrame],
 ) -> ScoreInputs:
     """ScoreInputs whose staged frames are lazy scans of Parquet copies in
     ``spill_dir`` of what ``input_queries`` select (queries.INPUT_QUERIES or
-    a narrowing of them)."""
+    a narrowing of them), or with no ``spill_dir`` the selections themselves,
+    read into memory."""
     frames: dict[str, pl.LazyFrame | pl.DataFrame] = dict(reference)
     for field, sql in input_queries.items():
+        if spill_dir is None:
+            frames[field] = con.sql(sql).pl().lazy()
+            continue
         path = spill_dir / f"input_{field}.parquet"
         con.execute(f"COPY ({sql}) TO {sql_literal(path)} (FORMAT parquet)").fetchall()
         frames[field] = pl.scan_parquet(path)
@@ -60,11 +64,11 @@ def stamped(frame: pl.DataFrame, cfg_hash: str, as_of: date) -> pl.DataFrame:
 
 
 def write_score_tables(
-    warehouse: Warehouse, frames: dict[str, pl.DataFrame | Path], cfg_hash: str, plan: RefreshPlan
+    warehouse: Warehouse, frames: dict[str, pl.DataFrame | pl.LazyFrame | Path], cfg_hash: str, plan: RefreshPlan
 ) -> dict[str, int]:
     """Write every score table and the refresh state in one transaction (a
     crash leaves all old or all new), stamped with the config hash and as-of
-    date; a Path is a Parquet file DuckDB loads itself. A full plan replaces
+    date; a Path is a Parquet file DuckDB loads itself, a LazyFrame is collected. A full plan replaces
     the tables, an incremental one their recomputed part. Returns the row counts."""
     as_of = plan.stamp.as_of
     rows = {}
@@ -72,6 +76,8 @@ def write_score_tables(
         con.execute("BEGIN TRANSACTION")
         con.register("changed_cases", plan.changed_cases)
         for table, frame in frames.items():
+            if isinstance(frame, pl.LazyFrame):  # a fact table computed in memory
+                frame = frame.collect()
             if plan.start is not None:
                 if isinstance(frame, Path):
                     replace_part(con, table, f"read_parquet({sql_literal(frame)})", plan, cfg_hash)

@@ -120,11 +120,12 @@ def cases_affected(parts: list[str]) -> str:
 
 # A night's merge re-ranks only the versions that can win for the affected
 # case ids (case_candidates), not every version in every file:
-# - the case's row in cases_current, unless it came from a changed day: it
-#   won among all versions of the unchanged files up to the old as-of date;
+# - the case's row in cases_current, unless it came from a changed day
+#   ({not_from_changed_days}): it won among all versions of the unchanged
+#   files up to the old as-of date;
 CASE_KEPT_WINNERS = """
 SELECT * FROM cases_current
-WHERE case_id IN (SELECT case_id FROM cases_affected) AND partition_date NOT IN ({days})
+WHERE case_id IN (SELECT case_id FROM cases_affected) AND {not_from_changed_days}
 """
 # - every version in the changed days' new files;
 CASE_VERSIONS_IN_FILES = """

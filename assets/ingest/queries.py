@@ -20,9 +20,10 @@ def staged_view(view: str, files: list[Path]) -> str:
     return f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet({sql_files(files)}, union_by_name = true)"
 
 
-# The latest version of every case, among versions updated on or before the
-# as-of date; ties broken by the later delivery, then the later row.
-_LATEST_VERSIONS = """
+def best_versions(versions: str) -> str:
+    """The latest version of every case among ``versions`` (a relation); ties
+    broken by the later delivery, then the later row."""
+    return f"""
 SELECT * EXCLUDE (version_rank)
 FROM (
     SELECT *,
@@ -30,14 +31,21 @@ FROM (
                PARTITION BY case_id
                ORDER BY updated_at DESC, partition_date DESC, source_row DESC
            ) AS version_rank
-    FROM read_parquet({files}, union_by_name = true)
-    WHERE updated_at < CAST('{as_of}' AS DATE) + INTERVAL 1 DAY
+    FROM {versions}
 )
 WHERE version_rank = 1
-ORDER BY case_id
 """
 
-CASES_CURRENT = "CREATE OR REPLACE TABLE cases_current AS" + _LATEST_VERSIONS
+
+# Every case's latest version among those updated on or before the as-of date.
+CASES_CURRENT = (
+    "CREATE OR REPLACE TABLE cases_current AS"
+    + best_versions(
+        "(SELECT * FROM read_parquet({files}, union_by_name = true)"
+        " WHERE updated_at < CAST('{as_of}' AS DATE) + INTERVAL 1 DAY)"
+    )
+    + "ORDER BY case_id\n"
+)
 
 # Callbacks take their hall and window from their case; a callback naming a
 # hall must name its case's hall. {rows} narrows the staged callbacks read
@@ -152,19 +160,8 @@ def case_candidates(parts: list[str]) -> str:
     return "CREATE OR REPLACE TEMP TABLE case_candidates AS\n" + "\nUNION ALL BY NAME\n".join(parts)
 
 
-# The affected ids' rows replaced by their best candidate (the order of
-# _LATEST_VERSIONS).
-CASES_CURRENT_MERGE = """
-DELETE FROM cases_current WHERE case_id IN (SELECT case_id FROM cases_affected);
-INSERT INTO cases_current BY NAME
-SELECT * EXCLUDE (version_rank)
-FROM (
-    SELECT *,
-           row_number() OVER (
-               PARTITION BY case_id
-               ORDER BY updated_at DESC, partition_date DESC, source_row DESC
-           ) AS version_rank
-    FROM case_candidates
+# The affected ids' rows replaced by their best candidate.
+CASES_CURRENT_MERGE = (
+    "DELETE FROM cases_current WHERE case_id IN (SELECT case_id FROM cases_affected);\n"
+    "INSERT INTO cases_current BY NAME" + best_versions("case_candidates") + ";\n"
 )
-WHERE version_rank = 1;
-"""

@@ -6,7 +6,8 @@ scoring reads to Parquet files in a spill folder (under its memory limit),
 polars scans them lazily and streams each fact table to Parquet there, and
 DuckDB loads those files into the score tables. Only the aggregates (a row
 per entity and day or month) are held in memory. A night reads and replaces
-only the recent part (see incremental).
+only the recent part (see incremental); a month or two of it fits in memory,
+so a night skips the Parquet copies (assets.scores.assets.in_memory).
 """
 
 from __future__ import annotations
@@ -68,8 +69,9 @@ def write_score_tables(
 ) -> dict[str, int]:
     """Write every score table and the refresh state in one transaction (a
     crash leaves all old or all new), stamped with the config hash and as-of
-    date; a Path is a Parquet file DuckDB loads itself, a LazyFrame is collected. A full plan replaces
-    the tables, an incremental one their recomputed part. Returns the row counts."""
+    date; a Path is a Parquet file DuckDB loads itself, a LazyFrame is
+    collected first. A full plan replaces the tables, an incremental one
+    their recomputed part. Returns the row counts."""
     as_of = plan.stamp.as_of
     rows = {}
     with warehouse.connect() as con:

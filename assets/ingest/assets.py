@@ -218,7 +218,7 @@ def _merge_cases_current(con, files: dict[date, Path], changed: list[date], old_
     all_files = queries.sql_files(list(files.values()))
     window = {"old_as_of": old_as_of.isoformat(), "as_of": as_of.isoformat()}
     days = ", ".join(f"DATE '{d.isoformat()}'" for d in changed)
-    present = [files[d] for d in changed if d in files]
+    present_files = [files[d] for d in changed if d in files]
     kept = f"partition_date NOT IN ({days})" if changed else "TRUE"
     affected, candidates = [], [queries.CASE_KEPT_WINNERS.format(not_from_changed_days=kept)]
     if changed:
@@ -226,9 +226,10 @@ def _merge_cases_current(con, files: dict[date, Path], changed: list[date], old_
         affected.append("SELECT case_id FROM cases_lost_winner")
         if con.execute("SELECT count(*) FROM cases_lost_winner").fetchone()[0]:
             candidates.append(queries.CASE_VERSIONS_OF_LOST_WINNERS.format(files=all_files, **window))
-        if present:
-            affected.append(queries.CASES_IN_FILES.format(files=queries.sql_files(present)))
-            candidates.append(queries.CASE_VERSIONS_IN_FILES.format(files=queries.sql_files(present), **window))
+        if present_files:
+            present = queries.sql_files(present_files)
+            affected.append(queries.CASES_IN_FILES.format(files=present))
+            candidates.append(queries.CASE_VERSIONS_IN_FILES.format(files=present, **window))
     if as_of > old_as_of:
         affected.append(queries.CASES_UPDATED_BETWEEN.format(files=all_files, **window))
         candidates.append(queries.CASE_VERSIONS_UPDATED_BETWEEN.format(files=all_files, **window))

@@ -145,9 +145,10 @@ def staffing_plan_path(home: WindowWatchHome, hall_id: str) -> Path:
 
 def _file_stamps(paths: list[Path]) -> list[list] | None:
     try:
-        return [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in paths]
+        stats = [p.stat() for p in paths]
     except OSError:
         return None
+    return [[p.name, st.st_size, st.st_mtime_ns] for p, st in zip(paths, stats)]
 
 
 def _plans_current(paths: list[Path], inputs: str | None) -> bool:

@@ -76,7 +76,7 @@ STAGE_LABELS = {
 
 
 def stage_of(step: str) -> str:
-    if step.endswith("_gx_suite"):
+    if "_gx_suite" in step:  # staged_sources_gx_suites, or one step per suite in older records
         return "gx"
     if step.endswith("_staged") or step == "reference_data":
         return "stage"

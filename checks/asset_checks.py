@@ -1,4 +1,5 @@
-"""Asset checks: the GX suite of each staged source, and the file accounting.
+"""Asset checks: the GX suite of each staged source (one step for all seven),
+and the file accounting.
 
 The GX checks are blocking: a staged source whose ids, codes or required
 times fail its suite stops the warehouse and everything below it, because
@@ -8,6 +9,7 @@ most about ``SAMPLE_ROWS`` of them (see ``checks.gx_suites``); the metadata
 says how many.
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -16,7 +18,7 @@ from assets.ingest.assets import STAGED_ASSETS
 from assets.ingest.contract import DAILY_SOURCES
 from assets.ingest.quality import ingest_quality
 from assets.ingest.staging import StagedStore
-from checks.gx_suites import SAMPLE_ROWS, validate_files
+from checks.gx_suites import SAMPLE_ROWS, build_data_docs, validate_files
 from pipelines.resources import WindowWatchHome, Warehouse
 from assets.db import scalar
 
@@ -45,45 +47,76 @@ def staged_files_of_run(context, home: WindowWatchHome, source: str) -> list[Pat
     return [p for p in files if p.exists()]
 
 
-def gx_check(source: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=STAGED_ASSETS[source],
-        name=f"{source}_gx_suite",
-        blocking=True,
-        description=(
-            f"Great Expectations suite of {DAILY_SOURCES[source].zh} ({source}) over the days of the run:"
-            f" every rule counted over all rows, GX on all rows up to {SAMPLE_ROWS:,}, else on a sample"
+def gx_check_key(source: str) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(STAGED_ASSETS[source].key, f"{source}_gx_suite")
+
+
+def _gx_result(source: str, outcome, docs_index: Path | None) -> dg.AssetCheckResult:
+    metadata = {
+        "rows": outcome.rows,
+        "rows_validated_by_gx": outcome.gx_rows,
+        "gx_sample": (
+            f"{outcome.gx_rows:,} of {outcome.rows:,} rows, spread over every day;"
+            " every rule also counted over all rows"
+            if outcome.sampled
+            else "all rows"
         ),
+        "expectations": outcome.evaluated,
+        "blocking_failures": "\n".join(outcome.blocking_failures) or "none",
+        "warnings": "\n".join(outcome.warnings) or "none",
+        "seconds": round(outcome.seconds, 2),
+    }
+    if docs_index is not None:
+        metadata["data_docs"] = dg.MetadataValue.path(str(docs_index))
+    key = gx_check_key(source)
+    return dg.AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata=metadata,
+        description="; ".join(outcome.blocking_failures)[:1000] or None,
     )
-    def _check(context: dg.AssetCheckExecutionContext, home: WindowWatchHome) -> dg.AssetCheckResult:
-        outcome = validate_files(source, staged_files_of_run(context, home, source), home.gx_docs_dir)
-        metadata = {
-            "rows": outcome.rows,
-            "rows_validated_by_gx": outcome.gx_rows,
-            "gx_sample": (
-                f"{outcome.gx_rows:,} of {outcome.rows:,} rows, spread over every day;"
-                " every rule also counted over all rows"
-                if outcome.sampled
-                else "all rows"
+
+
+# One step for the seven suites, not one each: GX's context is made once per
+# process anyway, and the Data Docs site is built once after the last
+# validation instead of after each (each build renders the index again). The
+# checks stay one per staged source in the UI and the records; a blocking
+# failure of any fails the step, which stops everything below the staged
+# sources (the scores need all of them anyway). A run of some sources runs
+# only their checks (can_subset).
+@dg.multi_asset_check(
+    name="staged_sources_gx_suites",
+    specs=[
+        dg.AssetCheckSpec(
+            f"{source}_gx_suite",
+            asset=STAGED_ASSETS[source],
+            blocking=True,
+            description=(
+                f"Great Expectations suite of {DAILY_SOURCES[source].zh} ({source}) over the days of the run:"
+                f" every rule counted over all rows, GX on all rows up to {SAMPLE_ROWS:,}, else on a sample"
             ),
-            "expectations": outcome.evaluated,
-            "blocking_failures": "\n".join(outcome.blocking_failures) or "none",
-            "warnings": "\n".join(outcome.warnings) or "none",
-            "seconds": round(outcome.seconds, 2),
-        }
-        if outcome.docs_index is not None:
-            metadata["data_docs"] = dg.MetadataValue.path(str(outcome.docs_index))
-        return dg.AssetCheckResult(
-            passed=outcome.success,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata=metadata,
-            description="; ".join(outcome.blocking_failures)[:1000] or None,
         )
-
-    return _check
-
-
-GX_CHECKS = [gx_check(source) for source in DAILY_SOURCES]
+        for source in DAILY_SOURCES
+    ],
+    can_subset=True,
+)
+def staged_sources_gx_suites(
+    context: dg.AssetCheckExecutionContext, home: WindowWatchHome
+) -> Iterator[dg.AssetCheckResult]:
+    selected = context.selected_asset_check_keys
+    sources = [source for source in DAILY_SOURCES if gx_check_key(source) in selected]
+    outcomes = {
+        source: validate_files(
+            source, staged_files_of_run(context, home, source), home.gx_docs_dir, build_docs=False
+        )
+        for source in sources
+    }
+    docs_keys = [key for outcome in outcomes.values() for key in outcome.docs_keys]
+    docs_index = build_data_docs(home.gx_docs_dir, docs_keys) if docs_keys else None
+    for source, outcome in outcomes.items():
+        yield _gx_result(source, outcome, docs_index)
 
 
 @dg.asset_check(
@@ -101,4 +134,4 @@ def file_accounting_balances(warehouse: Warehouse) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=unbalanced == 0, metadata={"unbalanced_files": unbalanced})
 
 
-ASSET_CHECKS = [*GX_CHECKS, file_accounting_balances]
+ASSET_CHECKS = [staged_sources_gx_suites, file_accounting_balances]

@@ -213,6 +213,21 @@ def test_data_docs_are_written_and_kept(tmp_path):
     assert f"attendance-{DAY}" in index  # run named after the partition
 
 
+def test_data_docs_built_once_for_several_validations(tmp_path):
+    """The nightly check validates every source, then builds the site once."""
+    docs = tmp_path / "gx" / "data_docs"
+    a = g.validate_frame("queue", good_frame("queue"), docs, build_docs=False)
+    b = g.validate_frame("leave", good_frame("leave"), docs, build_docs=False)
+    assert a.docs_index is None and b.docs_index is None
+    assert not (docs / "index.html").exists()  # kept for the site, not yet built
+    assert len(a.docs_keys) == 2  # its validation result and its suite
+    index = g.build_data_docs(docs, [*a.docs_keys, *b.docs_keys])
+    assert index == docs / "index.html"
+    assert len(list((docs / "validations" / "queue").rglob("*.html"))) == 1
+    assert len(list((docs / "validations" / "leave").rglob("*.html"))) == 1
+    assert (docs / "expectations" / "queue.html").is_file() and (docs / "expectations" / "leave.html").is_file()
+
+
 def test_no_progress_bars_or_noise(capfd, docs_dir):
     g.reset_context()  # includes context creation in what is captured
     g.validate_frame("ratings", good_frame("ratings", 500), docs_dir)

@@ -234,6 +234,25 @@ def remove_first_rating(inbox: Path, day: date) -> None:
     path.write_text("".join(lines[:1] + lines[2:]), encoding="utf-8")
 
 
+def stamps(home: Path, name: str, kept: pl.Expr) -> tuple[set, set]:
+    """The as-of stamps of the rows ``kept`` selects, and of the others."""
+    rows = table(home, name)
+    return set(rows.filter(kept)["as_of"]), set(rows.filter(~kept)["as_of"])
+
+
+def assert_written_from(home: Path, *, d0: date, month: str, before: date, night: date) -> None:
+    for name in ("ticket_waits", "rating_facts", "attendance_days"):
+        assert stamps(home, name, pl.col("date") < d0) == ({before}, {night}), name
+    day_rows = (pl.col("period").str.len_chars() == 10) & (pl.col("period") < d0.isoformat())
+    month_rows = (pl.col("period").str.len_chars() == 7) & (pl.col("period") < month)
+    assert stamps(home, "window_scores_daily", day_rows) == ({before}, {night})
+    assert stamps(home, "window_scores_monthly", month_rows) == ({before}, {night})
+    # a case completed before D0 was final; an open one may turn late
+    final = pl.col("completed_date") < d0
+    assert stamps(home, "case_timeliness", final)[0] == {before}
+    assert stamps(home, "case_timeliness", pl.col("completed_date").is_null())[0] == {night}
+
+
 def test_nightly_scores_equal_one_run(source_inbox, tmp_path):
     nightly = tmp_path / "nightly"
     inbox = nightly / "inbox"
@@ -247,6 +266,10 @@ def test_nightly_scores_equal_one_run(source_inbox, tmp_path):
     assert run(nightly, date(2026, 3, 2)) == ("incremental", "2026-02-01")
     # the finders that can refresh from M0 did, the rest re-found their rule whole
     assert found_refresh(nightly) == dict.fromkeys(REFRESHED_INPUTS, ("incremental", "2026-02-01"))
+    # Recomputed from 02-01 but written back only from D0 = 02-27 (the day
+    # after the previous as-of), besides February's month rows: what is dated
+    # before D0 keeps the stamp of the night of 02-26.
+    assert_written_from(nightly, d0=date(2026, 2, 27), month="2026-02", before=date(2026, 2, 26), night=date(2026, 3, 2))
     assert_same_scores(score_tables(nightly), one_shot(nightly, tmp_path / "once_0302", date(2026, 3, 2)))
 
     # 03-03, and two old days re-exported: a case of 02-10 completed, a

@@ -66,7 +66,7 @@ from assets.ingest.contract import DEFAULT_HALL
 from assets.ingest.queries import sql_files
 from assets.ingest.staging import StagedStore
 from assets.scores import queries
-from assets.scores.refresh_plan import Stamp, refresh_start
+from assets.scores.refresh_plan import Stamp, earliest_change, refresh_start
 from assets.scores.timeliness import case_timeliness
 
 SOURCES = tuple(queries.FACT_DATE_COLUMNS)
@@ -91,6 +91,13 @@ class RefreshPlan:
     start: date | None  # M0; None: recompute everything
     files: pl.DataFrame  # scores_input_files as of now (FILE_COLUMNS)
     changed_cases: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"case_id": pl.String}))
+    first_change: date | None = None  # D0 (>= M0): rows dated from it are written back; None: from M0
+
+    @property
+    def rewrite_from(self) -> date | None:
+        if self.start is None:
+            return None
+        return max(self.start, self.first_change or self.start)
 
     @property
     def refresh(self) -> str:
@@ -196,7 +203,7 @@ def plan_refresh(
 
     history_start = files.get_column("min_date").min() if files.height else None
     start = refresh_start(before, stamp, changed_dates, history_start)
-    return RefreshPlan(stamp, start, files, changed_cases)
+    return RefreshPlan(stamp, start, files, changed_cases, earliest_change(before.as_of, changed_dates))
 
 
 # What places a case row on each of its dates in the day and month figures
@@ -254,27 +261,41 @@ def input_queries(plan: RefreshPlan) -> dict[str, str]:
     return out
 
 
-def recomputed_part(table: str, start: date) -> tuple[str, str]:
+def recomputed_part(table: str, plan: RefreshPlan) -> tuple[str, str]:
     """(new rows kept, old rows replaced) of ``table`` as SQL conditions;
-    {source} in the second stands for the new rows."""
+    {source} in the second stands for the new rows.
+
+    The recompute covers the months from M0, but a row dated before D0 comes
+    out as it is stored (see refresh_plan), so only these are written back:
+    month figures from M0, day figures and dated facts from D0, and the cases
+    that can count on a date from D0 (or are open, or changed). Kept rows keep
+    the as-of stamp of the night that wrote them."""
+    assert plan.start is not None
+    month, day = plan.start.strftime("%Y-%m"), plan.rewrite_from.isoformat()
     if table in WHOLE_TABLES:
         return "TRUE", "TRUE"
     if table == CASE_TABLE:
-        return "TRUE", (
-            "case_id IN (SELECT case_id FROM {source}) OR case_id IN (SELECT case_id FROM changed_cases)"
+        # an unchanged completed case dated before D0 was final: evaluated (at
+        # its deadline + 1 or completion) no later than its completion
+        recent = (
+            f"received_date >= DATE '{day}' OR completed_date IS NULL OR completed_date >= DATE '{day}'"
+            " OR case_id IN (SELECT case_id FROM changed_cases)"
+        )
+        return recent, (
+            f"case_id IN (SELECT case_id FROM {{source}} WHERE {recent})"
+            " OR case_id IN (SELECT case_id FROM changed_cases)"
         )
     if table in DATED_TABLES:
-        cond = f"date >= DATE '{start.isoformat()}'"
-    else:  # period tables: 'YYYY-MM-DD' and 'YYYY-MM' both compare with 'YYYY-MM'
-        cond = f"period >= '{start.strftime('%Y-%m')}'"
+        cond = f"date >= DATE '{day}'"
+    else:  # period tables: a day 'YYYY-MM-DD' or a month 'YYYY-MM'
+        cond = f"(length(period) = 7 AND period >= '{month}') OR (length(period) = 10 AND period >= '{day}')"
     return cond, cond
 
 
 def replace_part(con, table: str, source: str, plan: RefreshPlan, cfg_hash: str) -> None:
     """Replace the recomputed part of ``table`` with the rows of ``source``
     (a relation name or read_parquet(...)); changed_cases must be registered."""
-    assert plan.start is not None
-    keep_new, replaced = recomputed_part(table, plan.start)
+    keep_new, replaced = recomputed_part(table, plan)
     con.execute(queries.DELETE_ROWS.format(table=table, replaced=replaced.format(source=source)))
     con.execute(queries.INSERT_STAMPED.format(
         table=table, source=source, keep_new=keep_new,

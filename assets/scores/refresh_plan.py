@@ -19,6 +19,11 @@ earliest of:
 Nothing to reuse (no previous state, another method config or reference
 data, an as-of date that went back, or an M0 covering most of the history)
 means a full recompute, returned as None.
+
+The earliest of those dates itself, D0 (``earliest_change``), bounds what
+the recompute writes back: a row-level fact, or a day figure, dated before
+D0 is the one already stored (its facts did not change), so only the month
+figures from M0 and the rows dated from D0 are replaced.
 """
 
 from __future__ import annotations
@@ -55,10 +60,14 @@ def refresh_start(
         return None
     if current.as_of < previous.as_of:
         return None
-    earliest = min([previous.as_of + timedelta(days=1), *(d for d in changed_dates if d is not None)])
-    start = earliest.replace(day=1)
+    start = earliest_change(previous.as_of, changed_dates).replace(day=1)
     # Recomputing more than half of the history costs about a full run, and
     # a full run also rewrites the tables compactly.
     if start <= history_start or (current.as_of - start) * 2 > (current.as_of - history_start):
         return None
     return start
+
+
+def earliest_change(previous_as_of: date, changed_dates: Iterable[date | None]) -> date:
+    """D0: the day after the previous as-of date, or an earlier changed fact date."""
+    return min([previous_as_of + timedelta(days=1), *(d for d in changed_dates if d is not None)])

@@ -432,9 +432,11 @@ ITEM_COLUMNS = [
 
 
 FULL_LIST = Bi(
-    "完整清单见整改台账导出（exports/rectification/ledger.csv，或 windowwatch export rectification）"
+    "完整清单见整改台账导出（exports/rectification/ledger.csv，超过 Excel 一张表的行数时按发现月份分为 ledger/ 下的各月文件；"
+    "或 windowwatch export rectification）"
     "及各部门《整改清单》（exports/rectification/departments/；往月已通报、已整改的事项按月归档在其中的 archive/）。",
-    "The full list is in the ledger export (exports/rectification/ledger.csv, or windowwatch export "
+    "The full list is in the ledger export (exports/rectification/ledger.csv, one file per month of detection "
+    "under ledger/ once it outgrows an Excel sheet; or windowwatch export "
     "rectification) and the departments' lists (exports/rectification/departments/; settled items of "
     "older months in its archive/, one workbook per month).",
 )

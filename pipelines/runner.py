@@ -11,7 +11,7 @@ import dagster as dg
 
 from pipelines.definitions import build_definitions
 from pipelines.progress import step_progress_logger
-from pipelines.planning import changed_days, partition_range, range_tags
+from pipelines.planning import changed_days, partition_range, range_tags, remember_staged_manifests
 from pipelines.run_lock import hold_home
 
 INSTANCE_YAML = """\
@@ -86,4 +86,5 @@ def run_graph_holding_home(
         raise_on_error=False,
         run_config=run_config,
     )
+    remember_staged_manifests(home_resource.staged_dir, home_resource.reference_snapshot_dir)
     return RunOutcome(result.success, result.run_id, start, end, len(days), step_failures(result))

@@ -55,6 +55,7 @@ def print_summary(home: Path, outcome) -> None:
     for label, path in [
         ("数据仓库 warehouse", warehouse.path),
         ("整改台账 ledger", home / "exports" / "rectification" / "ledger.csv"),
+        ("整改台账（按月）ledger by month", home / "exports" / "rectification" / "ledger"),
         ("整改清单 department lists", home / "exports" / "rectification" / "departments"),
         ("排班建议 staffing plans", home / "exports" / "staffing"),
         ("看板 dashboards", home / "dashboards" / "index.html"),

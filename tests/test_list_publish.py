@@ -156,3 +156,57 @@ def test_an_archive_filled_in_reads_back_as_replies(lists, tmp_path):
     wb.save(returned)
     replies = read_returned_list(returned)
     assert replies.select("item_id", "status", "note").rows() == [("I3", "已整改", "已约谈窗口负责人")]
+
+
+def csv_ids(path):
+    """item_ids of a ledger CSV file, in file order."""
+    lines = path.read_text("utf-8-sig").splitlines()
+    assert lines[0].startswith("item_id,rule,category,")
+    return [line.split(",")[0] for line in lines[1:]]
+
+
+def test_a_ledger_too_big_for_one_sheet_is_published_by_month(lists):
+    """Past the item limit (Excel's 1,048,575 rows; 5 here) the ledger CSV is
+    one file per month of detection, and an unchanged month is left alone."""
+    warehouse, out = lists
+    whole = publish(warehouse, out, D(2026, 5, 6))
+    assert whole.ledger_csv == out / "ledger.csv" and whole.csv_written == [out / "ledger.csv"]
+
+    def publish_small(as_of):
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                return publish_lists(con, out, as_of=as_of, pool=pool, csv_max_items=5)
+        finally:
+            con.close()
+
+    first = publish_small(D(2026, 5, 6))
+    months = out / "ledger"
+    assert first.ledger_csv == months
+    assert not (out / "ledger.csv").exists() and out / "ledger.csv" in first.deleted
+    # by detected_on, withdrawn I6 included, each month sorted by item_id
+    assert {p.name: csv_ids(p) for p in months.glob("*.csv")} == {
+        "ledger_2026-01.csv": ["I8"],
+        "ledger_2026-02.csv": ["I3"],
+        "ledger_2026-03.csv": ["I1", "I2", "I5", "I6", "I9"],
+        "ledger_2026-04.csv": ["I4"],
+        "ledger_2026-05.csv": ["I7"],
+    }
+    assert len(first.csv_written) == 5
+
+    # the next night nothing changed: no month is written again
+    stamps = {p.name: p.stat().st_mtime_ns for p in months.glob("*.csv")}
+    assert publish_small(D(2026, 5, 7)).csv_written == []
+    assert {p.name: p.stat().st_mtime_ns for p in months.glob("*.csv")} == stamps
+
+    # I1 answered: only March is written again
+    write_warehouse(warehouse, [(i, d, on, "resolved" if i == "I1" else s) for i, d, on, s in ITEMS])
+    again = publish_small(D(2026, 5, 7))
+    assert again.csv_written == [months / "ledger_2026-03.csv"]
+    row = next(line for line in (months / "ledger_2026-03.csv").read_text("utf-8-sig").splitlines() if line.startswith("I1,"))
+    assert ",resolved," in row
+
+    # back under the limit: the whole file again, the months removed
+    back = publish(warehouse, out, D(2026, 5, 7))
+    assert back.ledger_csv == out / "ledger.csv" and not list(months.glob("*.csv"))
+    assert sorted(csv_ids(out / "ledger.csv")) == sorted(i for i, *_ in ITEMS)

@@ -219,8 +219,9 @@ LIST_WORKERS = 2
 
 @dg.asset(group_name="rectification", deps=[rectification_ledger], kinds={"csv", "excel"})
 def rectification_lists(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
-    """整改清单: the ledger CSV, each department's daily list and its monthly
-    archives of settled items (list_publish.py), in HOME/exports/rectification."""
+    """整改清单: the ledger CSV (by month once it outgrows an Excel sheet), each
+    department's daily list and its monthly archives of settled items
+    (list_publish.py), in HOME/exports/rectification."""
     # One workbook's rows at a time, two workbooks side by side: a city's year
     # is ~2 M items with their descriptions, which held whole took the step past 4 GiB.
     with warehouse.connect(read_only=True) as con, ThreadPoolExecutor(LIST_WORKERS) as pool:
@@ -228,6 +229,7 @@ def rectification_lists(context: dg.AssetExecutionContext, home: WindowWatchHome
     return dg.MaterializeResult(
         metadata={
             "ledger_csv": dg.MetadataValue.path(str(lists.ledger_csv)),
+            "ledger_csv_files_written": len(lists.csv_written),
             "workbooks": len(lists.daily),
             "archive_workbooks": len(lists.archives),
             "workbooks_written": len(lists.written),

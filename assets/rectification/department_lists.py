@@ -291,7 +291,7 @@ def export_department_workbooks(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = dept_names(departments)
-    book = _HashBook(out_dir)
+    book = HashBook(out_dir)
 
     def job(source: Workbook) -> tuple[Path, bool] | None:
         fname = source.file_name(names, as_of)
@@ -333,8 +333,9 @@ def export_department_workbooks(
     return out
 
 
-class _HashBook:
-    """The content hashes of ``out_dir``'s workbooks, shared by the writing
+class HashBook:
+    """The content hashes of ``out_dir``'s files (the workbooks here, the
+    ledger's monthly CSV files in list_publish), shared by the writing
     threads; every change is saved at once, under a lock."""
 
     def __init__(self, out_dir: Path):

@@ -20,6 +20,14 @@ month, which is written again only when one of its items changes.
   dropped back into rectification_updates/ as well. Its fingerprint (count
   and the sum of DuckDB's row hashes over every shown column) is computed in
   SQL for all archives at once, so an unchanged one is not even read.
+* **ledger CSV** ``ledger.csv``: every item, while they fit in one Excel
+  sheet (``LEDGER_CSV_MAX_ITEMS``). A bigger ledger (a city's year holds
+  ~2 M items, 650 MB of text) could not be opened in Excel, and writing it
+  whole was a third of the step; it is then published as one file per month
+  of detection, ``ledger/ledger_<YYYY-MM>.csv`` (same columns, each sorted by
+  item_id), and like the archives a month is written again only when its
+  fingerprint changes. ``windowwatch export rectification --out FILE.csv``
+  always gives the whole ledger in one file.
 * Daily lists dated more than ``DAILY_LIST_KEEP_DAYS`` before the as-of date
   are deleted (nothing is lost: the whole ledger is always there, ``windowwatch export
   rectification``); archives no run produces any more (every item of the
@@ -37,14 +45,20 @@ from pathlib import Path
 import polars as pl
 
 from .department_lists import (
+    LEDGER_CSV_COLUMNS,
     SHEET_COLUMNS,
+    HashBook,
     Workbook,
     dept_names,
     export_department_workbooks,
 )
-from .ledger_csv import write_ledger_csv
+from .ledger_csv import LEDGER_MONTHS, write_ledger_csv
 
 DAILY_LIST_KEEP_DAYS = 31
+# one Excel sheet holds 1,048,576 rows, the header included
+LEDGER_CSV_MAX_ITEMS = 1_048_575
+LEDGER_CSV = "ledger.csv"
+LEDGER_MONTHS_DIR = "ledger"
 ARCHIVE_DIR = "archive"
 SETTLED = ("escalated", "resolved")
 
@@ -107,11 +121,12 @@ def archive_cutoff(as_of: date) -> date:
 
 @dataclass
 class PublishedLists:
-    ledger_csv: Path
+    ledger_csv: Path  # ledger.csv, or the folder of the monthly files
     daily: dict[str | None, Path]
     archives: list[Path]
-    written: list[Path] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)  # workbooks
     deleted: list[Path] = field(default_factory=list)
+    csv_written: list[Path] = field(default_factory=list)  # ledger.csv, or the months written again
 
 
 def query_frame(con, sql: str, params: dict | None = None) -> pl.DataFrame:
@@ -124,13 +139,15 @@ def query_frame(con, sql: str, params: dict | None = None) -> pl.DataFrame:
         cur.close()
 
 
-def publish_lists(con, out_dir: Path, *, as_of: date, pool: Executor) -> PublishedLists:
-    """Write the ledger CSV (on one of ``pool``'s threads, beside the first
-    workbooks), the daily lists, then the archives that changed; delete
-    the stale files. ``con``: the warehouse, read-only."""
+def publish_lists(
+    con, out_dir: Path, *, as_of: date, pool: Executor, csv_max_items: int = LEDGER_CSV_MAX_ITEMS
+) -> PublishedLists:
+    """Write the ledger CSV, whole or by month (on ``pool``'s threads, beside
+    the first workbooks), the daily lists, then the archives that changed;
+    delete the stale files. ``con``: the warehouse, read-only."""
     cutoff = archive_cutoff(as_of)
     departments = query_frame(con, LIST_DEPARTMENTS)
-    csv_done = pool.submit(write_ledger_csv, con, out_dir / "ledger.csv")
+    csv_done = _submit_ledger_csv(con, out_dir, pool, csv_max_items)
     written: list[Path] = []
     daily_dir = out_dir / "departments"
     daily = export_department_workbooks(
@@ -161,7 +178,64 @@ def publish_lists(con, out_dir: Path, *, as_of: date, pool: Executor) -> Publish
     names = dept_names(departments)
     archived = [archive_dir / s.file_name(names, as_of) for s in archive_sources]
     deleted = _prune_daily(daily_dir, as_of) + _prune_archives(archive_dir, {p.name for p in archived})
-    return PublishedLists(csv_done.result(), daily, archived, written, deleted)
+    ledger_csv, csv_written, csv_deleted = csv_done()
+    return PublishedLists(ledger_csv, daily, archived, written, deleted + csv_deleted, csv_written)
+
+
+def _submit_ledger_csv(con, out_dir: Path, pool: Executor, max_items: int):
+    """Start writing the ledger CSV; returns a function that waits for it and
+    gives (ledger.csv or the monthly folder, files written, files deleted)."""
+    whole = out_dir / LEDGER_CSV
+    monthly_dir = out_dir / LEDGER_MONTHS_DIR
+    months = query_frame(con, LEDGER_MONTHS)
+    if months["items"].sum() <= max_items:
+        done = pool.submit(write_ledger_csv, con, whole)
+
+        def finish_whole() -> tuple[Path, list[Path], list[Path]]:
+            return done.result(), [whole], _prune_ledger_months(monthly_dir, keep=set())
+
+        return finish_whole
+
+    monthly_dir.mkdir(parents=True, exist_ok=True)
+    book = HashBook(monthly_dir)
+
+    def write_month(month: str, digest: str) -> Path | None:
+        path = monthly_dir / f"ledger_{month}.csv"
+        if not book.begin(path.name, digest):
+            return None
+        write_ledger_csv(con, path, month=month)
+        book.done(path.name, digest)
+        return path
+
+    columns = ",".join(LEDGER_CSV_COLUMNS)
+    jobs = [
+        pool.submit(write_month, month, f"{columns}:{items}:{row_hash_sum}")
+        for month, items, row_hash_sum in months.iter_rows()
+    ]
+    keep = {f"ledger_{month}.csv" for month in months["month"]}
+
+    def finish_monthly() -> tuple[Path, list[Path], list[Path]]:
+        written = [path for job in jobs if (path := job.result()) is not None]
+        deleted = _prune_ledger_months(monthly_dir, keep)
+        if whole.exists():  # the ledger outgrew one file: no stale whole copy beside the months
+            whole.unlink()
+            deleted.append(whole)
+        return monthly_dir, written, deleted
+
+    return finish_monthly
+
+
+_LEDGER_MONTH_NAME = re.compile(r"^ledger_\d{4}-\d{2}\.csv$")
+
+
+def _prune_ledger_months(monthly_dir: Path, keep: set[str]) -> list[Path]:
+    deleted = []
+    if monthly_dir.is_dir():
+        for path in monthly_dir.glob("ledger_*.csv"):
+            if _LEDGER_MONTH_NAME.match(path.name) and path.name not in keep:
+                path.unlink(missing_ok=True)
+                deleted.append(path)
+    return deleted
 
 
 _DAILY_NAME = re.compile(r"^整改清单_.+_(\d{8})\.xlsx$")

@@ -15,6 +15,7 @@ import polars as pl
 from assets.db import scalar
 from assets.rectification.department_lists import department_list_rows, write_department_workbook
 from assets.rectification.ledger_csv import write_ledger_csv
+from assets.rectification.ledger_publish import published_as_of
 from assets.rectification.ledger_store import append_updates, ledger_item_ids, open_ledger
 from assets.rectification.status import validate_updates
 from pipelines.exports import table_connection
@@ -67,6 +68,6 @@ def export_rectification(warehouse: Warehouse, out: Path, dept: str | None, as_o
             return write_ledger_csv(con, out, dept=dept)
         ledger = con.sql("SELECT * FROM rectification_items WHERE $dept IS NULL OR dept_id = $dept",
                          params={"dept": dept}).pl()
-    as_of = ledger["as_of"].max() if ledger.height else (as_of_hint or date.today())
+        as_of = published_as_of(con) or as_of_hint or date.today()
     out.parent.mkdir(parents=True, exist_ok=True)
     return write_department_workbook(department_list_rows(ledger), out, as_of=as_of)

@@ -238,11 +238,7 @@ def test_materialized_ledger_publishes_the_polars_result(tmp_path):
 
     con = duckdb.connect(str(home / "ledger" / "ledger.duckdb"), read_only=True)
     cal = WorkCalendar.from_config(load_config(None))
-    want = (
-        reference_status(con, as_of, cal.add_working_days)
-        .drop(LEDGER_BOOKKEEPING)
-        .with_columns(pl.lit(as_of).alias("as_of"))
-    )
+    want = reference_status(con, as_of, cal.add_working_days).drop(LEDGER_BOOKKEEPING)
     refused = con.sql("SELECT * FROM ledger_refused_updates").pl()
     con.close()
     with warehouse.connect(read_only=True) as wh:
@@ -255,6 +251,39 @@ def test_materialized_ledger_publishes_the_polars_result(tmp_path):
     assert got_refused.equals(refused) and got_refused["item_id"].to_list() == ["RX-Z"]
     assert counts == {"inserted": 5, "refreshed": 0, "reinstated": 0, "withdrawn": 0, "unchanged": 0,
                       "updates_appended": 2, "updates_refused": 1}
+    assert meta["published_rows_written"] == 4  # the first run writes the table whole
+
+    # The next night, 04-14, rewrites only the rows that differ: RX-F is
+    # detected by now (04-12), RX-D has a reply (its status stays overdue,
+    # its last reply changes), RX-A's description was corrected (a new
+    # version in the ledger). RX-B, RX-C keep their rows: RX-C's deadline
+    # 04-15 and RX-D's escalation after 04-16 are still ahead.
+    with warehouse.connect() as con_w:
+        con_w.execute(f"UPDATE {found_table('absence')} SET description = '更正后的描述' WHERE item_id = 'RX-A'")
+    (home / "inbox" / "rectification_updates" / "回复2.csv").write_text(
+        "整改编号,整改状态,整改情况,填报人,填报时间\nRX-D,整改中,已安排,赵,2026-04-13 15:00\n", encoding="utf-8"
+    )
+    later = date(2026, 4, 14)
+    result = dg.materialize(
+        [rectification_ledger],
+        resources={"home": WindowWatchHome(home=str(home), as_of=later.isoformat()), "warehouse": warehouse},
+    )
+    assert result.success
+    meta = {k: v.value for k, v in result.asset_materializations_for_node("rectification_ledger")[0].metadata.items()}
+    assert meta["published_rows_written"] == 3
+    con = duckdb.connect(str(home / "ledger" / "ledger.duckdb"), read_only=True)
+    want = reference_status(con, later, cal.add_working_days).drop(LEDGER_BOOKKEEPING)
+    con.close()
+    with warehouse.connect(read_only=True) as wh:
+        got = wh.sql("SELECT * FROM rectification_items ORDER BY dept_id NULLS LAST, deadline, item_id").pl()
+        assert wh.execute("SELECT as_of FROM rectification_as_of").fetchall() == [(later,)]
+    assert got.schema == want.schema and got.equals(want)
+    status = dict(zip(got["item_id"], zip(got["status"], got["last_status"], got["description"])))
+    assert status == {
+        "RX-A": ("escalated", None, "更正后的描述"), "RX-B": ("resolved", "resolved", "原描述"),
+        "RX-C": ("disputed", "disputed", "原描述"), "RX-D": ("overdue", "in_progress", "原描述"),
+        "RX-F": ("open", None, "原描述"),
+    }
 
 
 # ---------------------------------------------------------------------------

@@ -149,7 +149,7 @@ def score_tables(home: Path) -> dict[str, pl.DataFrame]:
     """Score tables, found items and the ledger's items not withdrawn, comparable."""
     tables = {name: comparable(table(home, name).drop(STAMP_COLUMNS)) for name in SCORE_TABLES}
     tables |= {name: comparable(table(home, name)) for name in FOUND_TABLES}
-    items = table(home, "rectification_items").filter(pl.col("status") != "withdrawn").drop("as_of")
+    items = table(home, "rectification_items").filter(pl.col("status") != "withdrawn")
     return tables | {"rectification_items": comparable(items)}
 
 

@@ -197,7 +197,7 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
         [{**item_counts, "updates_appended": update_counts["appended"], "updates_refused": update_counts["refused_appended"]}]
     )
     with warehouse.connect() as con:
-        by_status = publish_ledger(
+        by_status, rewritten = publish_ledger(
             con, ledger_path(home), as_of=as_of, escalation=escalation, run_counts=run_counts,
             lock_timeout_s=warehouse.lock_timeout_s,
         )
@@ -207,6 +207,7 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
             "updates_appended": update_counts["appended"],
             "updates_refused": update_counts["refused_appended"],
             "reply_rows_skipped": skipped,
+            "published_rows_written": rewritten,
             **{f"status_{k}": int(v) for k, v in by_status.items()},
         }
     )

@@ -108,15 +108,19 @@ def item_status_sql(
     extra: str = "",
     escalation: str = ESCALATION_TABLE,
     ordered: bool = True,
+    items_star: str | None = None,
 ) -> str:
     """ITEM_STATUS over ``{schema}ledger_items`` / ``{schema}ledger_updates``
     (schema e.g. ``"led."`` for an attached ledger), without the item columns
-    in ``exclude``; parameter ``$as_of``, and ``escalation`` registered (see
-    ``escalation_dates``); in ITEM_ORDER unless not ``ordered``."""
+    in ``exclude`` (or with only the item columns ``items_star`` lists, e.g.
+    ``"i.item_id, i.deadline"``); parameter ``$as_of``, and ``escalation``
+    registered (see ``escalation_dates``); in ITEM_ORDER unless not ``ordered``."""
     dropped = list(exclude)
+    if items_star is None:
+        items_star = "i.* EXCLUDE (" + ", ".join(dropped) + ")" if dropped else "i.*"
     return ITEM_STATUS.format(
         latest=latest_updates_sql(f"{schema}ledger_updates"),
-        items_star="i.* EXCLUDE (" + ", ".join(dropped) + ")" if dropped else "i.*",
+        items_star=items_star,
         items=f"{schema}ledger_items",
         escalation=escalation,
         status_zh=_STATUS_ZH_CASE,

@@ -1,4 +1,4 @@
-"""Rectification assets: one per rule, the ledger, and the department lists.
+"""Rectification assets: one per rule (found in one step), the ledger, and the department lists.
 
 The ledger lives in its own DuckDB file (HOME/ledger/ledger.duckdb), apart
 from the warehouse: the warehouse can be deleted and rebuilt from the inbox,
@@ -93,48 +93,61 @@ def found_table(rule: str) -> str:
     return f"found_items_{rule}"
 
 
-def rule_asset(rule: str) -> dg.AssetsDefinition:
-    finder, query, upstream = RULE_INPUTS[rule]
+def _rule_deps(rule: str) -> list:
+    upstream = RULE_INPUTS[rule][2]
+    return list(dict.fromkeys([*upstream, scores, reference_data]))
 
-    @dg.asset(
-        name=found_table(rule),
-        group_name="rectification",
-        deps=list(dict.fromkeys([*upstream, scores, reference_data])),
-        kinds={"duckdb"},
-        description=f"整改规则「{finders.CATEGORY[rule]}」找到的问题 (items found by rule {rule})",
-    )
-    def _found(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
-        cfg = method_config(home)
-        calendar = WorkCalendar.from_config(cfg)
-        settings = rule_settings(cfg)
-        placeholders = {f"{r}_{k}": v for r, kv in settings.items() for k, v in kv.items()}
-        table = found_table(rule)
-        with warehouse.connect(read_only=True) as con:
-            plan = plan_found_refresh(con, rule, as_of=home.as_of_date, cfg_hash=config_hash(cfg), table=table)
-            frame = con.sql(found_input_query(rule, query, plan).format(**placeholders)).pl()
-            windows = con.sql("SELECT * FROM windows").pl()
-        found = finder(
-            frame,
-            as_of=home.as_of_date,
-            add_working_days=calendar.add_working_days,
-            rules=settings,
-            windows=windows,
+
+def find_rule_items(con, rule: str, *, as_of, cfg: MethodConfig, calendar: WorkCalendar) -> dict:
+    """Find one rule's items on the warehouse connection ``con`` and write
+    its found_items_<rule> table (whole, or from the scores' M0); returns
+    the asset's metadata."""
+    finder, query, _upstream = RULE_INPUTS[rule]
+    settings = rule_settings(cfg)
+    placeholders = {f"{r}_{k}": v for r, kv in settings.items() for k, v in kv.items()}
+    table = found_table(rule)
+    plan = plan_found_refresh(con, rule, as_of=as_of, cfg_hash=config_hash(cfg), table=table)
+    frame = con.sql(found_input_query(rule, query, plan).format(**placeholders)).pl()
+    windows = con.sql("SELECT * FROM windows").pl()
+    found = finder(frame, as_of=as_of, add_working_days=calendar.add_working_days, rules=settings, windows=windows)
+    items = write_found(con, rule, table, found, plan)
+    return {
+        "items": items,
+        "items_found_this_run": found.height,
+        "refresh": plan.refresh,
+        "refresh_from": plan.start.isoformat() if plan.start else "",
+    }
+
+
+# The eight rules are eight assets (one table each) computed in one step:
+# each is a read, a polars pass and a write of a second or less, and as
+# steps of their own each paid Dagster's step events and a warehouse opened
+# and closed twice (the close writes the file's checkpoint), ~2 s a night in
+# all. A run of some of them runs only those (can_subset).
+@dg.multi_asset(
+    name="found_items",
+    specs=[
+        dg.AssetSpec(
+            found_table(rule),
+            group_name="rectification",
+            deps=_rule_deps(rule),
+            kinds={"duckdb"},
+            description=f"整改规则「{finders.CATEGORY[rule]}」找到的问题 (items found by rule {rule})",
         )
-        with warehouse.connect() as con:
-            items = write_found(con, rule, table, found, plan)
-        return dg.MaterializeResult(
-            metadata={
-                "items": items,
-                "items_found_this_run": found.height,
-                "refresh": plan.refresh,
-                "refresh_from": plan.start.isoformat() if plan.start else "",
-            }
-        )
-
-    return _found
-
-
-RULE_ASSETS = {rule: rule_asset(rule) for rule in finders.RULES}
+        for rule in finders.RULES
+    ],
+    can_subset=True,
+)
+def found_items(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse):
+    cfg = method_config(home)
+    calendar = WorkCalendar.from_config(cfg)
+    selected = context.selected_asset_keys
+    with warehouse.connect() as con:
+        for rule in finders.RULES:
+            key = dg.AssetKey(found_table(rule))
+            if key in selected:
+                metadata = find_rule_items(con, rule, as_of=home.as_of_date, cfg=cfg, calendar=calendar)
+                yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
 
 def ledger_path(home: WindowWatchHome) -> Path:
@@ -161,7 +174,7 @@ def read_update_files(folder: Path) -> tuple[pl.DataFrame, int, list[str]]:
 
 @dg.asset(
     group_name="rectification",
-    deps=list(RULE_ASSETS.values()),
+    deps=[found_items],
     kinds={"duckdb"},
 )
 def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -239,4 +252,4 @@ def rectification_lists(context: dg.AssetExecutionContext, home: WindowWatchHome
     )
 
 
-RECTIFICATION_ASSETS = [*RULE_ASSETS.values(), rectification_ledger, rectification_lists]
+RECTIFICATION_ASSETS = [found_items, rectification_ledger, rectification_lists]

@@ -51,14 +51,15 @@ _ITEM_ROWS = item_status_sql(f"{LEDGER}.", exclude=LEDGER_BOOKKEEPING, ordered=F
 PUBLISHED_ITEMS = f"CREATE OR REPLACE TABLE {ITEMS_TABLE} AS\n{_ITEM_ROWS}"
 
 # What decides whether a published row is still right: the item's version in
-# the ledger and every column that depends on the as-of date or the replies.
+# the ledger (a withdrawal sets only changed_at, so `withdrawn` itself is
+# compared too) and every column that depends on the as-of date or the replies.
 _STATUS_COLUMNS = [
-    "deadline", "escalate_after", "last_status", "last_note", "last_updated_by", "last_updated_at",
+    "deadline", "withdrawn", "escalate_after", "last_status", "last_note", "last_updated_by", "last_updated_at",
     "status", "resolved_on", "status_zh", "resolved_late",
 ]  # fmt: skip
 _VERSION = ["last_seen_run", "changed_at"]
 _ITEM_STATUS_NOW = item_status_sql(
-    f"{LEDGER}.", items_star="i.item_id, i.last_seen_run, i.changed_at, i.deadline", ordered=False
+    f"{LEDGER}.", items_star="i.item_id, i.last_seen_run, i.changed_at, i.deadline, i.withdrawn", ordered=False
 )
 PUBLISHED_VERSIONS = f"""
 CREATE OR REPLACE TABLE {VERSIONS_TABLE} AS

@@ -188,7 +188,8 @@ def _submit_ledger_csv(con, out_dir: Path, pool: Executor, max_items: int):
     whole = out_dir / LEDGER_CSV
     monthly_dir = out_dir / LEDGER_MONTHS_DIR
     months = query_frame(con, LEDGER_MONTHS)
-    if months["items"].sum() <= max_items:
+    # (an item without a detection date would have no month: keep one file)
+    if months["items"].sum() <= max_items or months["month"].null_count():
         done = pool.submit(write_ledger_csv, con, whole)
 
         def finish_whole() -> tuple[Path, list[Path], list[Path]]:

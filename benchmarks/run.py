@@ -68,7 +68,7 @@ STAGE_LABELS = {
     "gx": "read+stage: GX checks",
     "warehouse": "warehouse: cases_current, source_tables, callbacks, ingest_quality",
     "score": "score: scores",
-    "rules": "rules: found_items_*, rectification_*",
+    "rules": "rules: found_items, rectification_*",
     "staffing": "staffing: staffing_*",
     "dashboards": "dashboards",
     "other": "other steps",
@@ -84,7 +84,7 @@ def stage_of(step: str) -> str:
         return "warehouse"
     if step == "scores":
         return "score"
-    if step.startswith("found_items_") or step.startswith("rectification_"):
+    if step.startswith("found_items") or step.startswith("rectification_"):  # found_items: the one step of the eight finders
         return "rules"
     if step.startswith("staffing_"):
         return "staffing"

@@ -202,6 +202,16 @@ def test_repeated_item_ids_are_refused_and_nothing_is_written(tmp_path):
 # ---------------------------------------------------------------------------
 # the asset: a real materialization writes what the polars path wrote
 # ---------------------------------------------------------------------------
+def ledger_night(home, warehouse: Warehouse, as_of: date) -> dict:
+    """Materialize the ledger step as of ``as_of``; its metadata."""
+    result = dg.materialize(
+        [rectification_ledger],
+        resources={"home": WindowWatchHome(home=str(home), as_of=as_of.isoformat()), "warehouse": warehouse},
+    )
+    assert result.success
+    return {k: v.value for k, v in result.asset_materializations_for_node("rectification_ledger")[0].metadata.items()}
+
+
 def test_materialized_ledger_publishes_the_polars_result(tmp_path):
     home = tmp_path / "home"
     (home / "inbox" / "rectification_updates").mkdir(parents=True)
@@ -226,12 +236,7 @@ def test_materialized_ledger_publishes_the_polars_result(tmp_path):
         encoding="utf-8",
     )
     as_of = date(2026, 4, 10)
-    result = dg.materialize(
-        [rectification_ledger],
-        resources={"home": WindowWatchHome(home=str(home), as_of=as_of.isoformat()), "warehouse": warehouse},
-    )
-    assert result.success
-    meta = {k: v.value for k, v in result.asset_materializations_for_node("rectification_ledger")[0].metadata.items()}
+    meta = ledger_night(home, warehouse, as_of)
     assert (meta["items_inserted"], meta["updates_appended"], meta["updates_refused"]) == (5, 2, 1)
     assert (meta["status_resolved"], meta["status_disputed"], meta["status_escalated"], meta["status_overdue"]) == (
         1, 1, 1, 1)
@@ -264,13 +269,7 @@ def test_materialized_ledger_publishes_the_polars_result(tmp_path):
         "整改编号,整改状态,整改情况,填报人,填报时间\nRX-D,整改中,已安排,赵,2026-04-13 15:00\n", encoding="utf-8"
     )
     later = date(2026, 4, 14)
-    result = dg.materialize(
-        [rectification_ledger],
-        resources={"home": WindowWatchHome(home=str(home), as_of=later.isoformat()), "warehouse": warehouse},
-    )
-    assert result.success
-    meta = {k: v.value for k, v in result.asset_materializations_for_node("rectification_ledger")[0].metadata.items()}
-    assert meta["published_rows_written"] == 3
+    assert ledger_night(home, warehouse, later)["published_rows_written"] == 3
     con = duckdb.connect(str(home / "ledger" / "ledger.duckdb"), read_only=True)
     want = reference_status(con, later, cal.add_working_days).drop(LEDGER_BOOKKEEPING)
     con.close()

@@ -23,6 +23,8 @@ from assets.ingest import queries
 from assets.ingest.file_states import changed_days, file_states
 
 TABLES = ("callbacks", "callbacks_unmatched")
+STAGED = "callbacks_staged_view"
+REDO = "callbacks_redo"  # a night's staged rows to redo
 
 
 def refresh_callbacks(con, files: dict[date, Path]) -> str:
@@ -36,9 +38,10 @@ def refresh_callbacks(con, files: dict[date, Path]) -> str:
         if _same_columns(con):
             how = _redo_rows(con, changed)
     if how == "full":
-        con.execute("CREATE OR REPLACE TABLE callbacks AS " + queries.CALLBACKS_MATCHED_ROWS.format(rows="TRUE"))
+        con.execute("CREATE OR REPLACE TABLE callbacks AS "
+                    + queries.CALLBACKS_MATCHED_ROWS.format(staged=STAGED, rows="TRUE"))
         con.execute("CREATE OR REPLACE TABLE callbacks_unmatched AS "
-                    + queries.CALLBACKS_UNMATCHED_ROWS.format(rows="TRUE"))
+                    + queries.CALLBACKS_UNMATCHED_ROWS.format(staged=STAGED, rows="TRUE"))
     replace_table(con, queries.CALLBACKS_INPUTS, state)
     return how
 
@@ -46,7 +49,7 @@ def refresh_callbacks(con, files: dict[date, Path]) -> str:
 def _same_columns(con) -> bool:
     """Whether the staged callbacks still give the table's columns (a file
     with a column no earlier one had widens the view: rebuild whole)."""
-    query = queries.CALLBACKS_MATCHED_ROWS.format(rows="FALSE")
+    query = queries.CALLBACKS_MATCHED_ROWS.format(staged=STAGED, rows="FALSE")
     return [r[0] for r in con.execute(f"DESCRIBE {query}").fetchall()] == [
         r[0] for r in con.execute("DESCRIBE callbacks").fetchall()
     ]
@@ -66,10 +69,15 @@ def _redo_rows(con, changed: list[date]) -> str:
         con.execute(f"DELETE FROM callbacks WHERE {rows('partition_date', 'case_id')}")
         con.execute("DELETE FROM callbacks_unmatched WHERE "
                     + rows("partition_date", "json_extract_string(raw_values, '$.case_id')"))
-        con.execute("INSERT INTO callbacks "
-                    + queries.CALLBACKS_MATCHED_ROWS.format(rows=rows("cb.partition_date", "cb.case_id")))
+        # The few staged rows to redo, copied out of the view once: matched
+        # against cases_current as a known handful, the join reads the 15 M
+        # cases once instead of building on them (0.8 s -> 0.3 s a night).
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {REDO} AS SELECT * FROM {STAGED} AS cb WHERE "
+                    + rows("cb.partition_date", "cb.case_id"))
+        con.execute("INSERT INTO callbacks " + queries.CALLBACKS_MATCHED_ROWS.format(staged=REDO, rows="TRUE"))
         con.execute("INSERT INTO callbacks_unmatched "
-                    + queries.CALLBACKS_UNMATCHED_ROWS.format(rows=rows("cb.partition_date", "cb.case_id")))
+                    + queries.CALLBACKS_UNMATCHED_ROWS.format(staged=REDO, rows="TRUE"))
     finally:
         con.execute("DROP TABLE IF EXISTS callback_cases_recheck")
+        con.execute(f"DROP TABLE IF EXISTS {REDO}")
     return "incremental"

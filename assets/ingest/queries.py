@@ -48,14 +48,15 @@ CASES_CURRENT = (
 )
 
 # Callbacks take their hall and window from their case; a callback naming a
-# hall must name its case's hall. {rows} narrows the staged callbacks read
-# (TRUE: all of them).
+# hall must name its case's hall. {staged}: the staged callbacks
+# (callbacks_staged_view, or a night's rows to redo copied out of it);
+# {rows} narrows them (TRUE: all of them).
 CALLBACKS_MATCHED_ROWS = """
 SELECT cb.* EXCLUDE (hall_id),
        cs.hall_id,
        cs.window_id,
        cs.staff_id AS case_staff_id
-FROM callbacks_staged_view AS cb
+FROM {staged} AS cb
 JOIN cases_current AS cs
   ON cs.case_id = cb.case_id AND (cb.hall_id IS NULL OR cb.hall_id = cs.hall_id)
 WHERE {rows}
@@ -70,7 +71,7 @@ SELECT 'callbacks' AS source,
        'unknown_case' AS reason,
        'case_id（办件编号）办件编号不存在：''' || cb.case_id || '''' AS detail,
        to_json(cb)::VARCHAR AS raw_values
-FROM callbacks_staged_view AS cb
+FROM {staged} AS cb
 WHERE ({rows}) AND NOT EXISTS (
     SELECT 1 FROM cases_current AS cs
     WHERE cs.case_id = cb.case_id AND (cb.hall_id IS NULL OR cb.hall_id = cs.hall_id)

@@ -90,7 +90,10 @@ class RefreshPlan:
     stamp: Stamp
     start: date | None  # M0; None: recompute everything
     files: pl.DataFrame  # scores_input_files as of now (FILE_COLUMNS)
-    changed_cases: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"case_id": pl.String}))
+    # the changed cases, with the partition of their current version (null: gone)
+    changed_cases: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={"case_id": pl.String, "partition_date": pl.Date})
+    )
     first_change: date | None = None  # D0 (>= M0): rows dated from it are written back; None: from M0
 
     @property
@@ -198,8 +201,11 @@ def plan_refresh(
 
     case_days = ", ".join(f"DATE '{d.isoformat()}'" for d in changed_by_source["cases"]) or "NULL"
     changed_cases = con.sql(queries.CHANGED_CASES.format(old_as_of=before.as_of.isoformat(), days=case_days)).pl()
+    partitions = pl.DataFrame(schema={"case_id": changed_cases.schema["case_id"], "partition_date": pl.Date})
     if changed_cases.height:
-        changed_dates += _changed_case_dates(con, changed_cases, calendar, matters, stamp.as_of)
+        dates, partitions = _changed_case_dates(con, changed_cases, calendar, matters, stamp.as_of)
+        changed_dates += dates
+    changed_cases = changed_cases.join(partitions, on="case_id", how="left")
 
     history_start = files.get_column("min_date").min() if files.height else None
     start = refresh_start(before, stamp, changed_dates, history_start)
@@ -227,8 +233,12 @@ def case_dates_moved(before: pl.DataFrame, now: pl.DataFrame) -> list[date | Non
     return out
 
 
-def _changed_case_dates(con, changed_cases: pl.DataFrame, calendar: WorkCalendar, matters, as_of: date) -> list[date | None]:
-    """The earliest dates the changed cases (and their callbacks) move."""
+def _changed_case_dates(
+    con, changed_cases: pl.DataFrame, calendar: WorkCalendar, matters, as_of: date
+) -> tuple[list[date | None], pl.DataFrame]:
+    """The earliest dates the changed cases (and their callbacks) move, and
+    the partition of each one's current version (scores_case_inputs takes it
+    from here rather than from another scan of cases_current)."""
     con.register("changed_cases", changed_cases)
     try:
         before = con.sql(queries.CHANGED_CASES_BEFORE).pl()
@@ -238,8 +248,9 @@ def _changed_case_dates(con, changed_cases: pl.DataFrame, calendar: WorkCalendar
         ).fetchall()[0][0]
     finally:
         con.unregister("changed_cases")
-    now = case_timeliness(now_versions, matters, calendar, as_of).select(before.columns).collect()
-    return [*case_dates_moved(before, now.cast(before.schema)), callbacks]
+    partitions = now_versions.select("case_id", "partition_date")
+    now = case_timeliness(now_versions.drop("partition_date"), matters, calendar, as_of).select(before.columns).collect()
+    return [*case_dates_moved(before, now.cast(before.schema)), callbacks], partitions
 
 
 def input_queries(plan: RefreshPlan) -> dict[str, str]:

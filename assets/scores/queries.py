@@ -96,7 +96,7 @@ WHERE case_id IN (SELECT case_id FROM changed_cases)
 """
 CHANGED_CASES_NOW = """
 SELECT hall_id, case_id, window_id, staff_id, matter_code, received_at, completed_at, status,
-       promised_days, supplement_count, visit_count, channel, updated_at
+       promised_days, supplement_count, visit_count, channel, updated_at, partition_date
 FROM cases_current
 WHERE case_id IN (SELECT case_id FROM changed_cases)
 """
@@ -115,10 +115,11 @@ WITH before AS (
 )
 SELECT min(date) FROM ((SELECT * FROM before EXCEPT SELECT * FROM now) UNION ALL (SELECT * FROM now EXCEPT SELECT * FROM before))
 """
-# Keeping the case partitions up to date after an incremental refresh.
+# Keeping the case partitions up to date after an incremental refresh
+# (changed_cases carries the partition of each current version: the plan read it).
 CASE_PARTITIONS_UPDATE = f"""
 DELETE FROM {CASES_TABLE} WHERE case_id IN (SELECT case_id FROM changed_cases);
-INSERT INTO {CASES_TABLE} {CASE_PARTITIONS} WHERE case_id IN (SELECT case_id FROM changed_cases);
+INSERT INTO {CASES_TABLE} SELECT case_id, partition_date FROM changed_cases WHERE partition_date IS NOT NULL;
 """
 
 # What a recompute from M0 reads. Staged sources: the partitions holding a

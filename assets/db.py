@@ -31,6 +31,18 @@ def sql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def sql_dates(days) -> str:
+    """DATE literals of ``days`` for an ``IN (...)`` list; ``NULL`` (which
+    matches nothing) when there are none."""
+    return ", ".join(f"DATE '{d.isoformat()}'" for d in days) or "NULL"
+
+
+def row_hash_sum(columns) -> str:
+    """SQL for a group's fingerprint over ``columns``: the sum of DuckDB's row
+    hashes, as text (a HUGEINT sum cannot overflow)."""
+    return f"CAST(sum(CAST(hash({', '.join(columns)}) AS HUGEINT)) AS VARCHAR)"
+
+
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     """CREATE OR REPLACE ``table`` with the rows of a polars frame."""
     con.register("__frame", frame)

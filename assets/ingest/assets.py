@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from assets.db import replace_table, scalar, table_names
+from assets.db import replace_table, scalar, sql_dates, table_names
 from assets.ingest import contract as c
 from assets.ingest import queries
 from assets.ingest.callbacks_refresh import refresh_callbacks
@@ -217,7 +217,7 @@ def _previous_inputs(con) -> pl.DataFrame | None:
 def _merge_cases_current(con, files: dict[date, Path], changed: list[date], old_as_of: date, as_of: date) -> str:
     all_files = queries.sql_files(list(files.values()))
     window = {"old_as_of": old_as_of.isoformat(), "as_of": as_of.isoformat()}
-    days = ", ".join(f"DATE '{d.isoformat()}'" for d in changed)
+    days = sql_dates(changed)
     present_files = [files[d] for d in changed if d in files]
     kept = f"partition_date NOT IN ({days})" if changed else "TRUE"
     affected, candidates = [], [queries.CASE_KEPT_WINNERS.format(not_from_changed_days=kept)]

@@ -49,8 +49,7 @@ CASES_CURRENT = (
 
 # Callbacks take their hall and window from their case; a callback naming a
 # hall must name its case's hall. {staged}: the staged callbacks
-# (callbacks_staged_view, or a night's rows to redo copied out of it);
-# {rows} narrows them (TRUE: all of them).
+# (callbacks_staged_view, or a night's rows to redo copied out of it).
 CALLBACKS_MATCHED_ROWS = """
 SELECT cb.* EXCLUDE (hall_id),
        cs.hall_id,
@@ -59,7 +58,6 @@ SELECT cb.* EXCLUDE (hall_id),
 FROM {staged} AS cb
 JOIN cases_current AS cs
   ON cs.case_id = cb.case_id AND (cb.hall_id IS NULL OR cb.hall_id = cs.hall_id)
-WHERE {rows}
 ORDER BY cb.partition_date, cb.source_file, cb.source_row
 """
 
@@ -72,7 +70,7 @@ SELECT 'callbacks' AS source,
        'case_id（办件编号）办件编号不存在：''' || cb.case_id || '''' AS detail,
        to_json(cb)::VARCHAR AS raw_values
 FROM {staged} AS cb
-WHERE ({rows}) AND NOT EXISTS (
+WHERE NOT EXISTS (
     SELECT 1 FROM cases_current AS cs
     WHERE cs.case_id = cb.case_id AND (cb.hall_id IS NULL OR cb.hall_id = cs.hall_id)
 )

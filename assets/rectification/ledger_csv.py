@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assets.db import row_hash_sum
+
 from .department_lists import LEDGER_CSV_COLUMNS
 
 BOM = "\ufeff"
@@ -37,7 +39,7 @@ ORDER BY item_id
 LEDGER_MONTHS = f"""
 SELECT {DETECTED_MONTH} AS month,
        count(*) AS items,
-       CAST(sum(CAST(hash({", ".join(LEDGER_CSV_COLUMNS)}) AS HUGEINT)) AS VARCHAR) AS row_hash_sum
+       {row_hash_sum(LEDGER_CSV_COLUMNS)} AS row_hash_sum
 FROM rectification_items
 GROUP BY ALL
 ORDER BY month

@@ -133,16 +133,17 @@ def _publishable_in_place(con: duckdb.DuckDBPyConnection) -> bool:
     full rewrite would give (an upgrade that changed them rewrites it)."""
     if not {ITEMS_TABLE, VERSIONS_TABLE} <= table_names(con):
         return False
-    cur = con.execute(f"SELECT * FROM ({_ITEM_ROWS}) LIMIT 0", {"as_of": date.min})
-    want = [(d[0], str(d[1])) for d in cur.description]
+    want = _columns(con, _ITEM_ROWS, {"as_of": date.min})
+    versions = [name for name, _type in _columns(con, f"SELECT * FROM {VERSIONS_TABLE}")]
+    return _columns(con, f"SELECT * FROM {ITEMS_TABLE}") == want and versions == ["item_id", *_VERSION]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> list[tuple[str, str]]:
+    """(name, type) of each column ``query`` gives, without reading its rows."""
+    cur = con.execute(f"SELECT * FROM ({query}) LIMIT 0", params)
+    columns = [(d[0], str(d[1])) for d in cur.description]
     cur.fetchall()
-    cur = con.execute(f"SELECT * FROM {ITEMS_TABLE} LIMIT 0")
-    have = [(d[0], str(d[1])) for d in cur.description]
-    cur.fetchall()
-    cur = con.execute(f"SELECT * FROM {VERSIONS_TABLE} LIMIT 0")
-    versions = [d[0] for d in cur.description]
-    cur.fetchall()
-    return want == have and versions == ["item_id", *_VERSION]
+    return columns
 
 
 def published_as_of(con: duckdb.DuckDBPyConnection) -> date | None:

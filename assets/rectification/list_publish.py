@@ -44,6 +44,8 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.db import row_hash_sum
+
 from .department_lists import (
     LEDGER_CSV_COLUMNS,
     SHEET_COLUMNS,
@@ -52,7 +54,7 @@ from .department_lists import (
     dept_names,
     export_department_workbooks,
 )
-from .ledger_csv import LEDGER_MONTHS, write_ledger_csv
+from .ledger_csv import DETECTED_MONTH, LEDGER_MONTHS, write_ledger_csv
 
 DAILY_LIST_KEEP_DAYS = 31
 # one Excel sheet holds 1,048,576 rows, the header included
@@ -65,7 +67,7 @@ SETTLED = ("escalated", "resolved")
 # what a sheet shows (department_lists.sheet_frame) and sorts and fills by
 _SHEET_SOURCE_COLUMNS = ", ".join(sorted({c for c, _ in SHEET_COLUMNS if c} | {"status"}))
 # an archive's fingerprint: the same columns but its one department
-_FINGERPRINT_COLUMNS = ", ".join(sorted({c for c, _ in SHEET_COLUMNS if c and c != "dept_id"} | {"status"}))
+_FINGERPRINT_COLUMNS = sorted({c for c, _ in SHEET_COLUMNS if c and c != "dept_id"} | {"status"})
 
 LIST_DEPARTMENTS = "SELECT dept_id, dept_name FROM departments"
 
@@ -87,15 +89,14 @@ WHERE dept_id IS NOT DISTINCT FROM $dept
   AND NOT (status IN {SETTLED} AND detected_on < $cutoff)
 """
 
-# an archive's month; ARCHIVE_ROWS selects by the same expression as the
-# fingerprint groups by, so the rows written are the rows fingerprinted
-_DETECTED_MONTH = "strftime(detected_on, '%Y-%m')"
-
+# An archive's month is DETECTED_MONTH: ARCHIVE_ROWS selects by the same
+# expression as the fingerprint groups by, so the rows written are the rows
+# fingerprinted.
 ARCHIVE_MONTHS = f"""
 SELECT dept_id,
-       {_DETECTED_MONTH} AS month,
+       {DETECTED_MONTH} AS month,
        count(*) AS items,
-       CAST(sum(CAST(hash({_FINGERPRINT_COLUMNS}) AS HUGEINT)) AS VARCHAR) AS row_hash_sum
+       {row_hash_sum(_FINGERPRINT_COLUMNS)} AS row_hash_sum
 FROM rectification_items
 WHERE status IN {SETTLED} AND detected_on < $cutoff
 GROUP BY ALL
@@ -108,7 +109,7 @@ FROM rectification_items
 WHERE dept_id IS NOT DISTINCT FROM $dept
   AND status IN {SETTLED}
   AND detected_on < $cutoff
-  AND {_DETECTED_MONTH} = $month
+  AND {DETECTED_MONTH} = $month
 """
 
 
@@ -177,7 +178,7 @@ def publish_lists(
     # export_department_workbooks maps a department to one path; a department has an archive per month
     names = dept_names(departments)
     archived = [archive_dir / s.file_name(names, as_of) for s in archive_sources]
-    deleted = _prune_daily(daily_dir, as_of) + _prune_archives(archive_dir, {p.name for p in archived})
+    deleted = _prune_daily(daily_dir, as_of) + _prune_unlisted(archive_dir, _ARCHIVE_NAME, {p.name for p in archived})
     ledger_csv, csv_written, csv_deleted = csv_done()
     return PublishedLists(ledger_csv, daily, archived, written, deleted + csv_deleted, csv_written)
 
@@ -193,7 +194,7 @@ def _submit_ledger_csv(con, out_dir: Path, pool: Executor, max_items: int):
         done = pool.submit(write_ledger_csv, con, whole)
 
         def finish_whole() -> tuple[Path, list[Path], list[Path]]:
-            return done.result(), [whole], _prune_ledger_months(monthly_dir, keep=set())
+            return done.result(), [whole], _prune_unlisted(monthly_dir, _LEDGER_MONTH_NAME, keep=set())
 
         return finish_whole
 
@@ -217,7 +218,7 @@ def _submit_ledger_csv(con, out_dir: Path, pool: Executor, max_items: int):
 
     def finish_monthly() -> tuple[Path, list[Path], list[Path]]:
         written = [path for job in jobs if (path := job.result()) is not None]
-        deleted = _prune_ledger_months(monthly_dir, keep)
+        deleted = _prune_unlisted(monthly_dir, _LEDGER_MONTH_NAME, keep)
         if whole.exists():  # the ledger outgrew one file: no stale whole copy beside the months
             whole.unlink()
             deleted.append(whole)
@@ -227,16 +228,6 @@ def _submit_ledger_csv(con, out_dir: Path, pool: Executor, max_items: int):
 
 
 _LEDGER_MONTH_NAME = re.compile(r"^ledger_\d{4}-\d{2}\.csv$")
-
-
-def _prune_ledger_months(monthly_dir: Path, keep: set[str]) -> list[Path]:
-    deleted = []
-    if monthly_dir.is_dir():
-        for path in monthly_dir.glob("ledger_*.csv"):
-            if _LEDGER_MONTH_NAME.match(path.name) and path.name not in keep:
-                path.unlink(missing_ok=True)
-                deleted.append(path)
-    return deleted
 
 
 _DAILY_NAME = re.compile(r"^整改清单_.+_(\d{8})\.xlsx$")
@@ -254,10 +245,12 @@ def _prune_daily(daily_dir: Path, as_of: date) -> list[Path]:
     return deleted
 
 
-def _prune_archives(archive_dir: Path, keep: set[str]) -> list[Path]:
+def _prune_unlisted(folder: Path, name: re.Pattern, keep: set[str]) -> list[Path]:
+    """Delete the files of ``folder`` that the run writes (their names match
+    ``name``) but did not produce this time; other files are left alone."""
     deleted = []
-    for path in archive_dir.glob("整改清单_*.xlsx"):
-        if _ARCHIVE_NAME.match(path.name) and path.name not in keep:
+    for path in folder.glob("*"):
+        if name.match(path.name) and path.name not in keep:
             path.unlink(missing_ok=True)
             deleted.append(path)
     return deleted

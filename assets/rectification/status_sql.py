@@ -56,7 +56,7 @@ _STATUS_ZH_CASE = "CASE status " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in
 # The items detected on or before $as_of with their status columns, in the
 # column order of compute_status: the item's columns ({items_star}, e.g.
 # `i.*` or `i.* EXCLUDE (...)`), escalate_after, last_*, status, resolved_on,
-# status_zh, resolved_late, then {extra} (e.g. `, $as_of AS as_of`); {order}
+# status_zh, resolved_late; {order}
 # ITEM_ORDER or nothing. The first WHEN that holds decides, in the spec's order (withdrawn right
 # after resolved: see docs/RECTIFICATION.md).
 ITEM_STATUS = """
@@ -84,7 +84,6 @@ SELECT * EXCLUDE (status, resolved_on),
        resolved_on,
        {status_zh} AS status_zh,
        CASE WHEN status = 'resolved' THEN resolved_on > deadline END AS resolved_late
-       {extra}
 FROM decided
 {order}
 """
@@ -105,7 +104,6 @@ def item_status_sql(
     schema: str = "",
     *,
     exclude: Iterable[str] = (),
-    extra: str = "",
     escalation: str = ESCALATION_TABLE,
     ordered: bool = True,
     items_star: str | None = None,
@@ -124,7 +122,6 @@ def item_status_sql(
         items=f"{schema}ledger_items",
         escalation=escalation,
         status_zh=_STATUS_ZH_CASE,
-        extra=extra,
         order=ITEM_ORDER if ordered else "",
     )
 

@@ -60,7 +60,7 @@ from pathlib import Path
 import polars as pl
 
 from assets.calendar import WorkCalendar
-from assets.db import sql_literal, table_names
+from assets.db import sql_dates, sql_literal, table_names
 from assets.ingest.file_states import changed_days, file_states
 from assets.ingest.contract import DEFAULT_HALL
 from assets.ingest.queries import sql_files
@@ -199,7 +199,7 @@ def plan_refresh(
         parts += [old.filter(~pl.col("partition_date").is_in(changed)).select(list(FILE_COLUMNS)), new]
     files = pl.concat(parts).cast(FILE_COLUMNS).sort("source", "partition_date")
 
-    case_days = ", ".join(f"DATE '{d.isoformat()}'" for d in changed_by_source["cases"]) or "NULL"
+    case_days = sql_dates(changed_by_source["cases"])
     changed_cases = con.sql(queries.CHANGED_CASES.format(old_as_of=before.as_of.isoformat(), days=case_days)).pl()
     partitions = pl.DataFrame(schema={"case_id": changed_cases.schema["case_id"], "partition_date": pl.Date})
     if changed_cases.height:
@@ -259,7 +259,7 @@ def input_queries(plan: RefreshPlan) -> dict[str, str]:
         return dict(queries.INPUT_QUERIES)
 
     def days(source: str) -> str:
-        return ", ".join(f"DATE '{d.isoformat()}'" for d in plan.partitions(source)) or "NULL"
+        return sql_dates(plan.partitions(source))
 
     out = {}
     for name, sql in queries.INPUT_QUERIES.items():

@@ -324,10 +324,14 @@ def bench_job():
 
 
 def child_full(home: Path, inbox: Path, as_of: date, result: Path, executor: str, workers: int) -> int:
-    """In the child process: one full run of the graph."""
+    """In the child process: one full run of the graph, with the collector
+    tuned as the console script tunes it (pipelines.cli.entry)."""
     import warnings
 
+    from pipelines.process_gc import collect_less_often, skip_collection_at_exit
+
     warnings.filterwarnings("ignore")
+    collect_less_often()
     t0 = time.perf_counter()
     if executor == "in_process":
         from pipelines.runner import run_graph
@@ -360,6 +364,7 @@ def child_full(home: Path, inbox: Path, as_of: date, result: Path, executor: str
     t2 = time.perf_counter()
     result.write_text(json.dumps({"success": success, "run_id": run_id, "failures": failures,
                                   "import_s": round(t1 - t0, 3), "run_call_s": round(t2 - t1, 3)}))
+    skip_collection_at_exit()
     return 0
 
 

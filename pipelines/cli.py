@@ -211,5 +211,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def entry() -> None:
+    """The console script: ``main`` with the collector tuned for a process
+    that ends with the command (pipelines.process_gc)."""
+    from pipelines.process_gc import collect_less_often, skip_collection_at_exit
+
+    collect_less_often()
+    code = main()
+    skip_collection_at_exit()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -56,6 +56,20 @@ def test_missing_inbox(tmp_path):
     assert "nope" in one_clear_line(proc)
 
 
+def test_installed_command_passes_main_exit_code(tmp_path):
+    """The console script (pipelines.cli:entry, which tunes the collector
+    around main) exits with main's code and one clear line."""
+    script = Path(sys.executable).with_name("windowwatch")
+    assert script.is_file(), "make install puts the windowwatch command beside the interpreter"
+    env = {k: v for k, v in os.environ.items() if k != "WINDOWWATCH_HOME"}
+    proc = subprocess.run(
+        [str(script), "run", "--inbox", str(tmp_path / "nope"), "--home", str(tmp_path / "home")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,
+    )
+    assert proc.returncode == 2
+    assert "nope" in one_clear_line(proc)
+
+
 def test_export_before_any_run(tmp_path):
     proc = cli("export", "quality", "--out", str(tmp_path / "q.csv"), home=tmp_path / "home")
     assert proc.returncode == 2

@@ -1,4 +1,4 @@
-"""When a finder refreshes from the scores' M0 and when it re-finds its rule
+"""When a finder refreshes from the scores' D0 or M0 and when it re-finds its rule
 whole (assets.rectification.found_refresh), on a real DuckDB file holding
 the state tables as the score step and the finders write them."""
 
@@ -35,7 +35,19 @@ def plan(con, rule: str, as_of: date = AS_OF, cfg: str = "c1") -> FoundRefresh:
 
 
 def test_one_score_run_behind_refreshes_from_m0(con):
+    # a state without days_from (written before D0 was recorded) names M0 only
     assert plan(con, "bad_rating") == FoundRefresh(M0, 7)
+
+
+def test_day_rules_refresh_from_d0_and_monthly_ones_from_m0(con):
+    """With D0 recorded (10-27), a rule dated by its fact refreshes from it;
+    repeated lateness, counted per calendar month, from M0 (10-01)."""
+    con.execute("ALTER TABLE scores_state ADD COLUMN days_from DATE")
+    con.execute("UPDATE scores_state SET days_from = DATE '2026-10-27'")
+    con.execute("CREATE TABLE found_items_repeated_lateness (item_id VARCHAR)")
+    con.execute("INSERT INTO found_items_state VALUES ('repeated_lateness', 6)")
+    assert plan(con, "bad_rating") == FoundRefresh(date(2026, 10, 27), 7)
+    assert plan(con, "repeated_lateness") == FoundRefresh(M0, 7)
 
 
 def test_anything_else_re_finds_the_rule_whole(con):

@@ -302,3 +302,47 @@ def test_staff_and_department_scores():
     assert d["dept_id"].to_list() == ["D1", "D2"]
     w = t.window_monthly.sort("window_id")
     assert d["composite"].to_list() == pytest.approx(w["composite"].to_list())  # one window each
+
+
+def test_month_rolled_up_from_day_sums_by_hand():
+    """A month's figures come from its days' counts and sums of points
+    (composite.month_sums), the hall mean from the windows' sums: worked by hand.
+
+    W1: 03-02 two ratings (5 and 1 stars: 100 + 0 points), two evaluated cases
+    (one on time), 1 point off; 03-03 one rating (4 stars: 75 points), one
+    evaluated case on time. W2: 03-02 one rating (3 stars: 50 points).
+    Hall mean μ = (100 + 0 + 75 + 50) / 4 = 56.25.
+    W1 March: rating_part = (175 + 10 × 56.25) / (3 + 10) = 737.5 / 13;
+    on_time_rate = 2/3, no tickets -> T = 100 × 2/3; no completed case -> Q base
+    100, Q = 100 − 1 = 99; S = rating_part (no callback).
+    """
+    from assets.scores.composite import COUNT_COLUMNS, POINT_COLUMNS, SUM_COLUMNS, window_month_scores
+
+    def day(window, period, **values):
+        row = {"hall_id": "main", "window_id": window, "period": period}
+        row.update({c: 0 for c in COUNT_COLUMNS})
+        row.update({c: 0.0 for c in (*POINT_COLUMNS, "rating_sum", "callback_sum")})
+        row.update(values)
+        return row
+
+    days = pl.DataFrame(
+        [
+            day("W1", "2026-03-02", ratings=2, good_ratings=1, bad_ratings=1, rating_sum=100.0,
+                evaluated_cases=2, on_time_cases=1, deductions=1.0, attendance_deductions=1.0),
+            day("W1", "2026-03-03", ratings=1, good_ratings=1, rating_sum=75.0, evaluated_cases=1, on_time_cases=1),
+            day("W2", "2026-03-02", ratings=1, good_ratings=1, rating_sum=50.0),
+        ]
+    ).select("hall_id", "window_id", "period", *SUM_COLUMNS)
+    month = window_month_scores(days, CFG, WINDOWS.with_columns(hall_id=pl.lit("main"))).collect()
+    w1 = month.filter(pl.col("window_id") == "W1").row(0, named=True)
+    assert w1["period"] == "2026-03"
+    assert (w1["ratings"], w1["bad_ratings"], w1["evaluated_cases"], w1["on_time_cases"]) == (3, 1, 3, 2)
+    assert w1["rating_sum"] == 175.0 and w1["deductions"] == 1.0
+    rating_part = 737.5 / 13
+    assert w1["rating_part"] == pytest.approx(rating_part)
+    assert w1["satisfaction"] == pytest.approx(rating_part)
+    assert w1["timeliness"] == pytest.approx(100 * 2 / 3)
+    assert w1["quality"] == pytest.approx(99.0)
+    assert w1["composite"] == pytest.approx(0.35 * 100 * 2 / 3 + 0.35 * 99.0 + 0.30 * rating_part)
+    w2 = month.filter(pl.col("window_id") == "W2").row(0, named=True)
+    assert w2["rating_part"] == pytest.approx((50 + 10 * 56.25) / 11)

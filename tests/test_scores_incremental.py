@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.rectification.found_refresh import REFRESHED_INPUTS
+from assets.rectification.found_refresh import MONTHLY_RULES, REFRESHED_INPUTS
 from assets.rectification.items import RULES
 from assets.scores.assets import SCORE_TABLES
 from assets.scores.incremental import case_dates_moved
@@ -154,13 +154,17 @@ def score_tables(home: Path) -> dict[str, pl.DataFrame]:
 
 
 def found_refresh(home: Path) -> dict[str, tuple[str, str]]:
-    """(refresh, refresh_from) of the last run of each finder that can refresh from M0."""
+    """(refresh, refresh_from) of the last run of each finder that can refresh from D0 or M0."""
     instance = open_instance(home)
     out = {}
     for rule in REFRESHED_INPUTS:
         meta = instance.get_latest_materialization_event(dg.AssetKey(f"found_items_{rule}")).asset_materialization.metadata
         out[rule] = (meta["refresh"].value, meta["refresh_from"].value)
     return out
+
+
+def refreshed_from(d0: str, m0: str) -> dict[str, tuple[str, str]]:
+    return {rule: ("incremental", m0 if rule in MONTHLY_RULES else d0) for rule in REFRESHED_INPUTS}
 
 
 def one_shot(nightly: Path, home: Path, as_of: date, config: Path | None = None) -> dict[str, pl.DataFrame]:
@@ -264,8 +268,10 @@ def test_nightly_scores_equal_one_run(source_inbox, tmp_path):
     # February (from the day after 02-26) and March are recomputed.
     deliver(source_inbox, inbox, date(2026, 3, 2))
     assert run(nightly, date(2026, 3, 2)) == ("incremental", "2026-02-01")
-    # the finders that can refresh from M0 did, the rest re-found their rule whole
-    assert found_refresh(nightly) == dict.fromkeys(REFRESHED_INPUTS, ("incremental", "2026-02-01"))
+    # the finders that can refresh did: from D0 = 02-27 (the day after the
+    # previous as-of), repeated lateness from M0 (it counts per month); the
+    # rest re-found their rule whole
+    assert found_refresh(nightly) == refreshed_from(d0="2026-02-27", m0="2026-02-01")
     # Recomputed from 02-01 but written back only from D0 = 02-27 (the day
     # after the previous as-of), besides February's month rows: what is dated
     # before D0 keeps the stamp of the night of 02-26.
@@ -282,7 +288,7 @@ def test_nightly_scores_equal_one_run(source_inbox, tmp_path):
     # bring its item (dated before M0) to be found again
     renamed, matter = rename_matter_of_an_old_one_notice_case(inbox, date(2026, 2, 1), nightly / "warehouse.duckdb")
     assert run(nightly, date(2026, 3, 3)) == ("incremental", "2026-02-01")
-    assert found_refresh(nightly) == dict.fromkeys(REFRESHED_INPUTS, ("incremental", "2026-02-01"))
+    assert found_refresh(nightly) == refreshed_from(d0="2026-02-10", m0="2026-02-01")
     after = score_tables(nightly)
     completed = after["case_timeliness"].filter(pl.col("case_id") == case_id)
     assert completed["completed_date"].to_list() == [date(2026, 2, 10)]

@@ -1,23 +1,26 @@
-"""Found items refreshed from the scores' M0 instead of re-found whole.
+"""Found items refreshed from the scores' D0 (or M0) instead of re-found whole.
 
 On a night the finders of every rule but low_score (which reads the small
 monthly score table whole) re-find only what the score step recomputed: the
-facts dated on or after its M0 and the cases it re-read because they changed
-(scores_refreshed_cases), with their callbacks. Their found_items_* table
-keeps every older row and replaces the rest, in one transaction.
+facts dated on or after its D0 (for repeated lateness, which counts within
+a calendar month, its M0, the first of D0's month) and the cases it re-read
+because they changed (scores_refreshed_cases), with their callbacks. Their
+found_items_* table keeps every older row and replaces the rest, in one
+transaction.
 
 Why the kept rows are what a full run would find: an item is dated by the
 fact that triggers it (detected_on = the rating's, event's, callback's or
 staff-day's date, the case's completion day, or its deadline + 1, its
-evaluation date; repeated lateness counts within a calendar month, and M0 is
-the first of a month), and the score step's M0 is at most the earliest fact
+evaluation date; repeated lateness by the day of the month's third
+late-or-early day), and the score step's D0 is at most the earliest fact
 date of every new, re-delivered or vanished file (a case file through its
 cases, which are all changed cases), of every changed case and of its
 callbacks, and at most the day after the previous as-of date
-(assets.scores.incremental). So a fact dated before M0 is in a file that did
+(assets.scores.incremental). So a fact dated before D0 is in a file that did
 not change, or is a case that did not change, and was already known at the
 previous as-of date; the rule finds the same item from it with the same
-deadline and description. Anything else - method config, reference data
+deadline and description (a month's lateness count, from M0, sees all of
+D0's month). Anything else - method config, reference data
 (window and matter names and departments are in the descriptions) - makes
 the score step recompute everything, and then the finders too.
 
@@ -49,7 +52,7 @@ OVERDUE_CASES = "SELECT t.*, m.matter_name FROM case_timeliness t LEFT JOIN matt
 CASE_VERSIONS = "SELECT c.*, m.matter_name FROM cases_current c LEFT JOIN matters m USING (matter_code)"
 
 # rule -> (the narrowed input query, the rows of the found table it replaces).
-# {start} is M0; the rule settings are {rule_key} placeholders as in
+# {start} is D0 (M0 for the MONTHLY_RULES); the rule settings are {rule_key} placeholders as in
 # assets.RULE_INPUTS. Each query reads every input row that can give an item
 # matching its condition (a superset is fine: the new rows are kept only
 # where they match the condition too).
@@ -80,21 +83,24 @@ REFRESHED_INPUTS: dict[str, tuple[str, str]] = {
         f"""detected_on >= DATE '{{start}}'
             OR subject_ref IN (SELECT callback_id FROM callbacks WHERE case_id IN ({CHANGED_CASES}))""",
     ),
-    # M0 is the first of a month, so whole months of staff-days are re-read
-    # (the repeated-lateness count runs per calendar month)
+    # from M0, the first of a month, for repeated lateness: whole months of
+    # staff-days are re-read (its count runs per calendar month)
     "absence": ("SELECT * FROM attendance_days WHERE date >= DATE '{start}'", "detected_on >= DATE '{start}'"),
     "repeated_lateness": ("SELECT * FROM attendance_days WHERE date >= DATE '{start}'", "detected_on >= DATE '{start}'"),
 }
 
+# Rules counted within a calendar month re-find from M0, the first of D0's month.
+MONTHLY_RULES = frozenset({"repeated_lateness"})
+
 CREATE_STATE = f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (rule VARCHAR PRIMARY KEY, scores_generation BIGINT)"
-SCORES_STAMP = f"SELECT as_of, config_hash, refresh, refresh_from FROM {score_queries.STATE_TABLE}"
+SCORES_STAMP = f"SELECT as_of, config_hash, refresh, refresh_from, {{days_from}} FROM {score_queries.STATE_TABLE}"
 
 
 @dataclass(frozen=True)
 class FoundRefresh:
     """How a finder refreshes its table this run."""
 
-    start: date | None  # M0; None: re-find the rule whole
+    start: date | None  # D0, or M0 for a monthly rule; None: re-find the rule whole
     scores_generation: int | None  # the score run this table is found after
 
     @property
@@ -103,15 +109,22 @@ class FoundRefresh:
 
 
 def plan_found_refresh(con, rule: str, *, as_of: date, cfg_hash: str, table: str) -> FoundRefresh:
-    """Incremental from the scores' M0 when the rule's table is exactly one
-    score run behind, else full (see the module docstring)."""
+    """Incremental from the scores' D0 (M0 for a monthly rule) when the
+    rule's table is exactly one score run behind, else full (see the module
+    docstring)."""
     generation = state_generation(con)
     if rule not in REFRESHED_INPUTS or generation is None:
         return FoundRefresh(None, generation)
     names = table_names(con)
     if not {STATE_TABLE, table, score_queries.REFRESHED_CASES_TABLE} <= names:
         return FoundRefresh(None, generation)
-    scored_as_of, scored_cfg, refresh, start = con.execute(SCORES_STAMP).fetchall()[0]
+    # a state written before D0 was recorded names M0 only: refresh from it
+    state_columns = {r[0] for r in con.execute(f"DESCRIBE {score_queries.STATE_TABLE}").fetchall()}
+    days_from = "days_from" if "days_from" in state_columns else "refresh_from"
+    scored_as_of, scored_cfg, refresh, month_start, day_start = con.execute(
+        SCORES_STAMP.format(days_from=days_from)
+    ).fetchall()[0]
+    start = month_start if rule in MONTHLY_RULES else day_start
     behind = con.execute(f"SELECT scores_generation FROM {STATE_TABLE} WHERE rule = ?", [rule]).fetchall()
     one_run_behind = bool(behind) and behind[0][0] == generation - 1
     if refresh == "incremental" and one_run_behind and scored_as_of == as_of and scored_cfg == cfg_hash:

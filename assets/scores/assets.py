@@ -26,7 +26,7 @@ from assets.method_config import MethodConfig, config_hash, load_config
 from assets.scores.compute import score_frames
 from assets.scores.incremental import RefreshPlan, input_queries, plan_refresh, reference_hash
 from assets.scores.refresh_plan import Stamp
-from assets.scores.warehouse_io import export_score_inputs, read_reference, write_score_tables
+from assets.scores.warehouse_io import export_score_inputs, read_earlier_days, read_reference, write_score_tables
 from pipelines.resources import WindowWatchHome, Warehouse
 
 # asset key / warehouse table -> ScoreTables attribute
@@ -134,19 +134,22 @@ def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> tuple[di
                 plan = plan_refresh(con, StagedStore(home.staged_dir), stamp, SCORE_TABLES, calendar, reference["matters"])
             delivered = attendance_delivered_dates(home)
             if plan.start is not None:
-                delivered = [d for d in delivered if d >= plan.start]
+                delivered = [d for d in delivered if d >= plan.rewrite_from]
             con.register("changed_cases", plan.changed_cases)  # the narrowed case query reads it
             with timed(seconds, "inputs"):
                 through = None if in_memory(plan) else spill
                 inputs = export_score_inputs(con, through, delivered, input_queries(plan), reference)
+                earlier = read_earlier_days(con, plan)
         with timed(seconds, "compute"):
-            tables = score_frames(inputs, cfg, as_of, calendar, spill_dir=through)
+            tables = score_frames(
+                inputs, cfg, as_of, calendar, spill_dir=through, days_from=plan.rewrite_from, earlier=earlier
+            )
         with timed(seconds, "write"):
             rows = write_score_tables(warehouse, {name: tables[attr] for name, attr in SCORE_TABLES.items()}, cfg_hash, plan)
     for year in sorted(calendar.fallback_years):
         context.log.warning(f"{year} 年的法定节假日安排未知，按周一至周五为工作日计算 (no holiday schedule for {year})")
     context.log.info(
-        f"scores: {plan.refresh}" + (f" from {plan.start}" if plan.start else "") + ", seconds "
+        f"scores: {plan.refresh}" + (f" from {plan.start}, days from {plan.rewrite_from}" if plan.start else "") + ", seconds "
         + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items())
     )
     return rows, plan

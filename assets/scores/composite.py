@@ -1,7 +1,8 @@
 """T, Q, S and the composite C per entity and period; ranking; red/black lists; export.
 
 Every figure of a month is recomputed from the month's counts (not averaged
-from days). Renormalisation (``_common.renormalised``) is applied inside T,
+from days): the counts and sums of points of its days added up (month_sums),
+and the hall means of the shrinkage from the hall's windows' sums. Renormalisation (``_common.renormalised``) is applied inside T,
 inside Q's base, inside S and for C: a missing part's weight goes to the
 parts that exist, in proportion; with no part at all the score is null.
 """
@@ -17,7 +18,13 @@ import polars as pl
 from assets.method_config import MethodConfig
 from assets.scores._common import DAY, MONTH, Frame, period_expr, rate, reference, renormalised
 from assets.scores.deductions import deduction_facts
-from assets.scores.satisfaction import callback_satisfaction_facts, satisfaction_parts
+from assets.scores.satisfaction import (
+    callback_satisfaction_facts,
+    hall_means,
+    hall_means_from_sums,
+    satisfaction_from_sums,
+    satisfaction_sums,
+)
 
 WINDOW_KEYS = ("hall_id", "window_id")
 
@@ -112,21 +119,33 @@ def activity_days(facts: ScoreFacts, keys: Sequence[str]) -> pl.LazyFrame:
     )
 
 
-def entity_scores(
-    facts: ScoreFacts, keys: Sequence[str], level: str, cfg: MethodConfig
-) -> pl.LazyFrame:
-    """Counts, parts and scores per (keys, period) for every entity-period that has a row.
+# What a period's figures are made of, per entity: counts and sums of points
+# over the facts dated in the period. A month's are the sums of its days'
+# (month_sums), so a night that recomputes a few days rolls the month up from
+# the stored days instead of recomputing it from its facts.
+SUM_COLUMNS = (*COUNT_COLUMNS, *POINT_COLUMNS, "rating_sum", "callback_sum")
+SCORE_COLUMNS = (
+    "on_time_rate",
+    "wait_rate",
+    "timeliness",
+    "one_notice_rate",
+    "one_trip_rate",
+    "quality_base",
+    "quality",
+    "rating_part",
+    "callback_part",
+    "good_rate",
+    "bad_rate",
+    "satisfaction",
+    "composite",
+)
 
-    keys: ("hall_id", "window_id") for windows, ("hall_id", "staff_id") for staff.
-    Columns: *keys, period, the COUNT_COLUMNS and POINT_COLUMNS (0 when none),
-    on_time_rate, wait_rate, timeliness, one_notice_rate, one_trip_rate,
-    quality_base, quality, rating_part, callback_part, good_rate, bad_rate,
-    satisfaction, composite.
-    """
+
+def entity_sums(facts: ScoreFacts, keys: Sequence[str], level: str, cfg: MethodConfig) -> pl.LazyFrame:
+    """SUM_COLUMNS (0 when none) per (keys, period) for every entity-period that has a row."""
     keys = list(keys)
     grp = [*keys, "period"]
     s = cfg.scoring
-    w = s.weights
 
     rows = activity_days(facts, keys).with_columns(period_expr(level)).select(grp).unique()
 
@@ -169,12 +188,7 @@ def entity_scores(
             callback_deductions=pl.col("points").filter(pl.col("kind") == "callback").sum(),
         )
     )
-    cb_f = callback_satisfaction_facts(facts.callbacks, cfg)
-    parts.append(
-        satisfaction_parts(
-            facts.ratings, cb_f, keys, level, cfg, hall_rating_f=facts.ratings, hall_callback_f=cb_f
-        )
-    )
+    parts.append(satisfaction_sums(facts.ratings, callback_satisfaction_facts(facts.callbacks, cfg), keys, level))
 
     lf = rows
     for p in parts:
@@ -184,14 +198,34 @@ def entity_scores(
         (pl.col(c).fill_null(0).cast(pl.Int64) if c in names else pl.lit(0, dtype=pl.Int64)).alias(c)
         for c in COUNT_COLUMNS
     ] + [
-        (pl.col(c).fill_null(0.0).cast(pl.Float64) if c in names else pl.lit(0.0)).alias(c) for c in POINT_COLUMNS
+        (pl.col(c).fill_null(0.0).cast(pl.Float64) if c in names else pl.lit(0.0)).alias(c)
+        for c in (*POINT_COLUMNS, "rating_sum", "callback_sum")
     ]
-    lf = lf.with_columns(fills)
-    for c in ("rating_part", "callback_part", "good_rate", "bad_rate", "satisfaction"):
-        if c not in names:  # pragma: no cover - satisfaction_parts always gives them
-            lf = lf.with_columns(pl.lit(None, dtype=pl.Float64).alias(c))
+    return lf.with_columns(fills).select(*grp, *SUM_COLUMNS)
 
-    lf = lf.with_columns(
+
+def month_sums(day_sums: Frame, keys: Sequence[str]) -> pl.LazyFrame:
+    """A month's SUM_COLUMNS per keys: the sums of its days' (a month has a
+    row when one of its days has)."""
+    grp = [*keys, "period"]
+    return (
+        day_sums.lazy()
+        .select(*keys, pl.col("period").str.slice(0, 7), *SUM_COLUMNS)
+        .group_by(grp)
+        .agg([pl.col(c).sum() for c in SUM_COLUMNS])
+    )
+
+
+def scores_from_sums(sums: Frame, hall_means: Frame, keys: Sequence[str], cfg: MethodConfig) -> pl.LazyFrame:
+    """Counts, parts and scores per (keys, period) from ``sums`` (SUM_COLUMNS)
+    and the hall means μ (satisfaction.hall_means).
+
+    Columns: *keys, period, the COUNT_COLUMNS and POINT_COLUMNS,
+    SCORE_COLUMNS, rating_sum, callback_sum.
+    """
+    grp = [*keys, "period"]
+    w = cfg.scoring.weights
+    lf = satisfaction_from_sums(sums, hall_means, cfg).with_columns(
         on_time_rate=rate("on_time_cases", "evaluated_cases"),
         wait_rate=rate("tickets_within_target", "served_tickets"),
         one_notice_rate=rate("one_notice_cases", "completed_cases"),
@@ -222,24 +256,16 @@ def entity_scores(
             ]
         )
     )
-    return lf.select(
-        *grp,
-        *COUNT_COLUMNS,
-        *POINT_COLUMNS,
-        "on_time_rate",
-        "wait_rate",
-        "timeliness",
-        "one_notice_rate",
-        "one_trip_rate",
-        "quality_base",
-        "quality",
-        "rating_part",
-        "callback_part",
-        "good_rate",
-        "bad_rate",
-        "satisfaction",
-        "composite",
-    ).sort(grp)
+    return lf.select(*grp, *COUNT_COLUMNS, *POINT_COLUMNS, *SCORE_COLUMNS, "rating_sum", "callback_sum").sort(grp)
+
+
+def entity_scores(
+    facts: ScoreFacts, keys: Sequence[str], level: str, cfg: MethodConfig
+) -> pl.LazyFrame:
+    """scores_from_sums of the entity's sums in each period, with μ from
+    every rating (callback) of the hall in that period."""
+    means = hall_means(facts.ratings, callback_satisfaction_facts(facts.callbacks, cfg), level)
+    return scores_from_sums(entity_sums(facts, keys, level, cfg), means, keys, cfg)
 
 
 def rank_within_hall(frame: Frame, entity_col: str, cfg: MethodConfig) -> pl.LazyFrame:
@@ -280,10 +306,24 @@ def rank_within_hall(frame: Frame, entity_col: str, cfg: MethodConfig) -> pl.Laz
 
 
 def window_scores(facts: ScoreFacts, level: str, cfg: MethodConfig, windows: Frame | None) -> pl.LazyFrame:
-    """entity_scores per (hall_id, window_id) with dept_id and window_name from the
-    windows reference; monthly frames also get volume, eligible, rank,
-    eligible_count and list; daily frames a null rank."""
-    lf = entity_scores(facts, WINDOW_KEYS, level, cfg)
+    """entity_scores per (hall_id, window_id) with the windows reference
+    (window_month_scores for months, rolled up from these days)."""
+    if level == MONTH:
+        return window_month_scores(window_scores(facts, DAY, cfg, windows), cfg, windows)
+    return _window_columns(entity_scores(facts, WINDOW_KEYS, level, cfg), level, cfg, windows)
+
+
+def window_month_scores(window_days: Frame, cfg: MethodConfig, windows: Frame | None) -> pl.LazyFrame:
+    """Monthly window scores from the windows' day rows (their SUM_COLUMNS),
+    with volume, eligible, rank, eligible_count and list."""
+    sums = month_sums(window_days, WINDOW_KEYS)
+    lf = scores_from_sums(sums, hall_means_from_sums(sums), WINDOW_KEYS, cfg)
+    return _window_columns(lf, MONTH, cfg, windows)
+
+
+def _window_columns(lf: pl.LazyFrame, level: str, cfg: MethodConfig, windows: Frame | None) -> pl.LazyFrame:
+    """dept_id and window_name from the windows reference; monthly frames
+    also get volume, eligible, rank, eligible_count and list; daily frames a null rank."""
     win = reference(windows, "windows").select("hall_id", "window_id", "dept_id", "window_name", "window_type")
     lf = lf.join(win, on=list(WINDOW_KEYS), how="left")
     if level == MONTH:
@@ -359,8 +399,13 @@ __all__ = [
     "ScoreFacts",
     "activity_days",
     "entity_scores",
+    "entity_sums",
     "export_frame",
+    "month_sums",
+    "scores_from_sums",
+    "SUM_COLUMNS",
     "rank_within_hall",
     "red_black_lists",
+    "window_month_scores",
     "window_scores",
 ]

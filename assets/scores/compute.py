@@ -11,13 +11,22 @@ import polars as pl
 
 from assets.calendar import WorkCalendar
 from assets.method_config import MethodConfig
-from assets.scores._common import DAY, MONTH, Frame, lazy
+from assets.scores._common import DAY, Frame, lazy
 from assets.scores.attendance import punch_days, staff_attendance_days
-from assets.scores.composite import ScoreFacts, export_frame, red_black_lists, window_scores
+from assets.scores.composite import (
+    SUM_COLUMNS,
+    WINDOW_KEYS,
+    ScoreFacts,
+    export_frame,
+    month_sums,
+    red_black_lists,
+    window_month_scores,
+    window_scores,
+)
 from assets.scores.deductions import callbacks_at_windows, deduction_facts, monitoring_events
 from assets.scores.dept_scores import dept_scores
-from assets.scores.satisfaction import rating_facts
-from assets.scores.staff_scores import staff_scores
+from assets.scores.satisfaction import hall_means_from_sums, rating_facts
+from assets.scores.staff_scores import STAFF_KEYS, staff_month_scores, staff_scores
 from assets.scores.timeliness import case_timeliness
 from assets.scores.waits import ticket_activity, ticket_waits
 from assets.scores.warnings import case_warnings, window_warnings
@@ -49,6 +58,16 @@ class ScoreInputs:
     # cases_current cut to the cases the callbacks name (enough to place them;
     # spares joining every case at scale); default cases_current
     callback_cases: Frame | None = None
+
+
+@dataclass(frozen=True)
+class EarlierDays:
+    """The stored day rows a night keeps (keys, period and SUM_COLUMNS of
+    window_scores_daily and staff_scores_daily, from M0 to the day before
+    D0): with the recomputed days they make up the months from M0."""
+
+    windows: pl.DataFrame
+    staff: pl.DataFrame
 
 
 @dataclass(frozen=True)
@@ -132,11 +151,19 @@ def score_frames(
     as_of: date,
     calendar: WorkCalendar | None = None,
     spill_dir: Path | None = None,
+    *,
+    days_from: date | None = None,
+    earlier: EarlierDays | None = None,
 ) -> dict[str, Frame | Path]:
     """The ScoreTables fields by name. The row-level facts (cases, tickets,
     attendance_days, events, callbacks, ratings) are LazyFrames, or with
     ``spill_dir`` the Parquet files they were streamed to; the aggregates are
-    collected DataFrames."""
+    collected DataFrames.
+
+    A night passes ``days_from`` (D0: the inputs hold every fact dated from
+    it, and only part of the earlier days') and ``earlier`` (the stored days
+    from M0 before D0): day figures are kept from D0, months are rolled up
+    from both."""
     cal = calendar if calendar is not None else WorkCalendar.from_config(cfg)
     facts = _materialise(build_facts(inputs, cfg, as_of, cal), spill_dir)
     engine = "streaming" if spill_dir is not None else "auto"
@@ -145,7 +172,14 @@ def score_frames(
         return fact_path(spill_dir, name) if spill_dir is not None else getattr(facts, name)
 
     wd = window_scores(facts, DAY, cfg, inputs.windows).collect(engine=engine)
-    wm = window_scores(facts, MONTH, cfg, inputs.windows).collect(engine=engine)
+    sd = staff_scores(facts, DAY, cfg, inputs.staff).collect(engine=engine)
+    if days_from is not None:
+        wd = wd.filter(pl.col("period") >= days_from.isoformat())
+        sd = sd.filter(pl.col("period") >= days_from.isoformat())
+    window_days = _with_earlier(wd, earlier.windows if earlier else None, WINDOW_KEYS)
+    staff_days = _with_earlier(sd, earlier.staff if earlier else None, STAFF_KEYS)
+    hall_means = hall_means_from_sums(month_sums(window_days, WINDOW_KEYS))
+    wm = window_month_scores(window_days, cfg, inputs.windows).collect()
     cw = case_warnings(facts.cases, cal, as_of).collect(engine=engine)
     return {
         "cases": fact("cases"),
@@ -158,8 +192,8 @@ def score_frames(
         "window_daily": wd,
         "window_monthly": wm,
         "red_black": red_black_lists(wm).collect(),
-        "staff_daily": staff_scores(facts, DAY, cfg, inputs.staff).collect(engine=engine),
-        "staff_monthly": staff_scores(facts, MONTH, cfg, inputs.staff).collect(engine=engine),
+        "staff_daily": sd,
+        "staff_monthly": staff_month_scores(staff_days, hall_means, cfg, inputs.staff).collect(),
         "dept_daily": dept_scores(wd, inputs.departments).collect(),
         "dept_monthly": dept_scores(wm, inputs.departments).collect(),
         "case_warnings": cw,
@@ -167,6 +201,15 @@ def score_frames(
         "export_daily": export_frame(wd),
         "export_monthly": export_frame(wm),
     }
+
+
+def _with_earlier(days: pl.DataFrame, earlier: pl.DataFrame | None, keys: tuple[str, ...]) -> pl.DataFrame:
+    """keys, period and SUM_COLUMNS of the stored earlier days and of ``days``."""
+    cols = [*keys, "period", *SUM_COLUMNS]
+    recomputed = days.select(cols)
+    if earlier is None or earlier.height == 0:
+        return recomputed
+    return pl.concat([earlier.select(cols).cast(recomputed.schema), recomputed])
 
 
 def compute_scores(
@@ -188,4 +231,4 @@ def empty_inputs(**frames: Frame) -> ScoreInputs:
     return ScoreInputs(**base)
 
 
-__all__ = ["ScoreInputs", "ScoreTables", "build_facts", "compute_scores", "score_frames", "empty_inputs", "lazy"]
+__all__ = ["EarlierDays", "ScoreInputs", "ScoreTables", "build_facts", "compute_scores", "score_frames", "empty_inputs", "lazy"]

@@ -5,7 +5,7 @@ written in the transaction that writes the score tables (a crash leaves the
 old state with the old tables):
 
 - scores_state: the as-of date, method config hash and reference hash of the
-  last run, how it refreshed ('full' / 'incremental'), its M0, and a
+  last run, how it refreshed ('full' / 'incremental'), its M0 and D0, and a
   generation number counting the runs (the rectification finders refresh
   from the same M0 only when they are exactly one generation behind, see
   assets.rectification.found_refresh);
@@ -17,13 +17,15 @@ old state with the old tables):
 - scores_case_inputs: the partition every current case version came from.
 
 A night compares them with the staged files and cases_current of now (see
-refresh_plan for M0), reads only the partitions holding a fact dated on or
-after M0 and the cases that are open or dated on or after M0, computes the
-scores from those, and replaces:
+refresh_plan for M0 and D0), reads only the partitions holding a fact dated
+on or after D0 and the cases that are open or dated on or after D0, computes
+the day figures from those, rolls the months from M0 up from these days and
+the stored days from M0 before D0 (their counts and sums of points,
+compute.EarlierDays), and replaces:
 
-- period tables (day and month scores, lists, exports): the periods >= M0;
-  every such figure depends only on facts dated in its period, and all of
-  those were read;
+- period tables (day and month scores, lists, exports): the months >= M0
+  and the days >= D0; every such figure depends only on facts dated in its
+  period, and all of those were read (a month's through its days);
 - dated fact rows (ticket_waits, attendance_days, counting_events,
   callback_facts, rating_facts, deductions): rows dated >= M0. An older row
   is unchanged: its file did not change (M0 is at most the file's earliest
@@ -107,16 +109,17 @@ class RefreshPlan:
         return "full" if self.start is None else "incremental"
 
     def partitions(self, source: str) -> list[date]:
-        """The partitions of ``source`` holding a fact dated on or after M0."""
+        """The partitions of ``source`` holding a fact dated on or after D0
+        (``rewrite_from``): the days a night recomputes."""
         assert self.start is not None
-        rows = self.files.filter((pl.col("source") == source) & (pl.col("max_date") >= self.start))
+        rows = self.files.filter((pl.col("source") == source) & (pl.col("max_date") >= self.rewrite_from))
         return sorted(rows.get_column("partition_date").to_list())
 
 
 # Bumped whenever a score table's columns or meaning change: kept rows of an
 # older layout cannot be mixed with new ones, so the first run after such an
 # upgrade recomputes everything (it is part of the reference hash).
-SCORE_LAYOUT_VERSION = 1
+SCORE_LAYOUT_VERSION = 2  # 2: day rows carry rating_sum and callback_sum
 
 
 def reference_hash(frames: Mapping[str, pl.DataFrame]) -> str:
@@ -254,7 +257,8 @@ def _changed_case_dates(
 
 
 def input_queries(plan: RefreshPlan) -> dict[str, str]:
-    """The INPUT_QUERIES, narrowed to what a recompute from M0 reads."""
+    """The INPUT_QUERIES, narrowed to what a recompute of the days from D0
+    reads (the months from M0 are rolled up with the stored earlier days)."""
     if plan.start is None:
         return dict(queries.INPUT_QUERIES)
 
@@ -264,7 +268,7 @@ def input_queries(plan: RefreshPlan) -> dict[str, str]:
     out = {}
     for name, sql in queries.INPUT_QUERIES.items():
         if name == "cases_current":
-            out[name] = queries.RECENT_CASES.format(sql=sql, start=plan.start.isoformat())
+            out[name] = queries.RECENT_CASES.format(sql=sql, start=plan.rewrite_from.isoformat())
         elif name == "callback_cases":
             out[name] = queries.RECENT_CALLBACK_CASES.format(days=days("callbacks"))
         else:
@@ -336,10 +340,11 @@ def write_state(con, plan: RefreshPlan) -> None:
             "reference_hash": [plan.stamp.reference_hash],
             "refresh": [plan.refresh],
             "refresh_from": [plan.start],
+            "days_from": [plan.rewrite_from],
             "generation": [(state_generation(con) or 0) + 1],
         },
         schema={"as_of": pl.Date, "config_hash": pl.String, "reference_hash": pl.String,
-                "refresh": pl.String, "refresh_from": pl.Date, "generation": pl.Int64},
+                "refresh": pl.String, "refresh_from": pl.Date, "days_from": pl.Date, "generation": pl.Int64},
     )
     refreshed = plan.changed_cases.select(pl.col("case_id").cast(pl.String))
     for table, frame in (

@@ -122,18 +122,24 @@ DELETE FROM {CASES_TABLE} WHERE case_id IN (SELECT case_id FROM changed_cases);
 INSERT INTO {CASES_TABLE} SELECT case_id, partition_date FROM changed_cases WHERE partition_date IS NOT NULL;
 """
 
-# What a recompute from M0 reads. Staged sources: the partitions holding a
-# fact dated on or after M0. Cases: those with a date on or after M0 (open
-# ones may turn late; a case received and completed before M0 is also
-# evaluated before M0, its deadline + 1 being at most its completion), and
-# the changed cases (their rows are replaced even when all their dates are
-# older and unchanged).
+# What a night's recompute of the days from D0 reads. Staged sources: the
+# partitions holding a fact dated on or after D0. Cases: those with a date on
+# or after D0 (open ones may turn late; a case received and completed before
+# D0 is also evaluated before D0, its deadline + 1 being at most its
+# completion), and the changed cases (their rows are replaced even when all
+# their dates are older and unchanged).
 RECENT_CASES = """
 SELECT * FROM ({sql})
 WHERE received_at >= TIMESTAMP '{start}' OR completed_at IS NULL OR completed_at >= TIMESTAMP '{start}'
    OR case_id IN (SELECT case_id FROM changed_cases)
 """
 IN_PARTITIONS = "SELECT * FROM ({sql}) WHERE partition_date IN ({days})"
+# The stored day rows of the days from M0 before D0, which a night keeps and
+# adds to the recomputed ones to roll up the months (compute.EarlierDays).
+EARLIER_DAYS = """
+SELECT {columns} FROM {table}
+WHERE length(period) = 10 AND period >= '{start}' AND period < '{until}'
+"""
 RECENT_CALLBACK_CASES = """
 SELECT case_id, hall_id, window_id, staff_id
 FROM cases_current

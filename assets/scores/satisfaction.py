@@ -54,28 +54,98 @@ def callback_satisfaction_facts(callbacks_w: Frame, cfg: MethodConfig) -> pl.Laz
     )
 
 
-def shrunk_part(
-    facts: Frame, keys: Sequence[str], level: str, m: float, prefix: str, hall_facts: Frame | None = None
-) -> pl.LazyFrame:
-    """Per (keys, period): {prefix}_n, {prefix}_sum, {prefix}_hall_mean, {prefix}_part.
+def _shrunk(total: str, n: str, hall_mean: str, m: float) -> pl.Expr:
+    """(Σ points + m·μ) ÷ (n + m); null where n is 0 (no part)."""
+    return (
+        pl.when(pl.col(n) > 0)
+        .then((pl.col(total) + m * pl.col(hall_mean)) / (pl.col(n).cast(pl.Float64) + m))
+        .otherwise(None)
+    )
 
-    ``hall_facts`` (default ``facts``) gives μ, the mean points per (hall_id, period):
-    for staff scores it is every rating of the hall, not only those naming a staff member.
-    """
-    f = facts.lazy().with_columns(period_expr(level))
-    hf = (hall_facts if hall_facts is not None else facts).lazy().with_columns(period_expr(level))
-    mu = hf.group_by("hall_id", "period").agg(pl.col("points").mean().alias(f"{prefix}_hall_mean"))
+
+# What a period's satisfaction is made of, per entity: counts and sums of
+# points, which add up from days to a month (see composite.month_sums).
+SATISFACTION_SUMS = ("ratings", "good_ratings", "bad_ratings", "rating_sum", "callbacks", "callback_sum")
+
+
+def satisfaction_sums(rating_f: Frame, callback_f: Frame, keys: Sequence[str], level: str) -> pl.LazyFrame:
+    """Per (keys, period) with a rating or a callback satisfaction: SATISFACTION_SUMS."""
     keys = list(keys)
     grp = [*keys, "period"]
-    agg = f.drop_nulls(keys).group_by(grp).agg(
-        pl.len().alias(f"{prefix}_n"), pl.col("points").sum().alias(f"{prefix}_sum")
+    r = (
+        rating_f.lazy()
+        .drop_nulls(keys)
+        .with_columns(period_expr(level))
+        .group_by(grp)
+        .agg(
+            ratings=pl.len().cast(pl.Int64),
+            good_ratings=pl.col("good").sum().cast(pl.Int64),
+            bad_ratings=pl.col("bad").sum().cast(pl.Int64),
+            rating_sum=pl.col("points").sum(),
+        )
     )
-    on = ["hall_id", "period"]
-    return agg.join(mu, on=on, how="left").with_columns(
-        (
-            (pl.col(f"{prefix}_sum") + m * pl.col(f"{prefix}_hall_mean"))
-            / (pl.col(f"{prefix}_n").cast(pl.Float64) + m)
-        ).alias(f"{prefix}_part")
+    c = (
+        callback_f.lazy()
+        .drop_nulls(keys)
+        .with_columns(period_expr(level))
+        .group_by(grp)
+        .agg(callbacks=pl.len().cast(pl.Int64), callback_sum=pl.col("points").sum())
+    )
+    return (
+        r.join(c, on=grp, how="full", coalesce=True)
+        .with_columns(
+            [pl.col(n).fill_null(0) for n in ("ratings", "good_ratings", "bad_ratings", "callbacks")]
+            + [pl.col(n).fill_null(0.0) for n in ("rating_sum", "callback_sum")]
+        )
+        .select(*grp, *SATISFACTION_SUMS)
+    )
+
+
+def hall_means(rating_f: Frame, callback_f: Frame, level: str) -> pl.LazyFrame:
+    """μ per (hall_id, period) from the facts: rating_hall_mean, callback_hall_mean."""
+    def mean(f: Frame, name: str) -> pl.LazyFrame:
+        return f.lazy().with_columns(period_expr(level)).group_by("hall_id", "period").agg(pl.col("points").mean().alias(name))
+
+    return mean(rating_f, "rating_hall_mean").join(
+        mean(callback_f, "callback_hall_mean"), on=["hall_id", "period"], how="full", coalesce=True
+    )
+
+
+def hall_means_from_sums(window_sums: Frame) -> pl.LazyFrame:
+    """μ per (hall_id, period) from the windows' SATISFACTION_SUMS of that
+    period: every loaded rating and callback has a window (inputs.md), so the
+    windows' sums add up to the hall's."""
+    def mean(total: str, n: str) -> pl.Expr:
+        return pl.when(pl.col(n) > 0).then(pl.col(total) / pl.col(n).cast(pl.Float64)).otherwise(None)
+
+    return (
+        window_sums.lazy()
+        .group_by("hall_id", "period")
+        .agg(pl.col("rating_sum", "ratings", "callback_sum", "callbacks").sum())
+        .select("hall_id", "period", rating_hall_mean=mean("rating_sum", "ratings"),
+                callback_hall_mean=mean("callback_sum", "callbacks"))
+    )
+
+
+def satisfaction_from_sums(sums: Frame, means: Frame, cfg: MethodConfig) -> pl.LazyFrame:
+    """``sums`` (SATISFACTION_SUMS per keys and period) with rating_part,
+    callback_part (shrunk towards ``means``), good_rate, bad_rate and satisfaction."""
+    m = cfg.scoring.shrinkage_m
+    w = cfg.scoring.weights.satisfaction
+    return (
+        sums.lazy()
+        .join(means.lazy(), on=["hall_id", "period"], how="left")
+        .with_columns(
+            rating_part=_shrunk("rating_sum", "ratings", "rating_hall_mean", m),
+            callback_part=_shrunk("callback_sum", "callbacks", "callback_hall_mean", m),
+            good_rate=rate("good_ratings", "ratings"),
+            bad_rate=rate("bad_ratings", "ratings"),
+        )
+        .with_columns(
+            satisfaction=renormalised(
+                [(pl.col("rating_part"), w.rating_part), (pl.col("callback_part"), w.callback_part)]
+            )
+        )
     )
 
 
@@ -90,40 +160,18 @@ def satisfaction_parts(
 ) -> pl.LazyFrame:
     """Per (keys, period) with a rating or a callback satisfaction:
     ratings, good_ratings, bad_ratings, good_rate, bad_rate, rating_part,
-    rating_hall_mean, callbacks, callback_part, callback_hall_mean, satisfaction."""
-
-    m = cfg.scoring.shrinkage_m
-    w = cfg.scoring.weights.satisfaction
+    rating_hall_mean, callbacks, callback_part, callback_hall_mean, satisfaction.
+    ``hall_rating_f`` / ``hall_callback_f`` (default the entity's facts) give μ."""
     keys = list(keys)
-    grp = [*keys, "period"]
-    r = shrunk_part(rating_f, keys, level, m, "rating", hall_rating_f)
-    gb = (
-        rating_f.lazy()
-        .drop_nulls(keys)
-        .with_columns(period_expr(level))
-        .group_by(grp)
-        .agg(good_ratings=pl.col("good").sum().cast(pl.Int64), bad_ratings=pl.col("bad").sum().cast(pl.Int64))
+    means = hall_means(
+        hall_rating_f if hall_rating_f is not None else rating_f,
+        hall_callback_f if hall_callback_f is not None else callback_f,
+        level,
     )
-    c = shrunk_part(callback_f, keys, level, m, "callback", hall_callback_f)
-    both = (
-        r.join(gb, on=grp, how="left")
-        .join(c, on=grp, how="full", coalesce=True)
-        .with_columns(
-            ratings=pl.col("rating_n").fill_null(0).cast(pl.Int64),
-            callbacks=pl.col("callback_n").fill_null(0).cast(pl.Int64),
-            good_ratings=pl.col("good_ratings").fill_null(0),
-            bad_ratings=pl.col("bad_ratings").fill_null(0),
-        )
-        .with_columns(
-            good_rate=rate("good_ratings", "ratings"),
-            bad_rate=rate("bad_ratings", "ratings"),
-            satisfaction=renormalised(
-                [(pl.col("rating_part"), w.rating_part), (pl.col("callback_part"), w.callback_part)]
-            ),
-        )
-    )
+    both = satisfaction_from_sums(satisfaction_sums(rating_f, callback_f, keys, level), means, cfg)
     return both.select(
-        *grp,
+        *keys,
+        "period",
         "ratings",
         "good_ratings",
         "bad_ratings",

@@ -20,7 +20,9 @@ import polars as pl
 
 from assets.db import replace_table, scalar, sql_literal
 from assets.scores import queries
-from assets.scores.compute import ScoreInputs
+from assets.scores.composite import SUM_COLUMNS, WINDOW_KEYS
+from assets.scores.compute import EarlierDays, ScoreInputs
+from assets.scores.staff_scores import STAFF_KEYS
 from assets.scores.incremental import RefreshPlan, replace_part, write_state
 from pipelines.resources import Warehouse
 
@@ -58,6 +60,20 @@ def export_score_inputs(
         con.execute(f"COPY ({sql}) TO {sql_literal(path)} (FORMAT parquet)").fetchall()
         frames[field] = pl.scan_parquet(path)
     return ScoreInputs(**frames, attendance_delivered_dates=delivered)
+
+
+def read_earlier_days(con, plan: RefreshPlan) -> EarlierDays | None:
+    """The stored day rows a night keeps (None: a full recompute, or D0 is M0)."""
+    if plan.start is None or plan.rewrite_from <= plan.start:
+        return None
+
+    def read(table: str, keys: tuple[str, ...]) -> pl.DataFrame:
+        return con.sql(queries.EARLIER_DAYS.format(
+            columns=", ".join([*keys, "period", *SUM_COLUMNS]), table=table,
+            start=plan.start.isoformat(), until=plan.rewrite_from.isoformat(),
+        )).pl()
+
+    return EarlierDays(windows=read("window_scores_daily", WINDOW_KEYS), staff=read("staff_scores_daily", STAFF_KEYS))
 
 
 def stamped(frame: pl.DataFrame, cfg_hash: str, as_of: date) -> pl.DataFrame:

@@ -28,7 +28,7 @@ from dashboards.labels import (
     fmt_score,
     same,
 )
-from dashboards.privacy import mask_text, staff_label
+from dashboards.privacy import staff_label
 
 TREND_DAYS = 90
 
@@ -478,7 +478,10 @@ def item_rows(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") -> list[l
                 fmt_date(r["detected_on"]),
                 fmt_date(r["deadline"]),
                 status_tag(r["status"]),
-                mask_text(r["description"]) or "—",
+                # shown as stored, as in the ledger CSV and the lists: built with
+                # their free text masked (items.py); masking again could eat a
+                # case number they quote (the ID rule)
+                r["description"] or "—",
             ]
         )
     return rows

@@ -334,10 +334,16 @@ def child_full(home: Path, inbox: Path, as_of: date, result: Path, executor: str
     collect_less_often()
     t0 = time.perf_counter()
     if executor == "in_process":
+        from checks.gx_process import GxChildProcess
+
+        gx = GxChildProcess()  # as the command line starts it, before the heavy imports
         from pipelines.runner import run_graph
 
         t1 = time.perf_counter()
-        outcome = run_graph(home, inbox, as_of, progress=False)
+        try:
+            outcome = run_graph(home, inbox, as_of, progress=False, gx=gx)
+        finally:
+            gx.close()
         success, run_id, failures = outcome.success, outcome.run_id, outcome.failures
     else:
         import dagster as dg

@@ -18,7 +18,8 @@ from assets.ingest.assets import STAGED_ASSETS
 from assets.ingest.contract import DAILY_SOURCES
 from assets.ingest.quality import ingest_quality
 from assets.ingest.staging import StagedStore
-from checks.gx_suites import SAMPLE_ROWS, build_data_docs, validate_files
+from checks.gx_process import InProcessGx
+from checks.gx_suites import SAMPLE_ROWS
 from pipelines.resources import WindowWatchHome, Warehouse
 from assets.db import scalar
 
@@ -103,18 +104,13 @@ def _gx_result(source: str, outcome, docs_index: Path | None) -> dg.AssetCheckRe
     can_subset=True,
 )
 def staged_sources_gx_suites(
-    context: dg.AssetCheckExecutionContext, home: WindowWatchHome
+    context: dg.AssetCheckExecutionContext, home: WindowWatchHome, gx: dg.ResourceParam[InProcessGx]
 ) -> Iterator[dg.AssetCheckResult]:
     selected = context.selected_asset_check_keys
-    sources = [source for source in DAILY_SOURCES if gx_check_key(source) in selected]
-    outcomes = {
-        source: validate_files(
-            source, staged_files_of_run(context, home, source), home.gx_docs_dir, build_docs=False
-        )
-        for source in sources
-    }
-    docs_keys = [key for outcome in outcomes.values() for key in outcome.docs_keys]
-    docs_index = build_data_docs(home.gx_docs_dir, docs_keys) if docs_keys else None
+    requests = [
+        (source, staged_files_of_run(context, home, source)) for source in DAILY_SOURCES if gx_check_key(source) in selected
+    ]
+    outcomes, docs_index = gx.validate_sources(requests, home.gx_docs_dir)
     for source, outcome in outcomes.items():
         yield _gx_result(source, outcome, docs_index)
 

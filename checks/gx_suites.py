@@ -497,6 +497,15 @@ def build_data_docs(docs_dir: Path, docs_keys: list) -> Path:
     return _path_of(urls.get(site)) or docs_dir / "index.html"
 
 
+def validate_sources(requests: list[tuple[str, list[Path]]], docs_dir: Path) -> tuple[dict[str, GxOutcome], Path | None]:
+    """Validate each (source, staged files) in turn, then build the Data Docs
+    site once for all of them; (outcome per source, the site's index or None
+    when nothing was validated)."""
+    outcomes = {source: validate_files(source, files, docs_dir, build_docs=False) for source, files in requests}
+    docs_keys = [key for outcome in outcomes.values() for key in outcome.docs_keys]
+    return outcomes, (build_data_docs(docs_dir, docs_keys) if docs_keys else None)
+
+
 def _path_of(url: str | None) -> Path | None:
     if not url:
         return None

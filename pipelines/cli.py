@@ -121,11 +121,18 @@ def run_and_report(home: Path, inbox: Path, as_of: date, config: str) -> int:
 
 
 def _run_holding_home(home: Path, inbox: Path, as_of: date, config: str) -> int:
-    from pipelines.runner import run_graph_holding_home
-    from pipelines.summary import print_summary
+    from checks.gx_process import GxChildProcess
 
-    print(f"WindowWatch: 处理 {inbox} （截至 {as_of.isoformat()}）", file=sys.stderr)
-    outcome = run_graph_holding_home(home, inbox, as_of, config)
+    # started before the heavy imports: it imports GX on the other core meanwhile
+    gx = GxChildProcess()
+    try:
+        from pipelines.runner import run_graph_holding_home
+        from pipelines.summary import print_summary
+
+        print(f"WindowWatch: 处理 {inbox} （截至 {as_of.isoformat()}）", file=sys.stderr)
+        outcome = run_graph_holding_home(home, inbox, as_of, config, gx=gx)
+    finally:
+        gx.close()
     print_summary(home, outcome)
     return 0 if outcome.success else EXIT_RUN_FAILED
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from checks.gx_process import InProcessGx
 from pipelines.asset_list import all_asset_checks, all_assets
 from pipelines.jobs import nightly_job
 from pipelines.resources import WindowWatchHome, Warehouse
@@ -25,7 +26,11 @@ def home_from_env() -> str:
     return os.environ.get("WINDOWWATCH_HOME") or DEFAULT_HOME
 
 
-def build_definitions(home: str | Path, inbox: str = "", as_of: str = "", config_path: str = "") -> dg.Definitions:
+def build_definitions(
+    home: str | Path, inbox: str = "", as_of: str = "", config_path: str = "", gx: InProcessGx | None = None
+) -> dg.Definitions:
+    """``gx``: where the GX step validates (checks.gx_process); in-process
+    unless the command line started a child process for it."""
     home_resource = WindowWatchHome(home=str(Path(home).resolve()), inbox=inbox, as_of=as_of, config_path=config_path)
     warehouse = Warehouse(path=str(home_resource.warehouse_path))
     return dg.Definitions(
@@ -34,7 +39,7 @@ def build_definitions(home: str | Path, inbox: str = "", as_of: str = "", config
         jobs=[nightly_job],
         schedules=[nightly_schedule_for(home_resource)],
         sensors=[inbox_sensor_for(home_resource)],
-        resources={"home": home_resource, "warehouse": warehouse},
+        resources={"home": home_resource, "warehouse": warehouse, "gx": gx or InProcessGx()},
     )
 
 

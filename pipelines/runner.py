@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from checks.gx_process import InProcessGx
 from pipelines.definitions import build_definitions
 from pipelines.progress import step_progress_logger
 from pipelines.planning import changed_days, partition_range, range_tags, remember_staged_manifests
@@ -61,17 +62,20 @@ def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
-def run_graph(home: Path, inbox: Path, as_of: date, config_path: str = "", progress: bool = True) -> RunOutcome:
+def run_graph(
+    home: Path, inbox: Path, as_of: date, config_path: str = "", progress: bool = True, gx: InProcessGx | None = None
+) -> RunOutcome:
     with hold_home(home):
-        return run_graph_holding_home(home, inbox, as_of, config_path, progress)
+        return run_graph_holding_home(home, inbox, as_of, config_path, progress, gx)
 
 
 def run_graph_holding_home(
-    home: Path, inbox: Path, as_of: date, config_path: str = "", progress: bool = True
+    home: Path, inbox: Path, as_of: date, config_path: str = "", progress: bool = True, gx: InProcessGx | None = None
 ) -> RunOutcome:
-    """The run itself; the caller holds the home lock."""
+    """The run itself; the caller holds the home lock. ``gx``: where the GX
+    step validates (default in this process; checks.gx_process)."""
     instance = open_instance(home)
-    defs = build_definitions(home, inbox=str(inbox), as_of=as_of.isoformat(), config_path=config_path)
+    defs = build_definitions(home, inbox=str(inbox), as_of=as_of.isoformat(), config_path=config_path, gx=gx)
     home_resource = defs.resources["home"]
     days = changed_days(inbox, home_resource.staged_dir, home_resource.reference_snapshot_dir, as_of)
     start, end = partition_range(days, as_of)

@@ -4,7 +4,9 @@ staged sources: the seven suites run in one check step
 fails that step. Real runs of the graph on a small demo inbox; the staged
 file of the last day is then corrupted on disk (staging cannot produce an
 unknown code: it quarantines the row), which the next run does not restage,
-since its inbox file did not change, but validates."""
+since its inbox file did not change, but validates. The same in the step's
+process and in the child process the command line starts for GX
+(checks.gx_process)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ from datetime import date
 
 import dagster as dg
 import polars as pl
+import pytest
 
 from assets.ingest.staging import StagedStore
+from checks.gx_process import GxChildProcess, InProcessGx
 from pipelines.demo_inbox import InboxProfile, write_inbox
 from pipelines.runner import open_instance, run_graph
 
@@ -21,11 +25,21 @@ PROFILE = InboxProfile(departments=3, windows_per_hall=6, staff_per_hall=12, mat
 END = date(2026, 3, 6)
 
 
-def test_a_failing_suite_stops_the_run_below_the_staged_sources(tmp_path):
+def run(home, where: str):
+    gx = GxChildProcess() if where == "child" else InProcessGx()
+    try:
+        return run_graph(home, home / "inbox", END, progress=False, gx=gx)
+    finally:
+        gx.close()
+
+
+@pytest.mark.parametrize("where", ["in_process", "child"])
+def test_a_failing_suite_stops_the_run_below_the_staged_sources(tmp_path, where):
     home = tmp_path / "home"
     write_inbox(home / "inbox", END, PROFILE, seed=5)
-    first = run_graph(home, home / "inbox", END, progress=False)
+    first = run(home, where)
     assert first.success
+    assert (home / "gx" / "data_docs" / "index.html").is_file()
 
     staged = StagedStore(home / "staged").data_path("cases", END)
     frame = pl.read_parquet(staged)
@@ -33,7 +47,7 @@ def test_a_failing_suite_stops_the_run_below_the_staged_sources(tmp_path):
         pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("bogus")).otherwise(pl.col("status")).alias("status")
     ).write_parquet(staged)
 
-    second = run_graph(home, home / "inbox", END, progress=False)
+    second = run(home, where)
     assert not second.success
     (failure,) = second.failures
     assert failure.startswith("staged_sources_gx_suites:") and "cases_gx_suite" in failure

@@ -2,9 +2,10 @@
 
 Every figure of a month is recomputed from the month's counts (not averaged
 from days): the counts and sums of points of its days added up (month_sums),
-and the hall means of the shrinkage from the hall's windows' sums. Renormalisation (``_common.renormalised``) is applied inside T,
-inside Q's base, inside S and for C: a missing part's weight goes to the
-parts that exist, in proportion; with no part at all the score is null.
+and the hall means of the shrinkage from the hall's windows' sums.
+Renormalisation (``_common.renormalised``) is applied inside T, inside Q's
+base, inside S and for C: a missing part's weight goes to the parts that
+exist, in proportion; with no part at all the score is null.
 """
 
 from __future__ import annotations
@@ -216,16 +217,16 @@ def month_sums(day_sums: Frame, keys: Sequence[str]) -> pl.LazyFrame:
     )
 
 
-def scores_from_sums(sums: Frame, hall_means: Frame, keys: Sequence[str], cfg: MethodConfig) -> pl.LazyFrame:
+def scores_from_sums(sums: Frame, means: Frame, keys: Sequence[str], cfg: MethodConfig) -> pl.LazyFrame:
     """Counts, parts and scores per (keys, period) from ``sums`` (SUM_COLUMNS)
-    and the hall means μ (satisfaction.hall_means).
+    and the hall means μ (``means``: satisfaction.hall_means or hall_means_from_sums).
 
     Columns: *keys, period, the COUNT_COLUMNS and POINT_COLUMNS,
     SCORE_COLUMNS, rating_sum, callback_sum.
     """
     grp = [*keys, "period"]
     w = cfg.scoring.weights
-    lf = satisfaction_from_sums(sums, hall_means, cfg).with_columns(
+    lf = satisfaction_from_sums(sums, means, cfg).with_columns(
         on_time_rate=rate("on_time_cases", "evaluated_cases"),
         wait_rate=rate("tickets_within_target", "served_tickets"),
         one_notice_rate=rate("one_notice_cases", "completed_cases"),

@@ -27,17 +27,17 @@ compute.EarlierDays), and replaces:
   and the days >= D0; every such figure depends only on facts dated in its
   period, and all of those were read (a month's through its days);
 - dated fact rows (ticket_waits, attendance_days, counting_events,
-  callback_facts, rating_facts, deductions): rows dated >= M0. An older row
-  is unchanged: its file did not change (M0 is at most the file's earliest
-  date, old and new), its callback's case did not change (M0 is at most the
+  callback_facts, rating_facts, deductions): rows dated >= D0. An older row
+  is unchanged: its file did not change (D0 is at most the file's earliest
+  date, old and new), its callback's case did not change (D0 is at most the
   case's callbacks' dates) and the new as-of date only admits facts dated
   after the previous one;
-- case_timeliness: the rows of the cases read (open, dated >= M0, or
+- case_timeliness: the rows of the cases read (open, dated >= D0, or
   changed), and of the changed (also vanished) cases. A changed case moves
-  M0 to the earliest of its dates that differ between its scored and its
+  D0 to the earliest of its dates that differ between its scored and its
   current row (with what is counted on them), and of its callbacks placed
   differently. A case that is not read and did not change was completed
-  before M0 <= the day after the previous as-of date, so its completion,
+  before D0 <= the day after the previous as-of date, so its completion,
   lateness and evaluation (at most its completion date) were already final;
   a case whose as-of dependent columns can change (open at the previous
   as-of, or completed after it) is read;

@@ -316,7 +316,8 @@ def test_month_rolled_up_from_day_sums_by_hand():
     on_time_rate = 2/3, no tickets -> T = 100 × 2/3; no completed case -> Q base
     100, Q = 100 − 1 = 99; S = rating_part (no callback).
     """
-    from assets.scores.composite import COUNT_COLUMNS, POINT_COLUMNS, SUM_COLUMNS, window_month_scores
+    from assets.scores.composite import COUNT_COLUMNS, POINT_COLUMNS, SUM_COLUMNS, month_sums, window_month_scores
+    from assets.scores.satisfaction import hall_means_from_sums
 
     def day(window, period, **values):
         row = {"hall_id": "main", "window_id": window, "period": period}
@@ -333,7 +334,8 @@ def test_month_rolled_up_from_day_sums_by_hand():
             day("W2", "2026-03-02", ratings=1, good_ratings=1, rating_sum=50.0),
         ]
     ).select("hall_id", "window_id", "period", *SUM_COLUMNS)
-    month = window_month_scores(days, CFG, WINDOWS.with_columns(hall_id=pl.lit("main"))).collect()
+    months = month_sums(days, ["hall_id", "window_id"])
+    month = window_month_scores(months, hall_means_from_sums(months), CFG, WINDOWS.with_columns(hall_id=pl.lit("main"))).collect()
     w1 = month.filter(pl.col("window_id") == "W1").row(0, named=True)
     assert w1["period"] == "2026-03"
     assert (w1["ratings"], w1["bad_ratings"], w1["evaluated_cases"], w1["on_time_cases"]) == (3, 1, 3, 2)

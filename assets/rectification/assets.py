@@ -100,7 +100,8 @@ def _rule_deps(rule: str) -> list:
 
 def find_rule_items(con, rule: str, *, as_of, cfg: MethodConfig, calendar: WorkCalendar) -> dict:
     """Find one rule's items on the warehouse connection ``con`` and write
-    its found_items_<rule> table (whole, or from the scores' M0); returns
+    its found_items_<rule> table (whole, or from the scores' D0 or M0:
+    found_refresh); returns
     the asset's metadata."""
     finder, query, _upstream = RULE_INPUTS[rule]
     settings = rule_settings(cfg)

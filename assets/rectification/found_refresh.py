@@ -83,9 +83,9 @@ REFRESHED_INPUTS: dict[str, tuple[str, str]] = {
         f"""detected_on >= DATE '{{start}}'
             OR subject_ref IN (SELECT callback_id FROM callbacks WHERE case_id IN ({CHANGED_CASES}))""",
     ),
-    # from M0, the first of a month, for repeated lateness: whole months of
-    # staff-days are re-read (its count runs per calendar month)
     "absence": ("SELECT * FROM attendance_days WHERE date >= DATE '{start}'", "detected_on >= DATE '{start}'"),
+    # from M0, the first of a month (MONTHLY_RULES): whole months of
+    # staff-days are re-read, its count runs per calendar month
     "repeated_lateness": ("SELECT * FROM attendance_days WHERE date >= DATE '{start}'", "detected_on >= DATE '{start}'"),
 }
 

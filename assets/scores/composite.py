@@ -22,7 +22,6 @@ from assets.scores.deductions import deduction_facts
 from assets.scores.satisfaction import (
     callback_satisfaction_facts,
     hall_means,
-    hall_means_from_sums,
     satisfaction_from_sums,
     satisfaction_sums,
 )
@@ -306,20 +305,16 @@ def rank_within_hall(frame: Frame, entity_col: str, cfg: MethodConfig) -> pl.Laz
     )
 
 
-def window_scores(facts: ScoreFacts, level: str, cfg: MethodConfig, windows: Frame | None) -> pl.LazyFrame:
-    """entity_scores per (hall_id, window_id) with the windows reference
-    (window_month_scores for months, rolled up from these days)."""
-    if level == MONTH:
-        return window_month_scores(window_scores(facts, DAY, cfg, windows), cfg, windows)
-    return _window_columns(entity_scores(facts, WINDOW_KEYS, level, cfg), level, cfg, windows)
+def window_day_scores(facts: ScoreFacts, cfg: MethodConfig, windows: Frame | None) -> pl.LazyFrame:
+    """entity_scores per (hall_id, window_id) and day, with the windows reference."""
+    return _window_columns(entity_scores(facts, WINDOW_KEYS, DAY, cfg), DAY, cfg, windows)
 
 
-def window_month_scores(window_days: Frame, cfg: MethodConfig, windows: Frame | None) -> pl.LazyFrame:
-    """Monthly window scores from the windows' day rows (their SUM_COLUMNS),
+def window_month_scores(window_months: Frame, means: Frame, cfg: MethodConfig, windows: Frame | None) -> pl.LazyFrame:
+    """Monthly window scores from the windows' month sums (``month_sums`` of
+    their day rows) and the hall means (``hall_means_from_sums`` of the same),
     with volume, eligible, rank, eligible_count and list."""
-    sums = month_sums(window_days, WINDOW_KEYS)
-    lf = scores_from_sums(sums, hall_means_from_sums(sums), WINDOW_KEYS, cfg)
-    return _window_columns(lf, MONTH, cfg, windows)
+    return _window_columns(scores_from_sums(window_months, means, WINDOW_KEYS, cfg), MONTH, cfg, windows)
 
 
 def _window_columns(lf: pl.LazyFrame, level: str, cfg: MethodConfig, windows: Frame | None) -> pl.LazyFrame:
@@ -407,6 +402,6 @@ __all__ = [
     "SUM_COLUMNS",
     "rank_within_hall",
     "red_black_lists",
+    "window_day_scores",
     "window_month_scores",
-    "window_scores",
 ]

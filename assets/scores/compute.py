@@ -11,7 +11,7 @@ import polars as pl
 
 from assets.calendar import WorkCalendar
 from assets.method_config import MethodConfig
-from assets.scores._common import DAY, Frame, lazy
+from assets.scores._common import Frame, lazy
 from assets.scores.attendance import punch_days, staff_attendance_days
 from assets.scores.composite import (
     SUM_COLUMNS,
@@ -20,13 +20,13 @@ from assets.scores.composite import (
     export_frame,
     month_sums,
     red_black_lists,
+    window_day_scores,
     window_month_scores,
-    window_scores,
 )
 from assets.scores.deductions import callbacks_at_windows, deduction_facts, monitoring_events
 from assets.scores.dept_scores import dept_scores
 from assets.scores.satisfaction import hall_means_from_sums, rating_facts
-from assets.scores.staff_scores import STAFF_KEYS, staff_month_scores, staff_scores
+from assets.scores.staff_scores import STAFF_KEYS, staff_day_scores, staff_month_scores
 from assets.scores.timeliness import case_timeliness
 from assets.scores.waits import ticket_activity, ticket_waits
 from assets.scores.warnings import case_warnings, window_warnings
@@ -82,8 +82,8 @@ class ScoreTables:
     callbacks: pl.DataFrame  # deductions.callbacks_at_windows (is_problem = verified problem)
     ratings: pl.DataFrame  # satisfaction.rating_facts (bad = score <= 2)
     deductions: pl.DataFrame  # deductions.deduction_facts (long, one row per deduction)
-    window_daily: pl.DataFrame  # composite.window_scores(level=day)
-    window_monthly: pl.DataFrame  # composite.window_scores(level=month), with rank and list
+    window_daily: pl.DataFrame  # composite.window_day_scores
+    window_monthly: pl.DataFrame  # composite.window_month_scores, with rank and list
     red_black: pl.DataFrame  # composite.red_black_lists
     staff_daily: pl.DataFrame
     staff_monthly: pl.DataFrame
@@ -171,15 +171,15 @@ def score_frames(
     def fact(name: str) -> pl.LazyFrame | Path:
         return fact_path(spill_dir, name) if spill_dir is not None else getattr(facts, name)
 
-    wd = window_scores(facts, DAY, cfg, inputs.windows).collect(engine=engine)
-    sd = staff_scores(facts, DAY, cfg, inputs.staff).collect(engine=engine)
+    wd = window_day_scores(facts, cfg, inputs.windows).collect(engine=engine)
+    sd = staff_day_scores(facts, cfg, inputs.staff).collect(engine=engine)
     if days_from is not None:
         wd = wd.filter(pl.col("period") >= days_from.isoformat())
         sd = sd.filter(pl.col("period") >= days_from.isoformat())
-    window_days = _with_earlier(wd, earlier.windows if earlier else None, WINDOW_KEYS)
-    staff_days = _with_earlier(sd, earlier.staff if earlier else None, STAFF_KEYS)
-    hall_means = hall_means_from_sums(month_sums(window_days, WINDOW_KEYS))
-    wm = window_month_scores(window_days, cfg, inputs.windows).collect()
+    window_months = month_sums(_with_earlier(wd, earlier.windows if earlier else None, WINDOW_KEYS), WINDOW_KEYS).collect()
+    staff_months = month_sums(_with_earlier(sd, earlier.staff if earlier else None, STAFF_KEYS), STAFF_KEYS)
+    hall_means = hall_means_from_sums(window_months).collect()
+    wm = window_month_scores(window_months, hall_means, cfg, inputs.windows).collect()
     cw = case_warnings(facts.cases, cal, as_of).collect(engine=engine)
     return {
         "cases": fact("cases"),
@@ -193,7 +193,7 @@ def score_frames(
         "window_monthly": wm,
         "red_black": red_black_lists(wm).collect(),
         "staff_daily": sd,
-        "staff_monthly": staff_month_scores(staff_days, hall_means, cfg, inputs.staff).collect(),
+        "staff_monthly": staff_month_scores(staff_months, hall_means, cfg, inputs.staff).collect(),
         "dept_daily": dept_scores(wd, inputs.departments).collect(),
         "dept_monthly": dept_scores(wm, inputs.departments).collect(),
         "case_warnings": cw,

@@ -7,7 +7,7 @@ old state with the old tables):
 - scores_state: the as-of date, method config hash and reference hash of the
   last run, how it refreshed ('full' / 'incremental'), its M0 and D0, and a
   generation number counting the runs (the rectification finders refresh
-  from the same M0 only when they are exactly one generation behind, see
+  from the same D0, or M0, only when they are exactly one generation behind, see
   assets.rectification.found_refresh);
 - scores_refreshed_cases: the changed cases the last run re-read (empty
   after a full run);
@@ -280,11 +280,11 @@ def recomputed_part(table: str, plan: RefreshPlan) -> tuple[str, str]:
     """(new rows kept, old rows replaced) of ``table`` as SQL conditions;
     {source} in the second stands for the new rows.
 
-    The recompute covers the months from M0, but a row dated before D0 comes
-    out as it is stored (see refresh_plan), so only these are written back:
-    month figures from M0, day figures and dated facts from D0, and the cases
-    that can count on a date from D0 (or are open, or changed). Kept rows keep
-    the as-of stamp of the night that wrote them."""
+    The recompute covers the days from D0 and, rolled up with the stored
+    earlier days, the months from M0, so these are written back: month
+    figures from M0, day figures and dated facts from D0, and the cases that
+    can count on a date from D0 (or are open, or changed). Kept rows keep the
+    as-of stamp of the night that wrote them."""
     assert plan.start is not None
     month, day = plan.start.strftime("%Y-%m"), plan.rewrite_from.isoformat()
     if table in WHOLE_TABLES:

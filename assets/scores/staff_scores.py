@@ -19,36 +19,23 @@ import polars as pl
 
 from assets.method_config import MethodConfig
 from assets.scores._common import DAY, MONTH, Frame, reference
-from assets.scores.composite import (
-    WINDOW_KEYS,
-    ScoreFacts,
-    entity_scores,
-    entity_sums,
-    month_sums,
-    rank_within_hall,
-    scores_from_sums,
-)
-from assets.scores.satisfaction import hall_means_from_sums
+from assets.scores.composite import ScoreFacts, entity_scores, rank_within_hall, scores_from_sums
 
 STAFF_KEYS = ("hall_id", "staff_id")
 
 
-def staff_scores(facts: ScoreFacts, level: str, cfg: MethodConfig, staff: Frame | None) -> pl.LazyFrame:
-    """entity_scores per (hall_id, staff_id) plus staff_name, dept_id,
-    usual_window_id, role; monthly: volume, eligible, rank, service_star
-    (staff_month_scores, rolled up from these days)."""
-    if level == MONTH:
-        window_months = month_sums(entity_sums(facts, WINDOW_KEYS, DAY, cfg), WINDOW_KEYS)
-        return staff_month_scores(staff_scores(facts, DAY, cfg, staff), hall_means_from_sums(window_months), cfg, staff)
-    return _staff_columns(entity_scores(facts, STAFF_KEYS, level, cfg), level, cfg, staff)
+def staff_day_scores(facts: ScoreFacts, cfg: MethodConfig, staff: Frame | None) -> pl.LazyFrame:
+    """entity_scores per (hall_id, staff_id) and day plus staff_name,
+    dept_id, usual_window_id, role."""
+    return _staff_columns(entity_scores(facts, STAFF_KEYS, DAY, cfg), DAY, cfg, staff)
 
 
-def staff_month_scores(staff_days: Frame, hall_means: Frame, cfg: MethodConfig, staff: Frame | None) -> pl.LazyFrame:
-    """Monthly staff scores from the staff members' day rows (their
-    SUM_COLUMNS) and the month's hall means (from the windows' sums: every
-    rating of the hall, as for the days)."""
-    lf = scores_from_sums(month_sums(staff_days, STAFF_KEYS), hall_means, STAFF_KEYS, cfg)
-    return _staff_columns(lf, MONTH, cfg, staff)
+def staff_month_scores(staff_months: Frame, means: Frame, cfg: MethodConfig, staff: Frame | None) -> pl.LazyFrame:
+    """Monthly staff scores from the staff members' month sums (``month_sums``
+    of their day rows) and the month's hall means (from the windows' sums:
+    every rating of the hall, as for the days); volume, eligible, rank,
+    service_star."""
+    return _staff_columns(scores_from_sums(staff_months, means, STAFF_KEYS, cfg), MONTH, cfg, staff)
 
 
 def _staff_columns(lf: pl.LazyFrame, level: str, cfg: MethodConfig, staff: Frame | None) -> pl.LazyFrame:

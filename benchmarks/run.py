@@ -62,15 +62,15 @@ TARGET_PEAK_BYTES = 4 * GIB
 TARGET_DASHBOARDS_S = 30.0
 TARGET_PAGE_BYTES = 5 * 10**6
 
-STAGES = ("stage", "gx", "warehouse", "score", "rules", "staffing", "dashboards", "other")
+STAGES = ("stage", "gx", "warehouse", "score", "rules", "staffing", "publish", "other")
 STAGE_LABELS = {
     "stage": "read+stage: *_staged, reference_data",
     "gx": "read+stage: GX checks",
     "warehouse": "warehouse: cases_current, source_tables, callbacks, ingest_quality",
     "score": "score: scores",
-    "rules": "rules: found_items, rectification_*",
+    "rules": "rules: found_items, rectification_ledger",
     "staffing": "staffing: staffing_*",
-    "dashboards": "dashboards",
+    "publish": "publish: dashboards beside rectification_lists (one step)",
     "other": "other steps",
 }
 
@@ -84,12 +84,13 @@ def stage_of(step: str) -> str:
         return "warehouse"
     if step == "scores":
         return "score"
+    # the lists and the site: one step, publications (two, in older records)
+    if step in ("publications", "dashboards", "rectification_lists"):
+        return "publish"
     if step.startswith("found_items") or step.startswith("rectification_"):  # found_items: the one step of the eight finders
         return "rules"
     if step.startswith("staffing_"):
         return "staffing"
-    if step == "dashboards":
-        return "dashboards"
     return "other"
 
 
@@ -341,7 +342,7 @@ def child_full(home: Path, inbox: Path, as_of: date, result: Path, executor: str
 
         t1 = time.perf_counter()
         try:
-            outcome = run_graph(home, inbox, as_of, progress=False, gx=gx)
+            outcome = run_graph(home, inbox, as_of, progress=False, gx=gx, site_in_child=True)
         finally:
             gx.close()
         success, run_id, failures = outcome.success, outcome.run_id, outcome.failures
@@ -407,7 +408,25 @@ def run_steps(home: Path, run_id: str | None, ended_at: float | None = None) -> 
             run_s = round(stats.end_time - stats.start_time, 3)
         elif stats.start_time:
             run_s = round(now - stats.start_time, 3)
-    return {"run_id": run_id, "steps": steps, "run_s": run_s, "unfinished_steps": running}
+        published = published_seconds(instance, run_id)
+    return {"run_id": run_id, "steps": steps, "run_s": run_s, "unfinished_steps": running, "published_s": published}
+
+
+# The publication step writes the lists while a child process builds the
+# site; each says in its materialization how long it took.
+PUBLISHED = ("dashboards", "rectification_lists")
+
+
+def published_seconds(instance, run_id: str) -> dict:
+    import dagster as dg
+
+    out = {}
+    for name in PUBLISHED:
+        records = instance.fetch_materializations(dg.AssetKey(name), limit=1).records
+        if records and records[0].run_id == run_id:
+            seconds = records[0].asset_materialization.metadata.get("seconds")
+            out[name] = getattr(seconds, "value", None)
+    return out
 
 
 def stage_totals(steps: dict) -> dict:
@@ -519,6 +538,7 @@ def summarize(runs: list[dict]) -> dict:
         "peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs),
         "peak_tree_rss_bytes": max(r["peak_tree_rss_bytes"] for r in runs),
         "stages": {s: median([r["stages"][s] for r in ok]) for s in STAGES},
+        "published_s": {k: median([r.get("published_s", {}).get(k) for r in ok]) for k in PUBLISHED},
         "steps": {k: median([r["steps"].get(k, {}).get("seconds") for r in ok]) for k in steps},
         "step_peak_rss_bytes": {k: max((r["steps"].get(k, {}).get("peak_rss_bytes") or 0) for r in ok) for k in steps},
         "largest_page_bytes": max(r["dashboards"]["largest_page_bytes"] for r in ok),
@@ -557,6 +577,9 @@ def print_summary(title: str, summary: dict, floor_s: float | None) -> None:
         rest = wall - in_steps
         print(f"{'start-up, Dagster between steps, summary (wall - steps)':<70}{rest:>9.2f}{(rest / wall if wall else 0):>8.1%}")
     print(f"{'wall, end to end':<70}{wall:>9.2f}{1:>8.1%}")
+    inside = summary.get("published_s") or {}
+    if any(v is not None for v in inside.values()):
+        print("inside publish, side by side: " + ", ".join(f"{k} {v:.2f}s" for k, v in inside.items() if v is not None))
     if summary["successful"] > 1:
         print("(each line is the median over the runs on its own, so the lines need not add up to the wall)")
     top = sorted(summary["steps"].items(), key=lambda kv: -(kv[1] or 0))[:8]
@@ -597,8 +620,9 @@ def targets(record: dict) -> dict:
     if full:
         out["dashboards_seconds"] = {"target": f"<= {TARGET_DASHBOARDS_S} s", **not_measured}
         out["dashboard_page_bytes"] = {"target": "<= 5 MB each", **not_measured}
-        if done(full) and "dashboards" in full["steps"]:
-            d = full["stages"]["dashboards"] or 0.0
+        site_s = (full.get("published_s") or {}).get("dashboards")
+        if done(full) and site_s is not None:
+            d = site_s
             page = full["largest_page_bytes"]
             out["dashboards_seconds"].update(measured=d, met=d <= TARGET_DASHBOARDS_S)
             out["dashboard_page_bytes"].update(measured=round(page / 1e6, 2), met=page <= TARGET_PAGE_BYTES)

@@ -5,9 +5,11 @@ Importing GX takes ~3 s of one core, and a night's GX step spent most of its
 time there. The command line (and the benchmark's stand-in for it) starts
 ``GxChildProcess`` before it imports Dagster: the child imports GX on the
 other core while the parent starts up, plans and stages, and then validates
-the run's staged files for the GX step (``gx_suites.validate_sources``, the
-same function the step calls in-process). The child serves one request and
-exits, so its memory is gone before the warehouse steps. Tests, the web UI
+the run's staged files for the GX step (what ``gx_suites.validate_sources``
+does in-process). It answers as soon as the files are validated and builds
+the Data Docs site after that (~1 s), while the run goes on; ``close()``
+waits for it. The child serves one request and exits, so its memory is gone
+early in the warehouse steps. Tests, the web UI
 and the multiprocess executor validate in-process (``InProcessGx``, the
 default resource).
 
@@ -61,12 +63,13 @@ class GxChildProcess(InProcessGx):
         return payload
 
     def close(self) -> None:
-        """Tell a child that was never asked to stop; wait for it to exit."""
+        """Tell a child that was never asked to stop; wait for it to exit
+        (after building the Data Docs, when it was asked)."""
         try:
             self._conn.send(None)
         except (OSError, ValueError):
             pass  # it already answered and closed its end
-        self._process.join(timeout=10)
+        self._process.join(timeout=60)
         if self._process.is_alive():
             self._process.terminate()
             self._process.join()
@@ -74,12 +77,13 @@ class GxChildProcess(InProcessGx):
 
 
 def _serve(conn) -> None:
+    import sys
     import warnings
 
     warnings.filterwarnings("ignore")
     import great_expectations  # noqa: F401  - the point of this process: import while the run starts
 
-    from checks.gx_suites import validate_sources
+    from checks.gx_suites import build_data_docs, docs_index_of, docs_keys_of, validate_sources_without_docs
 
     try:
         request = conn.recv()
@@ -87,11 +91,23 @@ def _serve(conn) -> None:
         return
     if request is None:
         return
+    requests, docs_dir = request
     try:
-        outcomes, docs_index = validate_sources(*request)
-        # GX's page ids stay here: the site is already built
-        conn.send(("ok", ({s: replace(o, docs_keys=[]) for s, o in outcomes.items()}, docs_index)))
-    except Exception:
-        conn.send(("error", traceback.format_exc()))
+        try:
+            outcomes = validate_sources_without_docs(requests, docs_dir)
+        except Exception:
+            conn.send(("error", traceback.format_exc()))
+            return
+        docs_keys = docs_keys_of(outcomes)
+        # GX's page ids stay here: the site is built below
+        answer = {s: replace(o, docs_keys=[]) for s, o in outcomes.items()}
+        conn.send(("ok", (answer, docs_index_of(docs_dir) if docs_keys else None)))
+        # After the answer, on the other core: the run's warehouse steps go on
+        # meanwhile, and close() waits for this before the run's summary.
+        if docs_keys:
+            try:
+                build_data_docs(docs_dir, docs_keys)
+            except Exception:
+                print(f"GX 数据文档生成失败 Data Docs not built:\n{traceback.format_exc()}", file=sys.stderr)
     finally:
         conn.close()

@@ -494,16 +494,31 @@ def build_data_docs(docs_dir: Path, docs_keys: list) -> Path:
         docs_dir = Path(docs_dir).absolute()
         site, _store = _site_for(docs_dir)
         urls = _STATE["ctx"].build_data_docs(site_names=[site], resource_identifiers=list(docs_keys))
-    return _path_of(urls.get(site)) or docs_dir / "index.html"
+    return _path_of(urls.get(site)) or docs_index_of(docs_dir)
 
 
 def validate_sources(requests: list[tuple[str, list[Path]]], docs_dir: Path) -> tuple[dict[str, GxOutcome], Path | None]:
     """Validate each (source, staged files) in turn, then build the Data Docs
     site once for all of them; (outcome per source, the site's index or None
     when nothing was validated)."""
-    outcomes = {source: validate_files(source, files, docs_dir, build_docs=False) for source, files in requests}
-    docs_keys = [key for outcome in outcomes.values() for key in outcome.docs_keys]
+    outcomes = validate_sources_without_docs(requests, docs_dir)
+    docs_keys = docs_keys_of(outcomes)
     return outcomes, (build_data_docs(docs_dir, docs_keys) if docs_keys else None)
+
+
+def validate_sources_without_docs(requests: list[tuple[str, list[Path]]], docs_dir: Path) -> dict[str, GxOutcome]:
+    """The outcomes of validate_sources; their results are stored for the
+    Data Docs site, which build_data_docs(docs_dir, docs_keys_of(outcomes)) builds."""
+    return {source: validate_files(source, files, docs_dir, build_docs=False) for source, files in requests}
+
+
+def docs_keys_of(outcomes: dict[str, GxOutcome]) -> list:
+    return [key for outcome in outcomes.values() for key in outcome.docs_keys]
+
+
+def docs_index_of(docs_dir: Path) -> Path:
+    """Where build_data_docs puts the site's index page (the site's base directory)."""
+    return Path(docs_dir).absolute() / "index.html"
 
 
 def _path_of(url: str | None) -> Path | None:

@@ -130,7 +130,7 @@ def _run_holding_home(home: Path, inbox: Path, as_of: date, config: str) -> int:
         from pipelines.summary import print_summary
 
         print(f"WindowWatch: 处理 {inbox} （截至 {as_of.isoformat()}）", file=sys.stderr)
-        outcome = run_graph_holding_home(home, inbox, as_of, config, gx=gx)
+        outcome = run_graph_holding_home(home, inbox, as_of, config, gx=gx, site_in_child=True)
     finally:
         gx.close()
     print_summary(home, outcome)

@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from checks.gx_process import InProcessGx
+from dashboards.site_process import SiteBuilder
 from pipelines.asset_list import all_asset_checks, all_assets
 from pipelines.jobs import nightly_job
 from pipelines.resources import WindowWatchHome, Warehouse
@@ -27,10 +28,17 @@ def home_from_env() -> str:
 
 
 def build_definitions(
-    home: str | Path, inbox: str = "", as_of: str = "", config_path: str = "", gx: InProcessGx | None = None
+    home: str | Path,
+    inbox: str = "",
+    as_of: str = "",
+    config_path: str = "",
+    gx: InProcessGx | None = None,
+    site_in_child: bool = False,
 ) -> dg.Definitions:
     """``gx``: where the GX step validates (checks.gx_process); in-process
-    unless the command line started a child process for it."""
+    unless the command line started a child process for it.
+    ``site_in_child``: the publication step builds the dashboards in a child
+    process while it writes the lists (dashboards/site_process.py)."""
     home_resource = WindowWatchHome(home=str(Path(home).resolve()), inbox=inbox, as_of=as_of, config_path=config_path)
     warehouse = Warehouse(path=str(home_resource.warehouse_path))
     return dg.Definitions(
@@ -39,8 +47,13 @@ def build_definitions(
         jobs=[nightly_job],
         schedules=[nightly_schedule_for(home_resource)],
         sensors=[inbox_sensor_for(home_resource)],
-        resources={"home": home_resource, "warehouse": warehouse, "gx": gx or InProcessGx()},
+        resources={
+            "home": home_resource,
+            "warehouse": warehouse,
+            "gx": gx or InProcessGx(),
+            "site": SiteBuilder(child_process=site_in_child),
+        },
     )
 
 
-defs = build_definitions(home_from_env(), inbox=os.environ.get("WINDOWWATCH_INBOX", ""))
+defs = build_definitions(home_from_env(), inbox=os.environ.get("WINDOWWATCH_INBOX", ""), site_in_child=True)

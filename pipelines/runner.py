@@ -63,19 +63,35 @@ def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def run_graph(
-    home: Path, inbox: Path, as_of: date, config_path: str = "", progress: bool = True, gx: InProcessGx | None = None
+    home: Path,
+    inbox: Path,
+    as_of: date,
+    config_path: str = "",
+    progress: bool = True,
+    gx: InProcessGx | None = None,
+    site_in_child: bool = False,
 ) -> RunOutcome:
     with hold_home(home):
-        return run_graph_holding_home(home, inbox, as_of, config_path, progress, gx)
+        return run_graph_holding_home(home, inbox, as_of, config_path, progress, gx, site_in_child)
 
 
 def run_graph_holding_home(
-    home: Path, inbox: Path, as_of: date, config_path: str = "", progress: bool = True, gx: InProcessGx | None = None
+    home: Path,
+    inbox: Path,
+    as_of: date,
+    config_path: str = "",
+    progress: bool = True,
+    gx: InProcessGx | None = None,
+    site_in_child: bool = False,
 ) -> RunOutcome:
     """The run itself; the caller holds the home lock. ``gx``: where the GX
-    step validates (default in this process; checks.gx_process)."""
+    step validates (default in this process; checks.gx_process);
+    ``site_in_child``: build the dashboards in a child process beside the
+    lists (dashboards/site_process.py)."""
     instance = open_instance(home)
-    defs = build_definitions(home, inbox=str(inbox), as_of=as_of.isoformat(), config_path=config_path, gx=gx)
+    defs = build_definitions(
+        home, inbox=str(inbox), as_of=as_of.isoformat(), config_path=config_path, gx=gx, site_in_child=site_in_child
+    )
     home_resource = defs.resources["home"]
     days = changed_days(inbox, home_resource.staged_dir, home_resource.reference_snapshot_dir, as_of)
     start, end = partition_range(days, as_of)

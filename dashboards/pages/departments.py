@@ -228,7 +228,7 @@ def _main_page(ctx: SiteContext, record: pl.DataFrame | None) -> Page:
         )
         page.table(_STAFF_COLS, _staff_rows(ctx, stars), empty=Bi("本月暂无服务明星（尚无工作人员达到排名门槛）。",
                                                                    "No service star this month yet (nobody has reached the floor)."))
-        ranked = cur_staff.filter(pl.col("rank").is_not_null()).sort("rank").head(10)
+        ranked = cur_staff.filter(pl.col("rank").is_not_null()).sort("rank", "hall_id", "staff_id").head(10)
         if ranked.height:
             page.chart(_top_staff_chart(ctx, ranked))
         prev_stars = sm.filter((pl.col("period") == ctx.prev_period) & pl.col("service_star").fill_null(False)).sort("hall_id", "rank")

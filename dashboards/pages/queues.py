@@ -55,7 +55,7 @@ def build(ctx: SiteContext) -> list[Page]:
         .join(t.group_by("weekday").agg(pl.col("date").n_unique().alias("wd_days")), on="weekday")
         .with_columns((pl.col("n") / pl.col("wd_days")).alias("per_day"))
         .join(waited.group_by("weekday", "hour").agg(pl.col("wait_minutes").mean().alias("mean_wait")), on=["weekday", "hour"], how="left")
-        .sort("per_day", descending=True)
+        .sort(["per_day", "weekday", "hour"], descending=[True, False, False])  # ties in week order: the same table every rebuild
         .head(10)
     )
     page.table(
@@ -218,7 +218,7 @@ def _no_show_chart(t: pl.DataFrame, period: Bi) -> Chart:
     agg = (
         t.group_by("service_category")
         .agg((pl.col("status") == "no_show").mean().alias("rate"), pl.len().alias("n"))
-        .sort("rate", descending=True)
+        .sort(["rate", "service_category"], descending=[True, False])
     )
 
     def build(lang):

@@ -188,7 +188,7 @@ def _no_show_chart(advice: pl.DataFrame) -> Chart:
     cat = (
         advice.group_by("service_category")
         .agg(((pl.col("no_show_rate").fill_null(0) * pl.col("tickets")).sum() / pl.col("tickets").sum()).alias("rate"))
-        .sort("rate", descending=True)
+        .sort(["rate", "service_category"], descending=[True, False])
     )
 
     def build(lang):

@@ -62,17 +62,11 @@ def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
-def run_graph(
-    home: Path,
-    inbox: Path,
-    as_of: date,
-    config_path: str = "",
-    progress: bool = True,
-    gx: InProcessGx | None = None,
-    site_in_child: bool = False,
-) -> RunOutcome:
+def run_graph(home: Path, inbox: Path, as_of: date, **options) -> RunOutcome:
+    """run_graph_holding_home (``options`` are its keyword arguments) with
+    the home lock held meanwhile."""
     with hold_home(home):
-        return run_graph_holding_home(home, inbox, as_of, config_path, progress, gx, site_in_child)
+        return run_graph_holding_home(home, inbox, as_of, **options)
 
 
 def run_graph_holding_home(

@@ -37,6 +37,19 @@ def sql_dates(days) -> str:
     return ", ".join(f"DATE '{d.isoformat()}'" for d in days) or "NULL"
 
 
+def among_ids(table: str, column: str = "case_id") -> str:
+    """SQL for ``column IN (SELECT column FROM table)`` that also bounds the
+    column by the table's smallest and largest id. The bounds change no
+    result; they let DuckDB skip the row groups outside them, which the IN
+    probe alone does not: a night's ~100 k changed cases looked up in a
+    15 M-case table took 0.5 s, and 0.2 s with the bounds."""
+    ids = f"(SELECT {column} FROM {table})"
+    return (
+        f"{column} IN {ids} AND {column} BETWEEN (SELECT min({column}) FROM {table})"
+        f" AND (SELECT max({column}) FROM {table})"
+    )
+
+
 def row_hash_sum(columns) -> str:
     """SQL for a group's fingerprint over ``columns``: the sum of DuckDB's row
     hashes, as text (a HUGEINT sum cannot overflow)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assets.db import sql_literal
+from assets.db import among_ids, sql_literal
 
 
 def sql_files(paths: list[Path]) -> str:
@@ -130,9 +130,9 @@ def cases_affected(parts: list[str]) -> str:
 # - the case's row in cases_current, unless it came from a changed day
 #   ({not_from_changed_days}): it won among all versions of the unchanged
 #   files up to the old as-of date;
-CASE_KEPT_WINNERS = """
+CASE_KEPT_WINNERS = f"""
 SELECT * FROM cases_current
-WHERE case_id IN (SELECT case_id FROM cases_affected) AND {not_from_changed_days}
+WHERE {among_ids("cases_affected")} AND {{not_from_changed_days}}
 """
 # - every version in the changed days' new files;
 CASE_VERSIONS_IN_FILES = """
@@ -161,6 +161,6 @@ def case_candidates(parts: list[str]) -> str:
 
 # The affected ids' rows replaced by their best candidate.
 CASES_CURRENT_MERGE = (
-    "DELETE FROM cases_current WHERE case_id IN (SELECT case_id FROM cases_affected);\n"
+    f"DELETE FROM cases_current WHERE {among_ids('cases_affected')};\n"
     "INSERT INTO cases_current BY NAME" + best_versions("case_candidates") + ";\n"
 )

@@ -1,5 +1,7 @@
 """Named DuckDB queries of the score step (see warehouse_io)."""
 
+from assets.db import among_ids
+
 # The columns compute_scores reads of each staged input (others are added as
 # nulls by the scoring modules and never looked at).
 INPUT_QUERIES = {
@@ -88,17 +90,17 @@ SELECT case_id FROM {CASES_TABLE} WHERE partition_date IN ({{days}})
 
 # The changed cases' rows as scored before (case_timeliness columns that
 # place a case on a date: see incremental.CASE_DATE_ATTRIBUTES).
-CHANGED_CASES_BEFORE = """
+CHANGED_CASES_BEFORE = f"""
 SELECT case_id, hall_id, window_id, staff_id, received_date, completed_date, evaluation_date, is_completed,
        supplement_count, visit_count, one_trip, evaluated, on_time
 FROM case_timeliness
-WHERE case_id IN (SELECT case_id FROM changed_cases)
+WHERE {among_ids("changed_cases")}
 """
-CHANGED_CASES_NOW = """
+CHANGED_CASES_NOW = f"""
 SELECT hall_id, case_id, window_id, staff_id, matter_code, received_at, completed_at, status,
        promised_days, supplement_count, visit_count, channel, updated_at, partition_date
 FROM cases_current
-WHERE case_id IN (SELECT case_id FROM changed_cases)
+WHERE {among_ids("changed_cases")}
 """
 # The earliest date of a changed case's callback placed elsewhere than
 # before (another hall, window or staff member, or placed only before or
@@ -118,7 +120,7 @@ SELECT min(date) FROM ((SELECT * FROM before EXCEPT SELECT * FROM now) UNION ALL
 # Keeping the case partitions up to date after an incremental refresh
 # (changed_cases carries the partition of each current version: the plan read it).
 CASE_PARTITIONS_UPDATE = f"""
-DELETE FROM {CASES_TABLE} WHERE case_id IN (SELECT case_id FROM changed_cases);
+DELETE FROM {CASES_TABLE} WHERE {among_ids("changed_cases")};
 INSERT INTO {CASES_TABLE} SELECT case_id, partition_date FROM changed_cases WHERE partition_date IS NOT NULL;
 """
 

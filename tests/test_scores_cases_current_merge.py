@@ -111,3 +111,20 @@ def test_an_earlier_as_of_rebuilds_whole(tmp_path):
     assert table(db)["status"].to_list() == ["withdrawn"]
     assert refresh(db, {D1: files[D1]}, D1) == "full"
     assert table(db)["status"].to_list() == ["accepted"]
+
+
+def test_among_ids_selects_what_the_in_probe_selects(tmp_path):
+    """The id-range bound added to the changed-case lookups changes no
+    result: NULL ids on either side, ids outside the range, an empty list."""
+    from assets.db import among_ids
+
+    con = duckdb.connect(str(tmp_path / "ids.duckdb"))
+    con.execute("CREATE TABLE cases (case_id VARCHAR, n INT)")
+    con.execute("INSERT INTO cases VALUES ('A1', 1), ('B2', 2), ('C3', 3), (NULL, 4), ('Z9', 5), ('B2x', 6)")
+    con.execute("CREATE TABLE changed (case_id VARCHAR)")
+    con.execute("INSERT INTO changed VALUES ('B2'), ('C3'), (NULL), ('Q7')")
+    picked = sorted(r[0] for r in con.execute(f"SELECT n FROM cases WHERE {among_ids('changed')}").fetchall())
+    assert picked == [2, 3]  # B2x lies inside the range and Z9 past it: neither is listed
+    con.execute("DELETE FROM changed")
+    assert con.execute(f"SELECT count(*) FROM cases WHERE {among_ids('changed')}").fetchall() == [(0,)]
+    con.close()

@@ -7,7 +7,13 @@ import pytest
 
 from assets.method_config import load_config
 from assets.scores.deductions import callbacks_at_windows, monitoring_events
-from assets.scores.satisfaction import rating_facts, satisfaction_parts, callback_satisfaction_facts
+from assets.scores.satisfaction import (
+    callback_satisfaction_facts,
+    hall_means,
+    rating_facts,
+    satisfaction_from_sums,
+    satisfaction_sums,
+)
 from assets.scores._common import DAY, MONTH
 
 CFG = load_config()
@@ -57,6 +63,14 @@ def test_callback_problem_needs_reached_verified_and_a_problem_and_sits_at_the_c
     # k1 misconduct 10; k2 not verified; k3 not reached; k4 none; k5 extra_trip 2
     assert out["points"].to_list() == [10.0, 0.0, 0.0, 0.0, 2.0]
     assert out["has_satisfaction"].to_list() == [True, True, False, True, True]
+
+
+
+def satisfaction_parts(rating_f, callback_f, keys, level, cfg):
+    """The satisfaction figures as the score step makes them: the entities'
+    sums, shrunk towards the hall means of the same facts."""
+    sums = satisfaction_sums(rating_f, callback_f, keys, level)
+    return satisfaction_from_sums(sums, hall_means(rating_f, callback_f, level), cfg)
 
 
 def _ratings(window_scores):

@@ -115,15 +115,12 @@ def hall_means_from_sums(window_sums: Frame) -> pl.LazyFrame:
     """μ per (hall_id, period) from the windows' SATISFACTION_SUMS of that
     period: every loaded rating and callback has a window (inputs.md), so the
     windows' sums add up to the hall's."""
-    def mean(total: str, n: str) -> pl.Expr:
-        return pl.when(pl.col(n) > 0).then(pl.col(total) / pl.col(n).cast(pl.Float64)).otherwise(None)
-
     return (
         window_sums.lazy()
         .group_by("hall_id", "period")
         .agg(pl.col("rating_sum", "ratings", "callback_sum", "callbacks").sum())
-        .select("hall_id", "period", rating_hall_mean=mean("rating_sum", "ratings"),
-                callback_hall_mean=mean("callback_sum", "callbacks"))
+        .select("hall_id", "period", rating_hall_mean=rate("rating_sum", "ratings"),
+                callback_hall_mean=rate("callback_sum", "callbacks"))
     )
 
 
@@ -146,41 +143,4 @@ def satisfaction_from_sums(sums: Frame, means: Frame, cfg: MethodConfig) -> pl.L
                 [(pl.col("rating_part"), w.rating_part), (pl.col("callback_part"), w.callback_part)]
             )
         )
-    )
-
-
-def satisfaction_parts(
-    rating_f: Frame,
-    callback_f: Frame,
-    keys: Sequence[str],
-    level: str,
-    cfg: MethodConfig,
-    hall_rating_f: Frame | None = None,
-    hall_callback_f: Frame | None = None,
-) -> pl.LazyFrame:
-    """Per (keys, period) with a rating or a callback satisfaction:
-    ratings, good_ratings, bad_ratings, good_rate, bad_rate, rating_part,
-    rating_hall_mean, callbacks, callback_part, callback_hall_mean, satisfaction.
-    ``hall_rating_f`` / ``hall_callback_f`` (default the entity's facts) give μ."""
-    keys = list(keys)
-    means = hall_means(
-        hall_rating_f if hall_rating_f is not None else rating_f,
-        hall_callback_f if hall_callback_f is not None else callback_f,
-        level,
-    )
-    both = satisfaction_from_sums(satisfaction_sums(rating_f, callback_f, keys, level), means, cfg)
-    return both.select(
-        *keys,
-        "period",
-        "ratings",
-        "good_ratings",
-        "bad_ratings",
-        "good_rate",
-        "bad_rate",
-        "rating_part",
-        "rating_hall_mean",
-        "callbacks",
-        "callback_part",
-        "callback_hall_mean",
-        "satisfaction",
     )

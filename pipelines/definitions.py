@@ -17,6 +17,7 @@ from dashboards.site_process import SiteBuilder
 from pipelines.asset_list import all_asset_checks, all_assets
 from pipelines.jobs import nightly_job
 from pipelines.resources import WindowWatchHome, Warehouse
+from pipelines.run_logs import write_run_logs_without_fsync
 from pipelines.schedules import nightly_schedule_for
 from pipelines.sensors import inbox_sensor_for
 
@@ -39,6 +40,9 @@ def build_definitions(
     unless the command line started a child process for it.
     ``site_in_child``: the publication step builds the dashboards in a child
     process while it writes the lists (dashboards/site_process.py)."""
+    # Every process that runs these assets (command line, web UI's run
+    # workers, the benchmark) builds them here.
+    write_run_logs_without_fsync()
     home_resource = WindowWatchHome(home=str(Path(home).resolve()), inbox=inbox, as_of=as_of, config_path=config_path)
     warehouse = Warehouse(path=str(home_resource.warehouse_path))
     return dg.Definitions(

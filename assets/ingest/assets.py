@@ -26,15 +26,14 @@ from assets.ingest.reference import (
     reference_keys,
     write_reference_snapshot,
 )
+from assets.ingest.daily_partitions import DailyPartitions
 from assets.ingest.staging import StagedStore, stage_partition
 from pipelines.planning import record_reference_inputs, reference_changed
 from pipelines.resources import WindowWatchHome, Warehouse
 
 PARTITION_START = "2015-01-01"
 # end_offset=1: today's partition exists, so an as-of of today is accepted.
-DAILY_PARTITIONS = dg.DailyPartitionsDefinition(
-    start_date=PARTITION_START, timezone="Asia/Shanghai", end_offset=1
-)
+DAILY_PARTITIONS = DailyPartitions(start_date=PARTITION_START, timezone="Asia/Shanghai", end_offset=1)
 
 SOURCE_TABLES = {
     "attendance": "attendance",

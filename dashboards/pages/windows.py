@@ -26,7 +26,9 @@ from dashboards.labels import Bi, code, fmt_date, fmt_int, fmt_num, fmt_pct, fmt
 def _group(frame: pl.DataFrame | None, keys: list[str]) -> dict[tuple, pl.DataFrame]:
     if frame is None or frame.height == 0:
         return {}
-    return {tuple(k): v for k, v in frame.partition_by(keys, as_dict=True).items()}
+    # The key read off each part's first row: partition_by(as_dict=True) runs
+    # a polars select per part for it, 1.4 s for the 5,600 parts of a city.
+    return {tuple(part[0, k] for k in keys): part for part in frame.partition_by(keys)}
 
 
 def ranking_rows(ctx: SiteContext, month: pl.DataFrame) -> pl.DataFrame:

@@ -30,7 +30,7 @@ from dashboards.labels import (
 )
 from dashboards.privacy import staff_label
 
-TREND_DAYS = 90
+TREND_DAYS = SiteData.TREND_DAYS
 
 PARTS = [
     ("composite", Bi("综合分", "Composite")),
@@ -86,7 +86,8 @@ class SiteContext:
     def open_days(self) -> set[date]:
         """Days the hall was open: some ticket was served that day (or, with
         no queue data at all, at least half of the usual number of windows has
-        a score). A late case is evaluated on its deadline + 1 calendar day,
+        a score), among the trends' days (``SiteData.window_daily``). A late
+        case is evaluated on its deadline + 1 calendar day,
         which can be a weekend or a holiday with nothing else in it; a mean
         over those few cases says nothing about the day, so the daily charts
         plot open days only (the monthly scores count every case)."""
@@ -120,7 +121,7 @@ class SiteContext:
 
     @property
     def trend_start(self) -> date:
-        return self.as_of - timedelta(days=TREND_DAYS - 1)
+        return self.data.trend_start
 
     def as_of_text(self) -> Bi:
         d = fmt_date(self.as_of)

@@ -623,3 +623,24 @@ def test_descriptions_are_shown_as_stored(demo_site, tmp_path):
     pages = [p.read_text(encoding="utf-8") for p in (site / "windows").glob(f"{hall}_{window}*.html")]
     assert pages and item in pages[0]
     assert text in pages[0] and "330100********0005" not in pages[0]
+
+
+def test_the_daily_trends_read_their_90_days_only(tmp_path):
+    from dashboards.data import SiteData
+
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        # two windows, one row a day from 1 January to 31 July 2026
+        con.execute(
+            "CREATE TABLE window_scores_daily AS "
+            "SELECT h AS hall_id, 'W1' AS window_id, strftime(d, '%Y-%m-%d') AS period, 80.0 AS composite, "
+            "'x' AS config_hash, DATE '2026-08-01' AS as_of "
+            "FROM range(DATE '2026-01-01', DATE '2026-08-01', INTERVAL 1 DAY) t(d), (VALUES ('H1'), ('H2')) h(h)"
+        )
+    with SiteData(path, date(2026, 6, 30)) as data:
+        daily = data.window_daily
+    # 2 April to 30 June: 29 + 31 + 30 = 90 days, the as-of day included
+    assert data.trend_start == date(2026, 4, 2)
+    assert daily["date"].min() == date(2026, 4, 2) and daily["date"].max() == date(2026, 6, 30)
+    assert daily.height == 2 * 90
+    assert "config_hash" not in daily.columns and "as_of" not in daily.columns

@@ -30,8 +30,6 @@ from dashboards.labels import (
 )
 from dashboards.privacy import staff_label
 
-TREND_DAYS = SiteData.TREND_DAYS
-
 PARTS = [
     ("composite", Bi("综合分", "Composite")),
     ("timeliness", Bi("办结及时 T", "Timeliness T")),

@@ -65,7 +65,6 @@ def test_callback_problem_needs_reached_verified_and_a_problem_and_sits_at_the_c
     assert out["has_satisfaction"].to_list() == [True, True, False, True, True]
 
 
-
 def satisfaction_parts(rating_f, callback_f, keys, level, cfg):
     """The satisfaction figures as the score step makes them: the entities'
     sums, shrunk towards the hall means of the same facts."""

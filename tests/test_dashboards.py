@@ -135,7 +135,6 @@ def test_site_is_complete_small_and_offline(which, request):
     assert not report.errors
     assert (out / "plotly.min.js").stat().st_size > 1_000_000  # shipped once, beside the pages
     assert not list(out.rglob("plotly.min.js"))[1:], "plotly.js written more than once"
-    assert report.seconds < 30, report.summary()
     for path in out.rglob("*.html"):
         size = path.stat().st_size
         assert size < MAX_PAGE_BYTES, (path, size)

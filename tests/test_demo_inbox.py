@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import re
-import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -132,16 +131,14 @@ def daily_files(inbox: Path, source: str) -> list[Path]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
-    started = time.perf_counter()
     summary = write_inbox(root / "inbox", END)
-    elapsed = time.perf_counter() - started
-    return root / "inbox", summary, elapsed
+    return root / "inbox", summary
 
 
 @pytest.fixture(scope="module")
 def loaded(demo):
     """Every daily file read back: source -> list of (file name, row number, record)."""
-    inbox, _, _ = demo
+    inbox, _ = demo
     out = {}
     for source in DAILY_ORDER:
         src = C.DAILY_SOURCES[source]
@@ -157,9 +154,8 @@ def loaded(demo):
 # tests
 
 
-def test_default_profile_is_fast_and_summarised(demo):
-    inbox, summary, elapsed = demo
-    assert elapsed < 30, f"default inbox took {elapsed:.1f} s"
+def test_default_profile_is_summarised(demo):
+    inbox, summary = demo
     manifest = inbox.parent / "demo_manifest.json"
     assert manifest.is_file()
     assert not list(inbox.rglob("*.json")), "the manifest must not be inside the inbox"
@@ -175,7 +171,7 @@ def test_default_profile_is_fast_and_summarised(demo):
 
 
 def test_layout_and_file_names(demo, loaded):
-    inbox, summary, _ = demo
+    inbox, summary = demo
     assert {p.name for p in inbox.iterdir()} == {"reference", *DAILY_ORDER}
     assert sorted(p.name for p in (inbox / "reference").iterdir()) == sorted(
         f"{n}.xlsx" for n in ("halls", "departments", "windows", "staff", "matters")
@@ -193,7 +189,7 @@ def test_layout_and_file_names(demo, loaded):
 
 
 def test_closed_on_holidays_open_on_make_up_days(demo):
-    inbox, summary, _ = demo
+    inbox, summary = demo
     # 2026: Mid-autumn 09-25..27, National Day 10-01..07; make-up working days
     # Sunday 09-20 and Saturday 10-10 (as the State Council schedule has them).
     holidays = [date(2026, 9, 25) + timedelta(i) for i in range(3)] + [date(2026, 10, 1) + timedelta(i) for i in range(7)]
@@ -213,7 +209,7 @@ def test_closed_on_holidays_open_on_make_up_days(demo):
 
 
 def test_formats_and_encodings(demo):
-    inbox, _, _ = demo
+    inbox, _ = demo
     for path in daily_files(inbox, "attendance"):
         data = path.read_bytes()
         with pytest.raises(UnicodeDecodeError):
@@ -281,7 +277,7 @@ def test_planting_leaves_the_rest_unchanged(tmp_path):
 
 
 def test_planted_rows_are_where_the_manifest_says(demo, loaded):
-    inbox, summary, _ = demo
+    inbox, summary = demo
     planted = summary["planted"]
     assert 10 <= len(planted) <= 15
     assert {p["reason"] for p in planted} == REASONS
@@ -335,7 +331,7 @@ def test_planted_rows_are_where_the_manifest_says(demo, loaded):
 
 
 def test_everything_else_keeps_the_contract(demo, loaded):
-    inbox, summary, _ = demo
+    inbox, summary = demo
     bad = {(p["source"], p["file"], p["row"]) for p in summary["planted"]}
     ref = reference(inbox)
     windows = {(w.get("hall_id") or "main", w["window_id"]) for w in ref["windows"]}
@@ -394,7 +390,7 @@ def test_everything_else_keeps_the_contract(demo, loaded):
 
 
 def test_cases_are_re_exported_as_they_change(demo, loaded):
-    inbox, summary, _ = demo
+    inbox, summary = demo
     versions: dict[str, list[tuple[str, dict]]] = {}
     bad = {(p["source"], p["file"], p["row"]) for p in summary["planted"]}
     for name, row, rec in loaded["cases"]:
@@ -420,7 +416,7 @@ def test_cases_are_re_exported_as_they_change(demo, loaded):
 
 
 def test_bad_windows_and_peaks_stand_out(demo, loaded):
-    _, summary, _ = demo
+    _, summary = demo
     bad_windows = {w["window_id"] for w in summary["patterns"]["bad_windows"]}
     assert len(bad_windows) == 3
     words = {"不满意", "非常不满意", "1", "2", 1, 2}

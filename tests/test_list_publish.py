@@ -102,6 +102,18 @@ def test_daily_lists_and_monthly_archives(lists):
     assert (out / "ledger.csv").read_text("utf-8-sig").count("\n") == 1 + len(ITEMS)
 
 
+def test_items_without_a_department_get_their_own_daily_list(tmp_path):
+    # I9 still open in May: on the daily list of 未分配 (listed after D1 and D2), not in an archive
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_warehouse(warehouse, [(i, d, on, "open" if i == "I9" else s) for i, d, on, s in ITEMS])
+    first = publish(warehouse, tmp_path / "exports", D(2026, 5, 6))
+    assert list(first.daily) == ["D1", "D2", None]
+    assert first.daily[None].name == "整改清单_未分配_20260506.xlsx"
+    assert item_ids(first.daily[None]) == ["I9"]
+    assert item_ids(first.daily["D1"]) == ["I4", "I5"]
+    assert "整改清单_未分配_2026年03月归档.xlsx" not in {p.name for p in first.archives}
+
+
 def test_unchanged_archives_are_not_written_again(lists):
     warehouse, out = lists
     publish(warehouse, out, D(2026, 5, 6))

@@ -60,6 +60,26 @@ def test_after_a_run_the_memo_knows_every_staged_manifest(tmp_path):
 
     memo = json.loads((snapshot / MANIFEST_MEMO).read_text(encoding="utf-8"))
     assert {k: v[1] for k, v in memo.items()} == {
-        str(store.manifest_path("cases", date(2026, 3, 2))): ["c:1", "v1"],
-        str(store.manifest_path("queue", date(2026, 3, 2))): ["q0:9", "q:1", "v1"],
+        "../cases/_files/2026-03-02.parquet": ["c:1", "v1"],
+        "../queue/_files/2026-03-02.parquet": ["q0:9", "q:1", "v1"],
     }
+
+
+def test_a_copied_home_keeps_its_memo(tmp_path):
+    """The memo names a manifest from its own folder: after ``cp -a`` of the
+    whole home the copy answers from the memo (the content below differs from
+    the memo's, so an answer read from the file would show it)."""
+    import shutil
+
+    home = tmp_path / "home"
+    (home / "staged" / "cases").mkdir(parents=True)
+    m = manifest(home / "staged" / "cases" / "2026-03-02.parquet", ["a:1"])
+    memo = ManifestMemo(home / "staged" / "_reference" / "manifests.json")
+    assert memo.recorded(m) == ("a:1", "v1")
+    memo.save()
+    st = m.stat()
+    manifest(m, ["b:1"])  # same size, then the old time back
+    os.utime(m, ns=(st.st_atime_ns, st.st_mtime_ns))
+    shutil.copytree(home, tmp_path / "copy")  # copies the times, as cp -a does
+    copy = tmp_path / "copy" / "staged"
+    assert ManifestMemo(copy / "_reference" / "manifests.json").recorded(copy / "cases" / "2026-03-02.parquet") == ("a:1", "v1")

@@ -127,7 +127,9 @@ class ManifestMemo:
     path, size and modification time. Planning a night compares every staged
     partition (~1,700 at a city's year) with the inbox, and reading each
     manifest took ~0.7 ms; a rewritten manifest has a new time and is read
-    again. A lost or unreadable memo file only costs the reads."""
+    again. A lost or unreadable memo file only costs the reads. Manifests are
+    named relative to the memo's folder, so a home moved or copied elsewhere
+    (``cp -a`` keeps the times) keeps its memo."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -139,7 +141,7 @@ class ManifestMemo:
 
     def recorded(self, manifest: Path) -> tuple[str, ...]:
         st = manifest.stat()
-        key, stamp = str(manifest), [st.st_mtime_ns, st.st_size]
+        key, stamp = os.path.relpath(manifest, self.path.parent), [st.st_mtime_ns, st.st_size]
         entry = self._entries.get(key)
         if entry is None or entry[0] != stamp:
             entry = [stamp, list(_read_recorded(manifest))]

@@ -25,6 +25,7 @@ from pathlib import Path
 import dagster as dg
 
 from dashboards.site import SiteReport, build_site
+from pipelines.process_gc import collect_less_often
 
 
 class SiteBuilder(dg.ConfigurableResource):
@@ -43,6 +44,9 @@ class SiteBuilder(dg.ConfigurableResource):
         if not self.child_process:
             yield lambda: build_site(*args)
             return
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # the child is one command's process too: its collector runs 279 times a city's site, 7 times so
+        with ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=collect_less_often
+        ) as pool:
             # on leaving (also on an error in the caller) the pool waits for the build
             yield pool.submit(build_site, *args).result

@@ -8,8 +8,9 @@ the interpreter's last full collection over that heap took another 1.2 s
 less often, and freezing what is left before exit, keeps both under 0.6 s.
 Reference counting frees everything it did before: only cycles wait longer.
 
-For the console script and the benchmark's stand-in for it, not for code
-that lives on in a longer process (tests, the web UI).
+For the console script and the benchmark's stand-in for it, and for the
+child processes they start (GX's, the site's); not for code that lives on in
+a longer process (tests, the web UI).
 """
 
 from __future__ import annotations

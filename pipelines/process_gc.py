@@ -9,8 +9,8 @@ less often, and freezing what is left before exit, keeps both under 0.6 s.
 Reference counting frees everything it did before: only cycles wait longer.
 
 For the console script and the benchmark's stand-in for it, and for the
-child processes they start (GX's, the site's); not for code that lives on in
-a longer process (tests, the web UI).
+short-lived child processes a run starts (GX's, the site's); not for code
+that lives on in a longer process (tests, the web UI's own process).
 """
 
 from __future__ import annotations

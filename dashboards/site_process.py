@@ -44,7 +44,8 @@ class SiteBuilder(dg.ConfigurableResource):
         if not self.child_process:
             yield lambda: build_site(*args)
             return
-        # the child is one command's process too: its collector runs 279 times a city's site, 7 times so
+        # a short-lived process like the command's own: with its collector thresholds
+        # a city's site collects 7 times instead of 279 (pipelines/process_gc.py)
         with ProcessPoolExecutor(
             1, mp_context=multiprocessing.get_context("spawn"), initializer=collect_less_often
         ) as pool:

@@ -369,9 +369,10 @@ def test_migration_from_version_1_keeps_rows_and_backs_up(tmp_path):
     size_v1 = path.stat().st_size
 
     con = open_ledger(path)
-    assert schema_version(con) == LATEST_VERSION == 2
+    assert schema_version(con) == LATEST_VERSION == 3
     versions = con.execute("SELECT list(version ORDER BY version) FROM schema_version").fetchall()[0][0]
-    assert versions == [1, 2]
+    assert versions == [1, 2, 3]
+    assert con.execute("SELECT count(*) FROM ledger_merged_found").fetchall()[0][0] == 0
     items = read_items(con).sort("item_id")
     assert items["item_id"].to_list() == ["RX-aaaaaaaaaaaa", "RX-bbbbbbbbbbbb"]
     assert items["description"].to_list() == ["旧版描述", "旧版描述2"]

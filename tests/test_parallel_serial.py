@@ -44,7 +44,8 @@ HOME_VAR, INBOX_VAR, AS_OF_VAR = "WW_PARALLEL_TEST_HOME", "WW_PARALLEL_TEST_INBO
 
 # Columns that say when or in which run a row was written, not what it says.
 RUN_COLUMNS = {"first_seen_run", "last_seen_run", "created_at", "withdrawn_at", "changed_at", "run_id", "applied_at",
-               "mtime_ns"}  # cases_current_inputs: when each staged file was written
+               "mtime_ns",  # cases_current_inputs: when each staged file was written
+               "content_id", "previous_content_id"}  # found tables' versions: a fresh id at each write
 
 
 def nightly_job() -> dg.JobDefinition:

@@ -163,6 +163,13 @@ def found_refresh(home: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
+def ledger_merge(home: Path) -> str:
+    """How the last ledger step merged the found items: "whole", or "changed"
+    (only the items the finders touched, assets.rectification.merge_scope)."""
+    event = open_instance(home).get_latest_materialization_event(dg.AssetKey("rectification_ledger"))
+    return event.asset_materialization.metadata["ledger_merge"].value
+
+
 def refreshed_from(d0: str, m0: str) -> dict[str, tuple[str, str]]:
     return {rule: ("incremental", m0 if rule in MONTHLY_RULES else d0) for rule in REFRESHED_INPUTS}
 
@@ -263,6 +270,7 @@ def test_nightly_scores_equal_one_run(source_inbox, tmp_path):
 
     deliver(source_inbox, inbox, date(2026, 2, 26))
     assert run(nightly, date(2026, 2, 26)) == ("full", "")  # nothing recorded yet
+    assert ledger_merge(nightly) == "whole"
 
     # Thursday 02-26 -> Monday 03-02: the night crosses into March, so
     # February (from the day after 02-26) and March are recomputed.
@@ -272,6 +280,8 @@ def test_nightly_scores_equal_one_run(source_inbox, tmp_path):
     # previous as-of), repeated lateness from M0 (it counts per month); the
     # rest re-found their rule whole
     assert found_refresh(nightly) == refreshed_from(d0="2026-02-27", m0="2026-02-01")
+    # and the ledger merged only what they touched; its items are compared below
+    assert ledger_merge(nightly) == "changed"
     # Recomputed from 02-01 but written back only from D0 = 02-27 (the day
     # after the previous as-of), besides February's month rows: what is dated
     # before D0 keeps the stamp of the night of 02-26.
@@ -289,6 +299,7 @@ def test_nightly_scores_equal_one_run(source_inbox, tmp_path):
     renamed, matter = rename_matter_of_an_old_one_notice_case(inbox, date(2026, 2, 1), nightly / "warehouse.duckdb")
     assert run(nightly, date(2026, 3, 3)) == ("incremental", "2026-02-01")
     assert found_refresh(nightly) == refreshed_from(d0="2026-02-10", m0="2026-02-01")
+    assert ledger_merge(nightly) == "changed"
     after = score_tables(nightly)
     completed = after["case_timeliness"].filter(pl.col("case_id") == case_id)
     assert completed["completed_date"].to_list() == [date(2026, 2, 10)]

@@ -28,6 +28,7 @@ from assets.rectification.found_refresh import (
     write_found,
 )
 from assets.rectification.ledger_publish import publish_ledger
+from assets.rectification.merge_scope import plan_merge_scope
 from assets.rectification.list_publish import publish_lists
 from assets.rectification.ledger_store import (
     append_updates,
@@ -199,7 +200,8 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
     try:
         with attached(ledger, warehouse.path, "wh", lock_timeout_s=warehouse.lock_timeout_s):
             found = found_items_sql(f"wh.{found_table(r)}" for r in finders.RULES)
-            item_counts = merge_found(ledger, found, run_id=context.run_id, as_of=as_of)
+            scope = plan_merge_scope(ledger, "wh", as_of=as_of, rules=finders.RULES)
+            item_counts = merge_found(ledger, found, run_id=context.run_id, as_of=as_of, scope=scope)
         update_counts = {"appended": 0, "refused_appended": 0}
         if updates.height:
             known = ledger_item_ids(ledger, among=update_item_ids(updates))
@@ -221,6 +223,8 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
     return dg.MaterializeResult(
         metadata={
             **{f"items_{k}": v for k, v in item_counts.items()},
+            # "changed": only the items the finders touched since the last merge (merge_scope.py)
+            "ledger_merge": "changed" if scope.scoped else "whole",
             "updates_appended": update_counts["appended"],
             "updates_refused": update_counts["refused_appended"],
             "reply_rows_skipped": skipped,

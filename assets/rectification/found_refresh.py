@@ -30,10 +30,19 @@ after, and it must be the previous one, with the score run incremental, at
 the same as-of date and method config as this run. Any other case (first
 run, a step that failed or was skipped, a rule run on its own) re-finds the
 rule whole.
+
+Every write also says what it changed, for the ledger's merge
+(ledger_store.merge_found, merge_scope.py): ``found_items_versions`` gives
+each found table's content a fresh id at each write and names the content it
+was written over, and ``found_items_touched`` holds the item ids whose row
+that write added, removed or changed (a row found again exactly as before is
+not touched). A ledger that merged exactly the previous content need look
+only at these ids.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,6 +51,8 @@ import polars as pl
 from assets.db import replace_table, sql_literal, table_names
 from assets.scores import queries as score_queries
 from assets.scores.incremental import state_generation
+
+from .items import ITEM_SCHEMA
 
 STATE_TABLE = "found_items_state"
 CHANGED_CASES = f"SELECT case_id FROM {score_queries.REFRESHED_CASES_TABLE}"
@@ -93,6 +104,25 @@ REFRESHED_INPUTS: dict[str, tuple[str, str]] = {
 MONTHLY_RULES = frozenset({"repeated_lateness"})
 
 CREATE_STATE = f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (rule VARCHAR PRIMARY KEY, scores_generation BIGINT)"
+VERSIONS_TABLE = "found_items_versions"
+TOUCHED_TABLE = "found_items_touched"
+CREATE_VERSIONS = (
+    f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} "
+    "(rule VARCHAR PRIMARY KEY, content_id VARCHAR NOT NULL, previous_content_id VARCHAR)"
+)
+CREATE_TOUCHED = f"CREATE TABLE IF NOT EXISTS {TOUCHED_TABLE} (rule VARCHAR NOT NULL, item_id VARCHAR)"
+_CONTENT = [c for c in ITEM_SCHEMA if c != "item_id"]
+# The ids of the rows in {part} (the replaced part, or every row) that the
+# new frame __found does not give again exactly, or gives new: one join on
+# the id (hashing whole rows both ways, EXCEPT ALL, cost twice as much).
+TOUCHED_ROWS = f"""
+INSERT INTO {TOUCHED_TABLE}
+SELECT DISTINCT $rule, coalesce(o.item_id, n.item_id)
+FROM (SELECT * FROM {{table}} WHERE {{part}}) AS o
+FULL JOIN (SELECT * FROM __found WHERE {{part}}) AS n ON o.item_id = n.item_id
+WHERE o.item_id IS NULL OR n.item_id IS NULL
+   OR ({", ".join(f"o.{c}" for c in _CONTENT)}) IS DISTINCT FROM ({", ".join(f"n.{c}" for c in _CONTENT)})
+"""
 SCORES_STAMP = f"SELECT as_of, config_hash, refresh, refresh_from, {{days_from}} FROM {score_queries.STATE_TABLE}"
 
 
@@ -140,20 +170,33 @@ def found_input_query(rule: str, full_query: str, plan: FoundRefresh) -> str:
 
 
 def write_found(con, rule: str, table: str, found: pl.DataFrame, plan: FoundRefresh) -> int:
-    """Replace the table (or its refreshed part) and record the plan's score
-    generation, in one transaction; returns the table's row count."""
+    """Replace the table (or its refreshed part), record the plan's score
+    generation and what the write changed (the module docstring), in one
+    transaction; returns the table's row count."""
+    names = table_names(con)
     con.execute("BEGIN TRANSACTION")
+    con.execute(CREATE_VERSIONS)
+    con.execute(CREATE_TOUCHED)
+    con.execute(f"DELETE FROM {TOUCHED_TABLE} WHERE rule = ?", [rule])
+    previous = None
+    replaced = "TRUE" if plan.start is None else REFRESHED_INPUTS[rule][1].replace("{start}", plan.start.isoformat())
+    con.register("__found", found)
+    if table in names:
+        rows = con.execute(f"SELECT content_id FROM {VERSIONS_TABLE} WHERE rule = ?", [rule]).fetchall()
+        previous = rows[0][0] if rows else None
+    if previous is not None:
+        con.execute(TOUCHED_ROWS.format(table=table, part=replaced), {"rule": rule})
     if plan.start is None:
         replace_table(con, table, found)
     else:
-        replaced = REFRESHED_INPUTS[rule][1].replace("{start}", plan.start.isoformat())
         con.execute(f"DELETE FROM {table} WHERE {replaced}")
-        con.register("__found", found)
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __found WHERE {replaced}")
-        con.unregister("__found")
+    con.unregister("__found")
     con.execute(CREATE_STATE)
     con.execute(f"DELETE FROM {STATE_TABLE} WHERE rule = {sql_literal(rule)}")
     con.execute(f"INSERT INTO {STATE_TABLE} VALUES (?, ?)", [rule, plan.scores_generation])
+    con.execute(f"DELETE FROM {VERSIONS_TABLE} WHERE rule = ?", [rule])
+    con.execute(f"INSERT INTO {VERSIONS_TABLE} VALUES (?, ?, ?)", [rule, uuid.uuid4().hex, previous])
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     con.execute("COMMIT")
     return rows

@@ -21,7 +21,7 @@ on every item every night); an item in a run's scope that the run does not
 find is withdrawn unless resolved, so an item not withdrawn was found by
 every run in whose scope it lay since.
 
-Tables (version 2)
+Tables (version 3)
 ------------------
 ledger_items(item_id PK, rule, category, hall_id, window_id, dept_id, staff_id,
     subject_ref, detected_on DATE, deadline DATE, description, first_seen_run,
@@ -31,6 +31,8 @@ ledger_updates(update_key PK, item_id, status, note, updated_by, updated_at,
 ledger_refused_updates(update_key PK, item_id, status (raw), note, updated_by,
     updated_at, source_file, source_row, reason, recorded_at, updated_at_raw,
     reason_code, recorded_run)
+ledger_merged_found(rule PK, content_id, as_of DATE): which content of each
+    rule's found table the last merge took (merge_scope.py)
 schema_version(version PK, description, applied_at)
 
 DuckDB 2.0 API: frames via ``con.sql(q).pl()``; every ``con.execute`` is
@@ -56,6 +58,7 @@ import duckdb
 import polars as pl
 
 from .items import ITEM_SCHEMA, RULES, rule_param
+from .merge_scope import MergeScope, record_merged
 from .status import REFUSED_COLUMNS, UPDATE_COLUMNS
 from .status_sql import ESCALATION_TABLE, escalation_dates, item_status_sql, resolved_items_sql
 
@@ -130,6 +133,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE ledger_refused_updates ADD COLUMN reason_code VARCHAR",
             "ALTER TABLE ledger_refused_updates ADD COLUMN recorded_run VARCHAR",
             "UPDATE ledger_refused_updates SET reason_code = 'unrecorded' WHERE reason_code IS NULL",
+        ),
+    ),
+    Migration(
+        3,
+        "the found contents each merge took, so that the next merges only what changed",
+        (
+            """CREATE TABLE ledger_merged_found (
+                rule VARCHAR PRIMARY KEY,
+                content_id VARCHAR NOT NULL,
+                as_of DATE NOT NULL
+            )""",
         ),
     ),
 )
@@ -292,11 +306,17 @@ def found_items_sql(tables: Iterable[str]) -> str:
     )
 
 
-# Found items that repeat an item_id (a finder's bug): the merge refuses them.
-FOUND_COUNTS = "SELECT count(*), count(item_id), count(DISTINCT item_id) FROM ({found})"
+# Found items without an item_id, or that repeat one (a finder's bug): the
+# merge refuses them. Repeats are looked for among the rows the merge looks
+# at: a repeat of an id the finders did not touch was refused before.
+FOUND_COUNTS = "SELECT count(*), count(item_id) FROM ({found})"
+DISTINCT_IDS = "SELECT count(*), count(DISTINCT item_id) FROM ({found})"
 REPEATED_IDS = "SELECT item_id FROM ({found}) GROUP BY item_id HAVING count(*) > 1 ORDER BY item_id NULLS FIRST LIMIT 5"
+# A scoped merge (merge_scope.py) looks at the candidates' rows only.
+CANDIDATES_TABLE = "_merge_candidates"
+IN_CANDIDATES = f"item_id IN (SELECT item_id FROM {CANDIDATES_TABLE})"
 
-# One pass over found ⟗ ledger keeps only the rows a write needs: `new`
+# One pass over found ⟗ ledger ({ledger}: the table, or the candidates' rows) keeps only the rows a write needs: `new`
 # (not on the ledger), `refresh` (on it, but withdrawn or with other
 # content) and `missing` (on it, in the run's scope — rule in $rules,
 # detected by $as_of —, not withdrawn, not found). New items are inserted
@@ -311,7 +331,7 @@ SELECT CASE WHEN l.item_id IS NULL THEN 'new' WHEN f.item_id IS NULL THEN 'missi
        coalesce(l.withdrawn, FALSE) AS was_withdrawn,
        {found_content}
 FROM found AS f
-FULL JOIN ledger_items AS l ON l.item_id = f.item_id
+FULL JOIN {ledger} AS l ON l.item_id = f.item_id
 WHERE l.item_id IS NULL
    OR (f.item_id IS NULL AND NOT l.withdrawn AND list_contains($rules, l.rule) AND l.detected_on <= $as_of)
    OR (f.item_id IS NOT NULL AND (l.withdrawn OR {changed}))
@@ -375,6 +395,7 @@ def merge_found(
     as_of: date | None = None,
     rules: Iterable[str] | None = None,
     now: datetime | None = None,
+    scope: MergeScope | None = None,
 ) -> dict[str, int]:
     """Merge the items found by a run into the ledger, in one transaction.
 
@@ -392,28 +413,42 @@ def merge_found(
     (``last_seen_run`` is the last run that inserted, refreshed or reinstated
     it; see the module docstring).
 
+    With a ``scope`` (merge_scope.plan_merge_scope) the join takes only its
+    candidate items when it has them, and the found contents merged are
+    recorded with ``as_of`` for the next merge to plan from.
+
     Returns counts: inserted, refreshed (content changed), reinstated,
     withdrawn, unchanged (found minus inserted minus refreshed).
     """
     now = now or _now()
-    scope = list(rules) if rules is not None else list(RULES)
-    total, with_id, distinct = _run(con, FOUND_COUNTS.format(found=found_sql))[0]
-    if with_id < total:
-        raise ValueError(f"found items lack an item_id ({total - with_id} row(s))")
-    if distinct < with_id:
-        repeated = [r[0] for r in _run(con, REPEATED_IDS.format(found=found_sql))]
-        raise ValueError(f"found items repeat item_id(s): {repeated}")
+    rule_scope = list(rules) if rules is not None else list(RULES)
     changed = " OR ".join(f"l.{c} IS DISTINCT FROM f.{c}" for c in _CONTENT_COLUMNS)
+    found_sql_seen, ledger = found_sql, "ledger_items"
+    if scope is not None and scope.scoped:
+        found_sql_seen = f"SELECT * FROM ({found_sql}) WHERE {IN_CANDIDATES}"
+        ledger = f"(SELECT * FROM ledger_items WHERE {IN_CANDIDATES})"
     diff_sql = LEDGER_DIFF.format(
-        found=found_sql, changed=changed, found_content=", ".join(f"f.{c}" for c in _CONTENT_COLUMNS)
+        found=found_sql_seen,
+        ledger=ledger,
+        changed=changed,
+        found_content=", ".join(f"f.{c}" for c in _CONTENT_COLUMNS),
     )
     params = {"now": now, "run_id": run_id}
-    # The temp table is dropped only on success: after a failed statement
-    # DuckDB refuses every call until ROLLBACK (which discards it), and a
+    # The temp tables are dropped only on success: after a failed statement
+    # DuckDB refuses every call until ROLLBACK (which discards them), and a
     # clean-up that ran first would hide the real error behind
     # "transaction aborted".
     with transaction(con):
-        _run(con, diff_sql, {"rules": scope, "as_of": as_of or date.max})
+        if scope is not None and scope.scoped:
+            _run(con, f"CREATE OR REPLACE TEMP TABLE {CANDIDATES_TABLE} AS {scope.candidates}", scope.params)
+        total, with_id = _run(con, FOUND_COUNTS.format(found=found_sql))[0]
+        if with_id < total:
+            raise ValueError(f"found items lack an item_id ({total - with_id} row(s))")
+        seen, distinct = _run(con, DISTINCT_IDS.format(found=found_sql_seen))[0]
+        if distinct < seen:
+            repeated = [r[0] for r in _run(con, REPEATED_IDS.format(found=found_sql_seen))]
+            raise ValueError(f"found items repeat item_id(s): {repeated}")
+        _run(con, diff_sql, {"rules": rule_scope, "as_of": as_of or date.max})
         inserted, refreshed, reinstated = (int(x) for x in _run(con, DIFF_COUNTS)[0])
         set_content = ", ".join(f"{c} = d.{c}" for c in _CONTENT_COLUMNS)
         _run(con, REFRESH_ITEMS.format(set_content=set_content), params)
@@ -421,7 +456,9 @@ def merge_found(
         withdrawn = _run(
             con, WITHDRAW_ITEMS.format(resolved=resolved_items_sql()), {"now": now, "as_of": as_of or date.max}
         )
-        _run(con, "DROP TABLE IF EXISTS _ledger_diff")
+        # a merge that records nothing still clears the record: it changed the ledger
+        record_merged(con, scope if as_of is not None else None, as_of=as_of, rules=rule_scope)
+        _run(con, f"DROP TABLE IF EXISTS _ledger_diff; DROP TABLE IF EXISTS {CANDIDATES_TABLE}")
     return {
         "inserted": inserted,
         "refreshed": refreshed,

@@ -99,6 +99,14 @@ class Home:
                 con.close()
 
 
+# the bad ratings found from the night of 03-11 on: B's description changed, E new
+RATINGS_FROM_0311 = frame(
+    item("A", "bad_rating", date(2026, 3, 2)),
+    item("B", "bad_rating", date(2026, 3, 5), "新的说明"),
+    item("E", "bad_rating", date(2026, 3, 11)),
+)
+
+
 @pytest.fixture
 def home(tmp_path) -> Home:
     return Home(tmp_path)
@@ -124,10 +132,7 @@ def test_nights_merge_only_what_the_finders_touched(home):
 
     # night of 03-11, from D0 = 03-05 (ratings) and 03-09 (absence): B's
     # description changes, E is new; D, G and H are no longer found, F is new
-    home.find("bad_rating", frame(
-        item("A", "bad_rating", date(2026, 3, 2)),
-        item("B", "bad_rating", date(2026, 3, 5), "新的说明"), item("E", "bad_rating", date(2026, 3, 11)),
-    ), date(2026, 3, 5))  # fmt: skip
+    home.find("bad_rating", RATINGS_FROM_0311, date(2026, 3, 5))
     home.find("absence", frame(item("C", "absence", date(2026, 3, 3)), item("F", "absence", date(2026, 3, 10))), date(2026, 3, 9))
     assert home.touched() == {"B", "E", "D", "F", "G", "H"}  # A and C were found again as they were
     counts, scoped = home.night(date(2026, 3, 11))
@@ -144,10 +149,7 @@ def test_nights_merge_only_what_the_finders_touched(home):
 
     # night of 03-16, from 03-12: nothing found changes, so the finders touch
     # nothing; but G's reply and H's date (03-15, now in scope) make both missing
-    home.find("bad_rating", frame(
-        item("A", "bad_rating", date(2026, 3, 2)),
-        item("B", "bad_rating", date(2026, 3, 5), "新的说明"), item("E", "bad_rating", date(2026, 3, 11)),
-    ), date(2026, 3, 12))  # fmt: skip
+    home.find("bad_rating", RATINGS_FROM_0311, date(2026, 3, 12))
     home.find("absence", frame(item("C", "absence", date(2026, 3, 3)), item("F", "absence", date(2026, 3, 10))), date(2026, 3, 12))
     assert home.touched() == set()
     counts, scoped = home.night(date(2026, 3, 16))
@@ -159,10 +161,7 @@ def test_nights_merge_only_what_the_finders_touched(home):
     home.find("absence", frame(
         item("C", "absence", date(2026, 3, 3)), item("D", "absence", date(2026, 3, 9)), item("F", "absence", date(2026, 3, 10)),
     ), date(2026, 3, 9))  # fmt: skip
-    home.find("bad_rating", frame(
-        item("A", "bad_rating", date(2026, 3, 2)),
-        item("B", "bad_rating", date(2026, 3, 5), "新的说明"), item("E", "bad_rating", date(2026, 3, 11)),
-    ), date(2026, 3, 17))  # fmt: skip
+    home.find("bad_rating", RATINGS_FROM_0311, date(2026, 3, 17))
     counts, scoped = home.night(date(2026, 3, 17))
     assert scoped
     # six found: none inserted, none with new content (a reinstated item counts as unchanged)

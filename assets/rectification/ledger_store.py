@@ -316,11 +316,11 @@ REPEATED_IDS = "SELECT item_id FROM ({found}) GROUP BY item_id HAVING count(*) >
 CANDIDATES_TABLE = "_merge_candidates"
 IN_CANDIDATES = f"item_id IN (SELECT item_id FROM {CANDIDATES_TABLE})"
 
-# One pass over found ⟗ ledger ({ledger}: the table, or the candidates' rows) keeps only the rows a write needs: `new`
-# (not on the ledger), `refresh` (on it, but withdrawn or with other
-# content) and `missing` (on it, in the run's scope — rule in $rules,
-# detected by $as_of —, not withdrawn, not found). New items are inserted
-# in the found order (`_pos`).
+# One pass over found ⟗ ledger ({ledger}: the table, or only the candidates'
+# rows) keeps only the rows a write needs: `new` (not on the ledger),
+# `refresh` (on it, but withdrawn or with other content) and `missing` (on
+# it, in the run's scope — rule in $rules, detected by $as_of —, not
+# withdrawn, not found). New items are inserted in the found order (`_pos`).
 LEDGER_DIFF = """
 CREATE OR REPLACE TEMP TABLE _ledger_diff AS
 WITH found AS ({found})

@@ -22,8 +22,12 @@ def row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) ->
     return rows[0] if rows else None
 
 
-def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+def table_names(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> set[str]:
+    """Names of the tables of every database on ``con``, or of the attached ``catalog`` only."""
+    if catalog is None:
+        return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    rows = con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = ?", [catalog]).fetchall()
+    return {r[0] for r in rows}
 
 
 def sql_literal(value: Any) -> str:

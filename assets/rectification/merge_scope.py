@@ -34,6 +34,8 @@ from datetime import date
 
 import duckdb
 
+from assets.db import table_names
+
 from .found_refresh import TOUCHED_TABLE, VERSIONS_TABLE
 
 MERGED_TABLE = "ledger_merged_found"
@@ -60,26 +62,15 @@ class MergeScope:
         return self.candidates is not None
 
 
-def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
-    rows = con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_catalog = ?", [catalog]
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-def _ledger_catalog(con: duckdb.DuckDBPyConnection) -> str:
-    return con.execute("SELECT current_database()").fetchall()[0][0]
-
-
 def plan_merge_scope(con: duckdb.DuckDBPyConnection, wh: str, *, as_of: date, rules: Iterable[str]) -> MergeScope:
     """The scope of a merge on the ledger connection ``con`` of the found
     tables of ``rules`` in the attached warehouse ``wh`` (module docstring)."""
     rules = list(rules)
-    wh_tables = _tables(con, wh)
+    wh_tables = table_names(con, catalog=wh)
     if VERSIONS_TABLE not in wh_tables:
         return MergeScope(None)
     versions = f"{wh}.{VERSIONS_TABLE}"
-    if TOUCHED_TABLE not in wh_tables or MERGED_TABLE not in _tables(con, _ledger_catalog(con)):
+    if TOUCHED_TABLE not in wh_tables:  # the ledger has MERGED_TABLE: open_ledger migrates it
         return MergeScope(versions)
     found = dict(
         con.execute(f"SELECT rule, previous_content_id FROM {versions} WHERE list_contains(?, rule)", [rules]).fetchall()

@@ -25,7 +25,13 @@ from pathlib import Path
 import dagster as dg
 
 from dashboards.site import SiteReport, build_site
+from pipelines.child_lifetime import exit_with_parent
 from pipelines.process_gc import collect_less_often
+
+
+def _start_child() -> None:
+    collect_less_often()
+    exit_with_parent()
 
 
 class SiteBuilder(dg.ConfigurableResource):
@@ -45,9 +51,8 @@ class SiteBuilder(dg.ConfigurableResource):
             yield lambda: build_site(*args)
             return
         # a short-lived process like the command's own: with its collector thresholds
-        # a city's site collects 7 times instead of 279 (pipelines/process_gc.py)
-        with ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=collect_less_often
-        ) as pool:
+        # a city's site collects 7 times instead of 279 (pipelines/process_gc.py);
+        # and one that dies with the command (pipelines/child_lifetime.py)
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_child) as pool:
             # on leaving (also on an error in the caller) the pool waits for the build
             yield pool.submit(build_site, *args).result

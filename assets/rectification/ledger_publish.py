@@ -6,18 +6,30 @@ through polars.
 
 A night brings ``rectification_items`` up to date instead of rewriting it.
 At a city's year it holds ~2.1 M items with their descriptions (~600 MB of
-text), and writing them all was most of the step, while a night changes a
-few tens of thousands: new items, items whose deadline or escalation date
-passed, items with a new reply, items the finders changed or withdrew. So
-the status columns of every item are computed as of the new date (a narrow
-query, no descriptions) and compared with the published ones, together with
-the item's version in the ledger: ``last_seen_run`` (the run that last
-inserted, refreshed or reinstated it; a run id, unique) and ``changed_at``
-(also set when it is withdrawn; to the second only, so not enough alone),
-kept in ``rectification_items_versions``. Only the items that differ are
-deleted and written again; the table then equals a full rewrite row for row.
-The first run, a table of another layout, or a lost versions table rewrite
-the whole table.
+text), while a night changes a few tens of thousands. Beside the table the
+warehouse keeps what its rows were computed from: the as-of date
+(``rectification_as_of``), each item's version in the ledger
+(``rectification_items_versions``: ``last_seen_run``, the run that last
+inserted, refreshed or reinstated it, unique per run, and ``changed_at``, also
+set when it is withdrawn, to the second only, so not enough alone), the
+ledger's replies (``rectification_items_replies``: their keys, which are
+hashes of their content) and the escalation date of each deadline
+(``rectification_items_escalation``). A published row can differ from what a
+full rewrite would give only for the candidates (``ITEM_CANDIDATES``):
+
+* items whose version differs, or that are on one side only (detected by the
+  new date; gone from the ledger or not yet detected when the date went back);
+* items whose deadline or escalation date lies between the two as-of dates
+  (``date > deadline`` holds for one and not the other), or whose deadline's
+  escalation date moved (the calendar or the escalation days were changed);
+* items with a reply added or removed since, or dated between the two dates.
+
+Every other item has the same ledger row, the same replies in use and the
+same answer to each date comparison of ITEM_STATUS, so the same status. The
+candidates' statuses are computed and compared with their published rows;
+the rows that differ are deleted and written again, and the table then equals
+a full rewrite row for row. The first run, a table of another layout or a
+lost record table rewrite the whole table.
 """
 
 from __future__ import annotations
@@ -42,6 +54,8 @@ LEDGER_BOOKKEEPING = ["first_seen_run", "created_at", "last_seen_run", "withdraw
 
 ITEMS_TABLE = "rectification_items"
 VERSIONS_TABLE = "rectification_items_versions"
+REPLIES_TABLE = "rectification_items_replies"
+ESCALATION_PUBLISHED = "rectification_items_escalation"
 AS_OF_TABLE = "rectification_as_of"
 
 # The published items: the statuses as of $as_of. In no particular order:
@@ -49,6 +63,54 @@ AS_OF_TABLE = "rectification_as_of"
 # descriptions took half the write.
 _ITEM_ROWS = item_status_sql(f"{LEDGER}.", exclude=LEDGER_BOOKKEEPING, ordered=False)
 PUBLISHED_ITEMS = f"CREATE OR REPLACE TABLE {ITEMS_TABLE} AS\n{_ITEM_ROWS}"
+PUBLISHED_VERSIONS = f"""
+CREATE OR REPLACE TABLE {VERSIONS_TABLE} AS
+SELECT item_id, last_seen_run, changed_at FROM {LEDGER}.ledger_items WHERE detected_on <= $as_of
+"""
+PUBLISHED_REPLIES = f"""
+CREATE OR REPLACE TABLE {REPLIES_TABLE} AS SELECT update_key, item_id, accepted FROM {LEDGER}.ledger_updates
+"""
+PUBLISHED_ESCALATION = f"""
+CREATE OR REPLACE TABLE {ESCALATION_PUBLISHED} AS SELECT deadline, escalate_after FROM {ESCALATION_TABLE}
+"""
+RECORD_LAYOUT = {
+    VERSIONS_TABLE: ["item_id", "last_seen_run", "changed_at"],
+    REPLIES_TABLE: ["update_key", "item_id", "accepted"],
+    ESCALATION_PUBLISHED: ["deadline", "escalate_after"],
+}
+
+# The items whose published row may differ from a full rewrite as of $as_of,
+# the rows having been computed as of $published (see the module's docstring).
+# $since and $until are the earlier and the later of the two dates: a date
+# comparison `d > x` differs between them exactly when since <= x < until.
+_CANDIDATES = "_items_candidates"
+ITEM_CANDIDATES = f"""
+CREATE OR REPLACE TEMP TABLE {_CANDIDATES} AS
+SELECT coalesce(n.item_id, p.item_id) AS item_id
+FROM (SELECT item_id, last_seen_run, changed_at FROM {LEDGER}.ledger_items WHERE detected_on <= $as_of) AS n
+FULL JOIN {VERSIONS_TABLE} AS p ON p.item_id = n.item_id
+WHERE (n.last_seen_run, n.changed_at) IS DISTINCT FROM (p.last_seen_run, p.changed_at)
+UNION
+SELECT i.item_id
+FROM {LEDGER}.ledger_items AS i LEFT JOIN {ESCALATION_TABLE} AS e ON e.deadline = i.deadline
+WHERE i.detected_on <= $as_of
+  AND (i.deadline >= $since AND i.deadline < $until OR e.escalate_after >= $since AND e.escalate_after < $until)
+UNION
+SELECT i.item_id
+FROM {LEDGER}.ledger_items AS i
+SEMI JOIN (
+    SELECT coalesce(n.deadline, p.deadline) AS deadline
+    FROM {ESCALATION_TABLE} AS n FULL JOIN {ESCALATION_PUBLISHED} AS p ON p.deadline = n.deadline
+    WHERE n.escalate_after IS DISTINCT FROM p.escalate_after
+) AS moved ON moved.deadline = i.deadline
+UNION
+SELECT coalesce(n.item_id, p.item_id)
+FROM {LEDGER}.ledger_updates AS n FULL JOIN {REPLIES_TABLE} AS p ON p.update_key = n.update_key
+WHERE (n.item_id, n.accepted) IS DISTINCT FROM (p.item_id, p.accepted)
+UNION
+SELECT item_id FROM {LEDGER}.ledger_updates
+WHERE CAST(updated_at AS DATE) > $since AND CAST(updated_at AS DATE) <= $until
+"""
 
 # What decides whether a published row is still right: the item's version in
 # the ledger (a withdrawal sets only changed_at, so `withdrawn` itself is
@@ -58,30 +120,29 @@ _STATUS_COLUMNS = [
     "status", "resolved_on", "status_zh", "resolved_late",
 ]  # fmt: skip
 _VERSION = ["last_seen_run", "changed_at"]
-_ITEM_STATUS_NOW = item_status_sql(
-    f"{LEDGER}.", items_star="i.item_id, i.last_seen_run, i.changed_at, i.deadline, i.withdrawn", ordered=False
-)
-PUBLISHED_VERSIONS = f"""
-CREATE OR REPLACE TABLE {VERSIONS_TABLE} AS
-SELECT item_id, last_seen_run, changed_at FROM {LEDGER}.ledger_items WHERE detected_on <= $as_of
-"""
-
 _NOW, _REDO = "_items_now", "_items_redo"
-ITEMS_NOW = f"CREATE OR REPLACE TEMP TABLE {_NOW} AS {_ITEM_STATUS_NOW}"
-# items whose row differs, or that are only on one side (new as of the date,
-# or no longer shown when the as-of date went back)
+ITEMS_NOW = f"""CREATE OR REPLACE TEMP TABLE {_NOW} AS
+{item_status_sql(
+    f"{LEDGER}.", items_star="i.item_id, i.last_seen_run, i.changed_at, i.deadline, i.withdrawn", ordered=False,
+    only=_CANDIDATES,
+)}"""
+# candidates whose row differs, or that are only on one side (new as of the
+# date, or no longer shown when the as-of date went back)
 ITEMS_TO_REDO = f"""
 CREATE OR REPLACE TEMP TABLE {_REDO} AS
 SELECT item_id
 FROM {_NOW} AS n
-FULL JOIN (SELECT * FROM {ITEMS_TABLE} JOIN {VERSIONS_TABLE} USING (item_id)) AS p USING (item_id)
+FULL JOIN (
+    SELECT * FROM {ITEMS_TABLE} JOIN {VERSIONS_TABLE} USING (item_id) SEMI JOIN {_CANDIDATES} USING (item_id)
+) AS p USING (item_id)
 WHERE ({", ".join(f"n.{c}" for c in _VERSION + _STATUS_COLUMNS)})
       IS DISTINCT FROM ({", ".join(f"p.{c}" for c in _VERSION + _STATUS_COLUMNS)})
 """
+_REDONE_ROWS = item_status_sql(f"{LEDGER}.", exclude=LEDGER_BOOKKEEPING, ordered=False, only=_REDO)
 REDONE = [
     f"DELETE FROM {ITEMS_TABLE} WHERE item_id IN (SELECT item_id FROM {_REDO})",
     f"DELETE FROM {VERSIONS_TABLE} WHERE item_id IN (SELECT item_id FROM {_REDO})",
-    f"INSERT INTO {ITEMS_TABLE} BY NAME SELECT * FROM ({_ITEM_ROWS}) WHERE item_id IN (SELECT item_id FROM {_REDO})",
+    f"INSERT INTO {ITEMS_TABLE} BY NAME {_REDONE_ROWS}",
     f"INSERT INTO {VERSIONS_TABLE} SELECT item_id, last_seen_run, changed_at FROM {_NOW}"
     f" WHERE item_id IN (SELECT item_id FROM {_REDO})",
 ]
@@ -107,18 +168,15 @@ def publish_ledger(
         con.register(ESCALATION_TABLE, escalation)
         try:
             with transaction(con):
-                params = {"as_of": as_of}
-                if _publishable_in_place(con):
-                    con.execute(ITEMS_NOW, params).fetchall()
-                    con.execute(ITEMS_TO_REDO).fetchall()
-                    rewritten = con.execute(f"SELECT count(*) FROM {_REDO}").fetchone()[0]
-                    for sql in REDONE:
-                        con.execute(sql, params if "$as_of" in sql else None).fetchall()
-                    con.execute(f"DROP TABLE {_NOW}; DROP TABLE {_REDO}")
+                published = _publishable_in_place(con)
+                if published is not None:
+                    rewritten = _bring_up_to_date(con, as_of=as_of, published=published)
                 else:
-                    con.execute(PUBLISHED_ITEMS, params).fetchall()
-                    con.execute(PUBLISHED_VERSIONS, params).fetchall()
+                    con.execute(PUBLISHED_ITEMS, {"as_of": as_of}).fetchall()
+                    con.execute(PUBLISHED_VERSIONS, {"as_of": as_of}).fetchall()
                     rewritten = con.execute(f"SELECT count(*) FROM {ITEMS_TABLE}").fetchone()[0]
+                con.execute(PUBLISHED_REPLIES).fetchall()
+                con.execute(PUBLISHED_ESCALATION).fetchall()
                 con.execute(PUBLISHED_REFUSED).fetchall()
                 replace_table(con, "rectification_run_counts", run_counts)
                 replace_table(con, AS_OF_TABLE, pl.DataFrame({"as_of": [as_of]}, schema={"as_of": pl.Date}))
@@ -128,14 +186,32 @@ def publish_ledger(
     return counts, int(rewritten)
 
 
-def _publishable_in_place(con: duckdb.DuckDBPyConnection) -> bool:
-    """The published table and its versions are there, with the columns a
-    full rewrite would give (an upgrade that changed them rewrites it)."""
-    if not {ITEMS_TABLE, VERSIONS_TABLE} <= table_names(con):
-        return False
-    want = _columns(con, _ITEM_ROWS, {"as_of": date.min})
-    versions = [name for name, _type in _columns(con, f"SELECT * FROM {VERSIONS_TABLE}")]
-    return _columns(con, f"SELECT * FROM {ITEMS_TABLE}") == want and versions == ["item_id", *_VERSION]
+def _bring_up_to_date(con: duckdb.DuckDBPyConnection, *, as_of: date, published: date) -> int:
+    """Rewrite the published rows that differ from a full rewrite as of
+    ``as_of`` (they were computed as of ``published``); how many."""
+    dates = {"as_of": as_of, "since": min(as_of, published), "until": max(as_of, published)}
+    con.execute(ITEM_CANDIDATES, dates).fetchall()
+    con.execute(ITEMS_NOW, {"as_of": as_of}).fetchall()
+    con.execute(ITEMS_TO_REDO).fetchall()
+    rewritten = con.execute(f"SELECT count(*) FROM {_REDO}").fetchone()[0]
+    for sql in REDONE:
+        con.execute(sql, {"as_of": as_of} if "$as_of" in sql else None).fetchall()
+    con.execute(f"DROP TABLE {_NOW}; DROP TABLE {_REDO}; DROP TABLE {_CANDIDATES}")
+    return rewritten
+
+
+def _publishable_in_place(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The as-of date of the published table, when it and the record of what
+    its rows were computed from are there with the columns a full rewrite
+    would give (an upgrade that changed them rewrites it); else None."""
+    if not {ITEMS_TABLE, AS_OF_TABLE, *RECORD_LAYOUT} <= table_names(con):
+        return None
+    for table, names in RECORD_LAYOUT.items():
+        if [name for name, _type in _columns(con, f"SELECT * FROM {table}")] != names:
+            return None
+    if _columns(con, f"SELECT * FROM {ITEMS_TABLE}") != _columns(con, _ITEM_ROWS, {"as_of": date.min}):
+        return None
+    return published_as_of(con)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> list[tuple[str, str]]:

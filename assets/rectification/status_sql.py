@@ -107,19 +107,25 @@ def item_status_sql(
     escalation: str = ESCALATION_TABLE,
     ordered: bool = True,
     items_star: str | None = None,
+    only: str | None = None,
 ) -> str:
     """ITEM_STATUS over ``{schema}ledger_items`` / ``{schema}ledger_updates``
     (schema e.g. ``"led."`` for an attached ledger), without the item columns
     in ``exclude`` (or with only the item columns ``items_star`` lists, e.g.
     ``"i.item_id, i.deadline"``); parameter ``$as_of``, and ``escalation``
-    registered (see ``escalation_dates``); in ITEM_ORDER unless not ``ordered``."""
+    registered (see ``escalation_dates``); in ITEM_ORDER unless not ``ordered``;
+    with ``only`` (a table with an item_id column), for those items alone."""
     dropped = list(exclude)
     if items_star is None:
         items_star = "i.* EXCLUDE (" + ", ".join(dropped) + ")" if dropped else "i.*"
+    items, updates = f"{schema}ledger_items", f"{schema}ledger_updates"
+    if only is not None:  # the semi joins are on the tables, before the window and the joins
+        items = f"(SELECT * FROM {items} SEMI JOIN {only} USING (item_id))"
+        updates = f"(SELECT * FROM {updates} SEMI JOIN {only} USING (item_id))"
     return ITEM_STATUS.format(
-        latest=latest_updates_sql(f"{schema}ledger_updates"),
+        latest=latest_updates_sql(updates),
         items_star=items_star,
-        items=f"{schema}ledger_items",
+        items=items,
         escalation=escalation,
         status_zh=_STATUS_ZH_CASE,
         order=ITEM_ORDER if ordered else "",

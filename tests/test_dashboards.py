@@ -32,6 +32,7 @@ import duckdb
 import pytest
 
 from dashboards import site as site_mod
+from dashboards.html import LANG_KEY
 from dashboards.site import MAX_PAGE_BYTES, build_site
 from pipelines.runner import run_graph
 
@@ -543,6 +544,16 @@ def _check_page(browser: Browser, page: Path) -> list[dict]:
     return charts
 
 
+def _wait_for_stored_language(browser: Browser, page: Path, lang: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        browser.open(page.as_uri())
+        if browser.evaluate(f"localStorage.getItem({LANG_KEY!r})") == lang:
+            return
+        assert time.monotonic() < deadline, f"the language choice {lang!r} never reached a new page"
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not CHROMIUM.exists():
@@ -571,11 +582,13 @@ def test_every_page_renders_offline_in_chromium(browser, demo_site, tmp_path):
     assert browser.evaluate("document.querySelector('.gtitle').textContent").startswith("Daily composite")
     assert browser.evaluate("getComputedStyle(document.querySelector('h1 .l-zh')).display") == "none"
     assert not _problems(browser.events)
-    # localStorage.setItem reaches Chromium's storage service asynchronously;
-    # on a loaded machine the next page (another renderer) could otherwise
-    # read the old value. A person clicking a link never outruns it.
-    time.sleep(1.0)
-    for page in [*(out / p for p in PAGES), min(out.glob("windows/*.html")), min(out.glob("departments/*.html"))]:
+    # localStorage.setItem reaches Chromium's storage service asynchronously:
+    # on a loaded machine the next page (another renderer) read the old value
+    # after a fixed one-second wait. So wait until a freshly opened page sees
+    # the choice (a person clicking a link never outruns it).
+    in_english = [*(out / p for p in PAGES), min(out.glob("windows/*.html")), min(out.glob("departments/*.html"))]
+    _wait_for_stored_language(browser, in_english[0], "en")
+    for page in in_english:
         _check_page(browser, page)
         assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "en", page
         assert browser.evaluate("document.title").endswith("WindowWatch"), page

@@ -8,8 +8,10 @@ import polars as pl
 
 from assets.ingest import queries
 from assets.ingest.callbacks_refresh import refresh_callbacks
+from assets.ingest.assets import refresh_cases_current
+from tests.test_scores_cases_current_merge import case_rows, stage
 
-DAY1, DAY2, DAY3 = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)
+DAY1, DAY2, DAY3, DAY4 = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4), date(2026, 3, 5)
 
 
 def staged(folder, day, rows):
@@ -91,3 +93,57 @@ def test_night_by_night_equals_rebuild(tmp_path):
     assert state(con) == ([("K2", "W5", "S2"), ("K3", "W9", "S9"), ("K6", "W5", "S2")], [("K4", 3)])
     con.execute("DELETE FROM callbacks_unmatched")
     assert refresh(con, files) == "unchanged"
+
+
+# ---------------------------------------------------------------------------
+# cases_current merged for real: the callbacks compared with the cases the
+# merge touched, or with none when it did not run, or with all after two merges
+# ---------------------------------------------------------------------------
+def cases_file(folder, day, rows, stamp):
+    """A staged cases file: (case_id, updated_at, window_id) per row."""
+    frame = case_rows(day, [(case_id, updated, None, "accepted") for case_id, updated, _w in rows])
+    frame = frame.with_columns(pl.Series("window_id", [w for _c, _u, w in rows], dtype=pl.String))
+    return stage(folder, day, frame, stamp)
+
+
+def night(con, case_files, callback_files, as_of):
+    con.execute("BEGIN TRANSACTION")
+    how = refresh_cases_current(con, case_files, as_of)
+    con.execute("COMMIT")
+    return how, refresh(con, callback_files)
+
+
+def test_callbacks_follow_the_cases_a_merge_touched(tmp_path):
+    cases_dir, callbacks_dir = tmp_path / "cases", tmp_path / "callbacks"
+    cases_dir.mkdir()
+    callbacks_dir.mkdir()
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    earlier = [date(2026, 2, 23), date(2026, 2, 24), date(2026, 2, 25)]  # so that a night merges
+    cases = {d: cases_file(cases_dir, d, [(f"E{d.day}", f"{d} 09:00", "W0")], 0) for d in earlier}
+    cases[DAY1] = cases_file(cases_dir, DAY1, [("C1", "2026-03-02 10:00", "W1"), ("C2", "2026-03-02 10:00", "W2")], 1)
+    calls = {DAY1: staged(callbacks_dir, DAY1, [("K1", "C1", None), ("K2", "C2", None), ("K3", "C9", None)])}
+    assert night(con, cases, calls, DAY1) == ("full", "full")
+    assert state(con) == ([("K1", "W1", "S1"), ("K2", "W2", "S1")], [("K3", 3)])
+
+    # day 2: C2 moves to W5 and C9 arrives; only they are compared again
+    cases[DAY2] = cases_file(cases_dir, DAY2, [("C2", "2026-03-03 10:00", "W5"), ("C9", "2026-03-03 11:00", "W9")], 2)
+    assert night(con, cases, calls, DAY2) == ("merge", "incremental")
+    day2 = ([("K1", "W1", "S1"), ("K2", "W5", "S1"), ("K3", "W9", "S1")], [])
+    assert state(con) == day2
+
+    # the same night again: cases_current unchanged, nothing to compare
+    assert night(con, cases, calls, DAY2) == ("unchanged", "unchanged")
+    assert state(con) == day2
+
+    # two merges without the callbacks step between (it failed): day 3 moves
+    # C1 to W6, day 4 moves C9 to W7; the callbacks compare every case, not
+    # only those of the last merge (which did not touch C1)
+    cases[DAY3] = cases_file(cases_dir, DAY3, [("C1", "2026-03-04 10:00", "W6")], 3)
+    con.execute("BEGIN TRANSACTION")
+    assert refresh_cases_current(con, cases, DAY3) == "merge"
+    con.execute("COMMIT")
+    cases[DAY4] = cases_file(cases_dir, DAY4, [("C9", "2026-03-05 11:00", "W7")], 4)
+    assert night(con, cases, calls, DAY4) == ("merge", "incremental")
+    day3 = ([("K1", "W6", "S1"), ("K2", "W5", "S1"), ("K3", "W7", "S1")], [])
+    assert state(con) == day3
+    assert rebuilt(con, calls) == day3

@@ -6,6 +6,7 @@ parallel; the unpartitioned steps below them are the only DuckDB writers.
 """
 
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -202,8 +203,27 @@ def refresh_cases_current(con, files: dict[date, Path], as_of: date) -> str:
             con.execute(sql)
         else:
             _create_empty(con, "cases_current", "cases")
+    if how != "unchanged":
+        _record_cases_version(con, merged=how == "merge")
     replace_table(con, queries.CASES_CURRENT_INPUTS, state.with_columns(as_of=pl.lit(as_of)))
     return how
+
+
+def _record_cases_version(con, *, merged: bool) -> None:
+    """A fresh content id for cases_current, over the previous one when this
+    write was a merge (whose touched ids are recorded already), else over none."""
+    tables = table_names(con)
+    previous = None
+    if merged and queries.CASES_CURRENT_VERSIONS in tables:
+        rows = con.execute(f"SELECT content_id FROM {queries.CASES_CURRENT_VERSIONS}").fetchall()
+        previous = rows[0][0] if rows else None
+    if not merged:
+        con.execute(f"DROP TABLE IF EXISTS {queries.CASES_CURRENT_TOUCHED}")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {queries.CASES_CURRENT_VERSIONS} AS "
+        "SELECT ?::VARCHAR AS content_id, ?::VARCHAR AS previous_content_id",
+        [uuid.uuid4().hex, previous],
+    )
 
 
 def _previous_inputs(con) -> pl.DataFrame | None:
@@ -237,8 +257,10 @@ def _merge_cases_current(con, files: dict[date, Path], changed: list[date], old_
     con.execute(queries.cases_affected(affected))
     con.execute(queries.case_candidates(candidates))
     con.execute(queries.CASES_CURRENT_MERGE)
+    con.execute(queries.CASES_TOUCHED_BY_MERGE)
     con.execute("DROP TABLE IF EXISTS cases_lost_winner")
     con.execute("DROP TABLE case_candidates")
+    con.execute("DROP TABLE cases_new")
     con.execute("DROP TABLE cases_affected")
     return "merge"
 

@@ -6,8 +6,13 @@ A night redoes only what can have changed: the callbacks of the days whose
 staged file is new, changed or gone since the tables were built (recorded in
 callbacks_inputs), and the callbacks of the cases whose match may differ now
 (queries.CALLBACK_CASES_TO_RECHECK compares every matched callback with its
-case as it is now, so no record of what cases_current did in between is
-needed). Everything else is a callback whose file and case are as they were:
+case as it is now). That comparison reads ~15 M cases at a city's year, so
+the step records which content of cases_current it compared with
+(callbacks_cases_seen, the content ids of cases_current_versions): when
+cases_current is still that content only the unmatched callbacks are
+rechecked, and when it is exactly one merge past it only the callbacks of the
+case ids that merge touched (cases_current_touched, with their new hall,
+window and staff member); anything else compares every callback. Everything else is a callback whose file and case are as they were:
 its row would come out the same. A first run, a lost record or a staged file
 with a new column rebuilds both tables whole; both ways give the same rows
 (tests/test_callbacks_refresh.py).
@@ -43,7 +48,37 @@ def refresh_callbacks(con, files: dict[date, Path]) -> str:
         con.execute("CREATE OR REPLACE TABLE callbacks_unmatched AS "
                     + queries.CALLBACKS_UNMATCHED_ROWS.format(staged=STAGED))
     replace_table(con, queries.CALLBACKS_INPUTS, state)
+    _record_cases_seen(con)
     return how
+
+
+def _cases_content(con) -> tuple[str | None, str | None]:
+    """cases_current's content id and the one it was written over."""
+    if queries.CASES_CURRENT_VERSIONS not in table_names(con):
+        return None, None
+    rows = con.execute(f"SELECT content_id, previous_content_id FROM {queries.CASES_CURRENT_VERSIONS}").fetchall()
+    return rows[0] if rows else (None, None)
+
+
+def _recheck_query(con) -> str:
+    """Which callbacks to compare with their case (the module docstring)."""
+    current, previous = _cases_content(con)
+    seen = None
+    if current is not None and queries.CALLBACKS_CASES_SEEN in table_names(con):
+        rows = con.execute(f"SELECT content_id FROM {queries.CALLBACKS_CASES_SEEN}").fetchall()
+        seen = rows[0][0] if rows else None
+    if seen is None:
+        return queries.CALLBACK_CASES_TO_RECHECK
+    if seen == current:
+        return queries.CALLBACK_UNMATCHED_TO_RECHECK
+    if seen == previous and queries.CASES_CURRENT_TOUCHED in table_names(con):
+        return queries.CALLBACK_TOUCHED_CASES_TO_RECHECK
+    return queries.CALLBACK_CASES_TO_RECHECK
+
+
+def _record_cases_seen(con) -> None:
+    current, _previous = _cases_content(con)
+    con.execute(f"CREATE OR REPLACE TABLE {queries.CALLBACKS_CASES_SEEN} AS SELECT ?::VARCHAR AS content_id", [current])
 
 
 def _same_columns(con) -> bool:
@@ -56,7 +91,7 @@ def _same_columns(con) -> bool:
 
 
 def _redo_rows(con, changed: list[date]) -> str:
-    con.execute(queries.CALLBACK_CASES_TO_RECHECK)
+    con.execute(_recheck_query(con))
     try:
         (recheck,) = con.execute("SELECT count(*) FROM callback_cases_recheck").fetchone()
         if not changed and not recheck:

@@ -81,6 +81,14 @@ ORDER BY cb.partition_date, cb.source_row
 # callback files.
 CALLBACKS_INPUTS = "callbacks_inputs"
 
+# What a write of cases_current changed, for the callbacks step
+# (callbacks_refresh.py): a fresh content id and the one it was written over
+# (NULL after a rebuild), and the ids a merge touched (CASES_TOUCHED_BY_MERGE);
+# and which content the callbacks were last compared with.
+CASES_CURRENT_VERSIONS = "cases_current_versions"
+CASES_CURRENT_TOUCHED = "cases_current_touched"
+CALLBACKS_CASES_SEEN = "callbacks_cases_seen"
+
 # The case ids whose callbacks are matched again on a night, whatever
 # cases_current did since: a matched callback whose case is gone or now has
 # another hall, window or staff member than the ones copied, and every
@@ -96,6 +104,26 @@ WHERE cs.case_id IS NULL
    OR cs.staff_id IS DISTINCT FROM cb.case_staff_id
 UNION
 SELECT json_extract_string(raw_values, '$.case_id') FROM callbacks_unmatched
+"""
+
+# The same for the callbacks of the cases one merge of cases_current touched
+# (cases_current_touched): every other case's row is as the last comparison saw it.
+CALLBACK_TOUCHED_CASES_TO_RECHECK = f"""
+CREATE OR REPLACE TEMP TABLE callback_cases_recheck AS
+SELECT DISTINCT cb.case_id
+FROM callbacks AS cb
+JOIN {CASES_CURRENT_TOUCHED} AS t ON t.case_id = cb.case_id
+WHERE NOT t.present
+   OR t.hall_id IS DISTINCT FROM cb.hall_id
+   OR t.window_id IS DISTINCT FROM cb.window_id
+   OR t.staff_id IS DISTINCT FROM cb.case_staff_id
+UNION
+SELECT json_extract_string(raw_values, '$.case_id') FROM callbacks_unmatched
+"""
+# Only the unmatched callbacks, when cases_current is as the last comparison saw it.
+CALLBACK_UNMATCHED_TO_RECHECK = """
+CREATE OR REPLACE TEMP TABLE callback_cases_recheck AS
+SELECT DISTINCT json_extract_string(raw_values, '$.case_id') AS case_id FROM callbacks_unmatched
 """
 
 # The rows a night redoes: the changed days' callbacks and those of the
@@ -159,8 +187,17 @@ def case_candidates(parts: list[str]) -> str:
     return "CREATE OR REPLACE TEMP TABLE case_candidates AS\n" + "\nUNION ALL BY NAME\n".join(parts)
 
 
-# The affected ids' rows replaced by their best candidate.
+# The affected ids' rows replaced by their best candidate (cases_new).
 CASES_CURRENT_MERGE = (
+    "CREATE OR REPLACE TEMP TABLE cases_new AS" + best_versions("case_candidates") + ";\n"
     f"DELETE FROM cases_current WHERE {among_ids('cases_affected')};\n"
-    "INSERT INTO cases_current BY NAME" + best_versions("case_candidates") + ";\n"
+    "INSERT INTO cases_current BY NAME SELECT * FROM cases_new;\n"
 )
+
+# After a merge, the affected ids with what callbacks take from their row
+# now (present: the id still has a row).
+CASES_TOUCHED_BY_MERGE = f"""
+CREATE OR REPLACE TABLE {CASES_CURRENT_TOUCHED} AS
+SELECT a.case_id, n.case_id IS NOT NULL AS present, n.hall_id, n.window_id, n.staff_id
+FROM cases_affected AS a LEFT JOIN cases_new AS n ON n.case_id = a.case_id
+"""

@@ -12,8 +12,9 @@ the step records which content of cases_current it compared with
 cases_current is still that content only the unmatched callbacks are
 rechecked, and when it is exactly one merge past it only the callbacks of the
 case ids that merge touched (cases_current_touched, with their new hall,
-window and staff member); anything else compares every callback. Everything else is a callback whose file and case are as they were:
-its row would come out the same. A first run, a lost record or a staged file
+window and staff member); anything else compares every callback.
+Any other callback has the file and the case it had: its row would come out
+the same. A first run, a lost record or a staged file
 with a new column rebuilds both tables whole; both ways give the same rows
 (tests/test_callbacks_refresh.py).
 """

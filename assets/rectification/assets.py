@@ -79,9 +79,7 @@ RULE_INPUTS: dict[str, tuple[Callable, str, list]] = {
     ),
     "one_notice": (
         finders.find_one_notice,
-        f"""{CASE_VERSIONS} WHERE c.case_id IN (
-               SELECT case_id FROM cases_current
-               WHERE status = 'completed' AND supplement_count >= {{one_notice_min_supplements}})""",
+        f"{CASE_VERSIONS} WHERE c.status = 'completed' AND c.supplement_count >= {{one_notice_min_supplements}}",
         [cases_current],
     ),
     "behaviour": (finders.find_behaviour, "SELECT * FROM monitoring_events", [source_tables]),

@@ -53,9 +53,9 @@ def refresh_callbacks(con, files: dict[date, Path]) -> str:
     return how
 
 
-def _cases_content(con) -> tuple[str | None, str | None]:
+def _cases_content(con, tables: set[str]) -> tuple[str | None, str | None]:
     """cases_current's content id and the one it was written over."""
-    if queries.CASES_CURRENT_VERSIONS not in table_names(con):
+    if queries.CASES_CURRENT_VERSIONS not in tables:
         return None, None
     rows = con.execute(f"SELECT content_id, previous_content_id FROM {queries.CASES_CURRENT_VERSIONS}").fetchall()
     return rows[0] if rows else (None, None)
@@ -63,22 +63,23 @@ def _cases_content(con) -> tuple[str | None, str | None]:
 
 def _recheck_query(con) -> str:
     """Which callbacks to compare with their case (the module docstring)."""
-    current, previous = _cases_content(con)
+    tables = table_names(con)
+    current, previous = _cases_content(con, tables)
     seen = None
-    if current is not None and queries.CALLBACKS_CASES_SEEN in table_names(con):
+    if current is not None and queries.CALLBACKS_CASES_SEEN in tables:
         rows = con.execute(f"SELECT content_id FROM {queries.CALLBACKS_CASES_SEEN}").fetchall()
         seen = rows[0][0] if rows else None
     if seen is None:
         return queries.CALLBACK_CASES_TO_RECHECK
     if seen == current:
         return queries.CALLBACK_UNMATCHED_TO_RECHECK
-    if seen == previous and queries.CASES_CURRENT_TOUCHED in table_names(con):
+    if seen == previous and queries.CASES_CURRENT_TOUCHED in tables:
         return queries.CALLBACK_TOUCHED_CASES_TO_RECHECK
     return queries.CALLBACK_CASES_TO_RECHECK
 
 
 def _record_cases_seen(con) -> None:
-    current, _previous = _cases_content(con)
+    current, _previous = _cases_content(con, table_names(con))
     con.execute(f"CREATE OR REPLACE TABLE {queries.CALLBACKS_CASES_SEEN} AS SELECT ?::VARCHAR AS content_id", [current])
 
 

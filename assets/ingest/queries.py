@@ -89,42 +89,34 @@ CASES_CURRENT_VERSIONS = "cases_current_versions"
 CASES_CURRENT_TOUCHED = "cases_current_touched"
 CALLBACKS_CASES_SEEN = "callbacks_cases_seen"
 
-# The case ids whose callbacks are matched again on a night, whatever
-# cases_current did since: a matched callback whose case is gone or now has
-# another hall, window or staff member than the ones copied, and every
-# unmatched callback (its case may have arrived).
-CALLBACK_CASES_TO_RECHECK = """
+# The case ids whose callbacks are matched again on a night: every unmatched
+# callback (its case may have arrived), and a matched callback whose case is
+# gone or now has another hall, window or staff member than the ones copied,
+# among the cases in {cases} (joined as {join}; {gone}: the case has no row).
+_CALLBACK_RECHECK = """
 CREATE OR REPLACE TEMP TABLE callback_cases_recheck AS
-SELECT DISTINCT cb.case_id
+SELECT DISTINCT json_extract_string(raw_values, '$.case_id') AS case_id FROM callbacks_unmatched
+{matched}"""
+_CALLBACKS_WHOSE_CASE_MOVED = """UNION
+SELECT cb.case_id
 FROM callbacks AS cb
-LEFT JOIN cases_current AS cs ON cs.case_id = cb.case_id
-WHERE cs.case_id IS NULL
+{join} {cases} AS cs ON cs.case_id = cb.case_id
+WHERE {gone}
    OR cs.hall_id IS DISTINCT FROM cb.hall_id
    OR cs.window_id IS DISTINCT FROM cb.window_id
    OR cs.staff_id IS DISTINCT FROM cb.case_staff_id
-UNION
-SELECT json_extract_string(raw_values, '$.case_id') FROM callbacks_unmatched
 """
-
-# The same for the callbacks of the cases one merge of cases_current touched
-# (cases_current_touched): every other case's row is as the last comparison saw it.
-CALLBACK_TOUCHED_CASES_TO_RECHECK = f"""
-CREATE OR REPLACE TEMP TABLE callback_cases_recheck AS
-SELECT DISTINCT cb.case_id
-FROM callbacks AS cb
-JOIN {CASES_CURRENT_TOUCHED} AS t ON t.case_id = cb.case_id
-WHERE NOT t.present
-   OR t.hall_id IS DISTINCT FROM cb.hall_id
-   OR t.window_id IS DISTINCT FROM cb.window_id
-   OR t.staff_id IS DISTINCT FROM cb.case_staff_id
-UNION
-SELECT json_extract_string(raw_values, '$.case_id') FROM callbacks_unmatched
-"""
-# Only the unmatched callbacks, when cases_current is as the last comparison saw it.
-CALLBACK_UNMATCHED_TO_RECHECK = """
-CREATE OR REPLACE TEMP TABLE callback_cases_recheck AS
-SELECT DISTINCT json_extract_string(raw_values, '$.case_id') AS case_id FROM callbacks_unmatched
-"""
+# Every case, whatever cases_current did since the last comparison.
+CALLBACK_CASES_TO_RECHECK = _CALLBACK_RECHECK.format(
+    matched=_CALLBACKS_WHOSE_CASE_MOVED.format(join="LEFT JOIN", cases="cases_current", gone="cs.case_id IS NULL")
+)
+# The cases one merge of cases_current touched (cases_current_touched, with
+# their new values): every other case's row is as the last comparison saw it.
+CALLBACK_TOUCHED_CASES_TO_RECHECK = _CALLBACK_RECHECK.format(
+    matched=_CALLBACKS_WHOSE_CASE_MOVED.format(join="JOIN", cases=CASES_CURRENT_TOUCHED, gone="NOT cs.present")
+)
+# None: cases_current is as the last comparison saw it.
+CALLBACK_UNMATCHED_TO_RECHECK = _CALLBACK_RECHECK.format(matched="")
 
 # The rows a night redoes: the changed days' callbacks and those of the
 # cases to recheck. {partition_date}, {case_id}: how the table at hand names

@@ -2,7 +2,7 @@
 rectification lists (整改清单), two assets materialized by one step.
 
 One step so that they are written side by side: the site in a child process
-when the ``site`` resource says so (dashboards/site_process.py), the lists
+when the ``site`` resource is one (dashboards/site_process.py), the lists
 in this one. Either can still be materialized alone (the step can subset).
 """
 
@@ -15,7 +15,7 @@ from assets.rectification.assets import rectification_ledger, write_rectificatio
 from assets.scores.assets import scores
 from assets.staffing.assets import staffing_advice_table
 from dashboards.site import SiteReport
-from dashboards.site_process import SiteBuilder
+from dashboards.site_process import SiteInProcess
 from pipelines.resources import WindowWatchHome, Warehouse
 
 DASHBOARDS = dg.AssetKey("dashboards")
@@ -43,7 +43,8 @@ RECTIFICATION_LISTS = dg.AssetKey("rectification_lists")
     can_subset=True,
 )
 def publications(
-    context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse, site: SiteBuilder
+    context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse,
+    site: dg.ResourceParam[SiteInProcess],
 ) -> Iterator[dg.MaterializeResult]:
     selected = context.selected_asset_keys
     if DASHBOARDS not in selected:

@@ -336,14 +336,17 @@ def child_full(home: Path, inbox: Path, as_of: date, result: Path, executor: str
     t0 = time.perf_counter()
     if executor == "in_process":
         from checks.gx_process import GxChildProcess
+        from dashboards.site_process import SiteChildProcess
 
-        gx = GxChildProcess()  # as the command line starts it, before the heavy imports
+        gx = GxChildProcess()  # as the command line starts them, before the heavy imports
+        site = SiteChildProcess()
         from pipelines.runner import run_graph
 
         t1 = time.perf_counter()
         try:
-            outcome = run_graph(home, inbox, as_of, progress=False, gx=gx, site_in_child=True)
+            outcome = run_graph(home, inbox, as_of, progress=False, gx=gx, site=site)
         finally:
+            site.close()
             gx.close()
         success, run_id, failures = outcome.success, outcome.run_id, outcome.failures
     else:

@@ -1,12 +1,13 @@
 """A child process that must not outlive the run that started it.
 
-The site's child (dashboards/site_process.py) is a process-pool worker
-waiting on its task queue. When the command is killed (kill -9, the
-machine's out-of-memory killer), nothing tells that worker: it went on
-waiting for ever, holding the run's stdout and stderr open, so whatever
-waited for the command's output (a scheduler, a test) waited too. On Linux
-the kernel can send the child a signal when its parent dies; elsewhere
-the child is left as before.
+The site's child (dashboards/site_process.py) lives from the command's
+start to its end. When the command is killed (kill -9, the machine's
+out-of-memory killer), nothing may tell a child: the process-pool worker
+the site once ran in went on waiting for ever, holding the run's stdout and
+stderr open, so whatever waited for the command's output (a scheduler, a
+test) waited too. The child now also sees its pipe close, but not while it
+imports or builds. On Linux the kernel can send the child a signal when its
+parent dies; elsewhere the child is left as before.
 """
 
 from __future__ import annotations

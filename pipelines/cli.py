@@ -122,16 +122,20 @@ def run_and_report(home: Path, inbox: Path, as_of: date, config: str) -> int:
 
 def _run_holding_home(home: Path, inbox: Path, as_of: date, config: str) -> int:
     from checks.gx_process import GxChildProcess
+    from dashboards.site_process import SiteChildProcess
 
-    # started before the heavy imports: it imports GX on the other core meanwhile
+    # started before the heavy imports: they import GX and the site's modules
+    # on the other core meanwhile, and wait for their step
     gx = GxChildProcess()
+    site = SiteChildProcess()
     try:
         from pipelines.runner import run_graph_holding_home
         from pipelines.summary import print_summary
 
         print(f"WindowWatch: 处理 {inbox} （截至 {as_of.isoformat()}）", file=sys.stderr)
-        outcome = run_graph_holding_home(home, inbox, as_of, config, gx=gx, site_in_child=True)
+        outcome = run_graph_holding_home(home, inbox, as_of, config, gx=gx, site=site)
     finally:
+        site.close()
         gx.close()
     print_summary(home, outcome)
     return 0 if outcome.success else EXIT_RUN_FAILED

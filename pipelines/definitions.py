@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from checks.gx_process import InProcessGx
-from dashboards.site_process import SiteBuilder
+from dashboards.site_process import SiteChildPerBuild, SiteInProcess
 from pipelines.asset_list import all_asset_checks, all_assets
 from pipelines.jobs import nightly_job
 from pipelines.resources import WindowWatchHome, Warehouse
@@ -34,12 +34,12 @@ def build_definitions(
     as_of: str = "",
     config_path: str = "",
     gx: InProcessGx | None = None,
-    site_in_child: bool = False,
+    site: SiteInProcess | None = None,
 ) -> dg.Definitions:
     """``gx``: where the GX step validates (checks.gx_process); in-process
-    unless the command line started a child process for it.
-    ``site_in_child``: the publication step builds the dashboards in a child
-    process while it writes the lists (dashboards/site_process.py)."""
+    unless the command line started a child process for it. ``site``: where
+    the publication step builds the dashboards while it writes the lists
+    (dashboards/site_process.py); in-process unless given."""
     # Every process that runs these assets (command line, web UI's run
     # workers, the benchmark) builds them here.
     write_run_logs_without_fsync()
@@ -55,9 +55,10 @@ def build_definitions(
             "home": home_resource,
             "warehouse": warehouse,
             "gx": gx or InProcessGx(),
-            "site": SiteBuilder(child_process=site_in_child),
+            "site": site or SiteInProcess(),
         },
     )
 
 
-defs = build_definitions(home_from_env(), inbox=os.environ.get("WINDOWWATCH_INBOX", ""), site_in_child=True)
+# the web UI's runs: a child process per site build, beside the lists
+defs = build_definitions(home_from_env(), inbox=os.environ.get("WINDOWWATCH_INBOX", ""), site=SiteChildPerBuild())

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from checks.gx_process import InProcessGx
+from dashboards.site_process import SiteInProcess
 from pipelines.definitions import build_definitions
 from pipelines.progress import step_progress_logger
 from pipelines.planning import changed_days, partition_range, range_tags, remember_staged_manifests
@@ -76,15 +77,15 @@ def run_graph_holding_home(
     config_path: str = "",
     progress: bool = True,
     gx: InProcessGx | None = None,
-    site_in_child: bool = False,
+    site: SiteInProcess | None = None,
 ) -> RunOutcome:
     """The run itself; the caller holds the home lock. ``gx``: where the GX
     step validates (default in this process; checks.gx_process);
-    ``site_in_child``: build the dashboards in a child process beside the
-    lists (dashboards/site_process.py)."""
+    ``site``: where the dashboards are built beside the lists (default in
+    this process; dashboards/site_process.py)."""
     instance = open_instance(home)
     defs = build_definitions(
-        home, inbox=str(inbox), as_of=as_of.isoformat(), config_path=config_path, gx=gx, site_in_child=site_in_child
+        home, inbox=str(inbox), as_of=as_of.isoformat(), config_path=config_path, gx=gx, site=site
     )
     home_resource = defs.resources["home"]
     days = changed_days(inbox, home_resource.staged_dir, home_resource.reference_snapshot_dir, as_of)

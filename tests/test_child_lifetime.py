@@ -1,5 +1,5 @@
 """The site's child process dies with the command that started it
-(pipelines/child_lifetime.py): a real spawned pool worker, a real kill -9."""
+(pipelines/child_lifetime.py): a real spawned child, a real kill -9."""
 
 from __future__ import annotations
 
@@ -14,14 +14,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# A stand-in for the command: the site's pool, as dashboards/site_process.py
-# makes it, with its worker started; prints the worker's pid, then waits.
+# A stand-in for the command: the site's child started as the command line
+# starts it, before any step asks for a site; prints its pid, then waits.
 PARENT = """
-import multiprocessing, os, sys, time
-from concurrent.futures import ProcessPoolExecutor
-from dashboards.site_process import _start_child
-pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_child)
-print(pool.submit(os.getpid).result(), flush=True)
+import time
+from dashboards.site_process import SiteChildProcess
+site = SiteChildProcess()
+print(site.pid, flush=True)
 time.sleep(600)
 """
 
@@ -47,7 +46,7 @@ def test_the_site_child_dies_when_the_command_is_killed():
         deadline = time.monotonic() + 20
         while alive(child) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not alive(child), "the pool worker outlived its killed parent"
+        assert not alive(child), "the site child outlived its killed parent"
     finally:
         parent.kill()
         parent.stdout.close()

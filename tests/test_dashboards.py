@@ -274,23 +274,24 @@ def test_with_descriptions_keeps_the_order_and_reads_only_those_rows(demo_home):
 
 
 def test_the_publication_step_builds_the_same_site_in_a_child_process(demo_home, tmp_path):
-    """The command line's night: the site built in a spawned process while
-    the step writes the lists (dashboards/site_process.py) is byte for byte
-    the site built in the step's own process, and the lists are all there."""
+    """The command line's night: the site built by a child process started
+    before the step (dashboards/site_process.py) while the step writes the
+    lists is byte for byte the site built in the step's own process, and the
+    lists are all there."""
     import dagster as dg
 
     from assets.publications import publications
-    from dashboards.site_process import SiteBuilder
+    from dashboards.site_process import SiteChildProcess, SiteInProcess
     from pipelines.resources import Warehouse, WindowWatchHome
 
-    def publish(home: Path, child_process: bool) -> dict:
+    def publish(home: Path, site: SiteInProcess) -> dict:
         shutil.copytree(demo_home, home, ignore=shutil.ignore_patterns("dashboards", "exports", "dagster"))
         result = dg.materialize(
             [publications],
             resources={
                 "home": WindowWatchHome(home=str(home), as_of=AS_OF.isoformat()),
                 "warehouse": Warehouse(path=str(home / "warehouse.duckdb")),
-                "site": SiteBuilder(child_process=child_process),
+                "site": site,
             },
         )
         assert result.success
@@ -299,8 +300,12 @@ def test_the_publication_step_builds_the_same_site_in_a_child_process(demo_home,
     def files(folder: Path) -> dict[str, bytes]:
         return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
-    in_child = publish(tmp_path / "child" / "home", child_process=True)
-    publish(tmp_path / "one" / "home", child_process=False)
+    child = SiteChildProcess()
+    try:
+        in_child = publish(tmp_path / "child" / "home", child)
+    finally:
+        child.close()
+    publish(tmp_path / "one" / "home", SiteInProcess())
     assert set(in_child) == {"dashboards", "rectification_lists"}
     site, site_in_one = files(tmp_path / "child" / "home" / "dashboards"), files(tmp_path / "one" / "home" / "dashboards")
     assert in_child["dashboards"]["pages"].value == sum(name.endswith(".html") for name in site) > 7

@@ -11,10 +11,10 @@ small inline script after ``plotly.min.js`` (shipped once at the site root).
 from __future__ import annotations
 
 import html as _html
-import json
-import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
+
+import orjson
 
 from dashboards.charts import Chart
 from dashboards.labels import Bi
@@ -253,23 +253,21 @@ class Page:
         )
 
 
-def _clean(obj):
-    """NaN and infinities -> null (plotly draws a gap); recursive."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
+# Dates, dataclasses and str/int subclasses go to ``default=str`` and numpy
+# numbers are numbers, as with the
+# standard library's json; NaN and infinities become null
+# (plotly draws a gap).
+_JSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_SERIALIZE_NUMPY
+)
 
 
 def _json(obj) -> str:
-    """JSON safe inside a <script> element."""
-    try:  # most figures hold no NaN (``values`` maps it to null): skip the walk over every number
-        text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str)
-    except ValueError:
-        text = json.dumps(_clean(obj), ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str)
+    """JSON safe inside a <script> element. orjson, not the standard
+    library: a city's site serialises ~10,000 figures, and json.dumps was
+    0.8 s of the site's one busy core."""
+    text = orjson.dumps(obj, default=str, option=_JSON_OPTIONS).decode()
     return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 

@@ -229,7 +229,7 @@ def export_department_lists(
     given, receives the paths actually (re)written. ``pool``: see
     ``export_department_workbooks``.
     """
-    depts = sorted(set(ledger["dept_id"].to_list()), key=_dept_order)
+    depts = sorted(set(ledger["dept_id"].to_list()), key=dept_order)
     return export_department_workbooks(
         [Workbook(d, functools.partial(_dept_part, ledger, d)) for d in depts],
         out_dir, as_of=as_of, departments=departments, include_resolved=include_resolved,
@@ -237,7 +237,7 @@ def export_department_lists(
     )
 
 
-def _dept_order(dept: str | None) -> tuple[bool, str]:
+def dept_order(dept: str | None) -> tuple[bool, str]:
     return dept is None, dept or ""
 
 

@@ -52,6 +52,7 @@ from .department_lists import (
     HashBook,
     Workbook,
     dept_names,
+    dept_order,
     export_department_workbooks,
 )
 from .ledger_csv import DETECTED_MONTH, LEDGER_MONTHS, write_ledger_csv
@@ -71,21 +72,15 @@ _FINGERPRINT_COLUMNS = sorted({c for c, _ in SHEET_COLUMNS if c and c != "dept_i
 
 LIST_DEPARTMENTS = "SELECT dept_id, dept_name FROM departments"
 
-# $cutoff: the first day of the month before the as-of month
-DAILY_LIST_DEPARTMENTS = f"""
-SELECT DISTINCT dept_id
-FROM rectification_items
-WHERE status <> 'withdrawn'
-  AND NOT (status IN {SETTLED} AND detected_on < $cutoff)
-ORDER BY dept_id NULLS LAST
-"""
-
-# `IS NOT DISTINCT FROM` so items without a department form their own list
+# Every department's daily rows in one scan ($cutoff: the first day of the
+# month before the as-of month), split by department in polars: a query per
+# department scanned the ledger once each (~0.7 s for a city's 12 against
+# ~0.3 s). They are a few hundred thousand rows; the archives, which hold
+# the rest of a city's ~2 M items, are still read one workbook at a time.
 DAILY_LIST_ROWS = f"""
 SELECT {_SHEET_SOURCE_COLUMNS}
 FROM rectification_items
-WHERE dept_id IS NOT DISTINCT FROM $dept
-  AND status <> 'withdrawn'
+WHERE status <> 'withdrawn'
   AND NOT (status IN {SETTLED} AND detected_on < $cutoff)
 """
 
@@ -151,13 +146,15 @@ def publish_lists(
     csv_done = _submit_ledger_csv(con, out_dir, pool, csv_max_items)
     written: list[Path] = []
     daily_dir = out_dir / "departments"
+    daily_rows = query_frame(con, DAILY_LIST_ROWS, {"cutoff": cutoff}).partition_by("dept_id", as_dict=True)
     daily = export_department_workbooks(
-        [
-            Workbook(dept, lambda dept=dept: query_frame(con, DAILY_LIST_ROWS, {"dept": dept, "cutoff": cutoff}))
-            for (dept,) in query_frame(con, DAILY_LIST_DEPARTMENTS, {"cutoff": cutoff}).iter_rows()
+        [  # items without a department form their own list, the last one
+            Workbook(dept, lambda rows=rows: rows)
+            for (dept,), rows in sorted(daily_rows.items(), key=lambda kv: dept_order(kv[0][0]))
         ],
         daily_dir, as_of=as_of, departments=departments, written=written, pool=pool,
     )
+    del daily_rows
     archive_dir = daily_dir / ARCHIVE_DIR
     months = query_frame(con, ARCHIVE_MONTHS, {"cutoff": cutoff})
     archive_sources = [

@@ -277,11 +277,12 @@ def test_the_publication_step_builds_the_same_site_in_a_child_process(demo_home,
     """The command line's night: the site built by a child process started
     before the step (dashboards/site_process.py) while the step writes the
     lists is byte for byte the site built in the step's own process, and the
-    lists are all there."""
+    lists are all there; so is the site of a child the step starts itself
+    (the web UI's runs)."""
     import dagster as dg
 
     from assets.publications import publications
-    from dashboards.site_process import SiteChildProcess, SiteInProcess
+    from dashboards.site_process import SiteChildPerBuild, SiteChildProcess, SiteInProcess
     from pipelines.resources import Warehouse, WindowWatchHome
 
     def publish(home: Path, site: SiteInProcess) -> dict:
@@ -306,13 +307,35 @@ def test_the_publication_step_builds_the_same_site_in_a_child_process(demo_home,
     finally:
         child.close()
     publish(tmp_path / "one" / "home", SiteInProcess())
+    publish(tmp_path / "per-build" / "home", SiteChildPerBuild())
     assert set(in_child) == {"dashboards", "rectification_lists"}
     site, site_in_one = files(tmp_path / "child" / "home" / "dashboards"), files(tmp_path / "one" / "home" / "dashboards")
     assert in_child["dashboards"]["pages"].value == sum(name.endswith(".html") for name in site) > 7
     assert site.keys() == site_in_one.keys()
     assert [name for name in site if site[name] != site_in_one[name]] == []
+    site_per_build = files(tmp_path / "per-build" / "home" / "dashboards")
+    assert site_per_build.keys() == site.keys()
+    assert [name for name in site if site[name] != site_per_build[name]] == []
     lists = sorted(p.name for p in (tmp_path / "child" / "home" / "exports" / "rectification").rglob("*.xlsx"))
     assert lists == sorted(p.name for p in (demo_home / "exports" / "rectification").rglob("*.xlsx")) and lists
+
+
+def test_a_site_child_that_fails_says_why_and_builds_no_second_site(tmp_path):
+    """The child's error reaches the step with the child's traceback (here:
+    no warehouse at that path), and a child serves one site only."""
+    from dashboards.site_process import SiteChildFailed, SiteChildProcess
+
+    child = SiteChildProcess()
+    try:
+        with child.building(tmp_path / "missing" / "warehouse.duckdb", tmp_path / "site", AS_OF, None) as report:
+            with pytest.raises(SiteChildFailed, match="warehouse.duckdb"):
+                report()
+        with pytest.raises(SiteChildFailed, match="already built"):
+            with child.building(tmp_path / "warehouse.duckdb", tmp_path / "site", AS_OF, None):
+                pass
+    finally:
+        child.close()
+    assert not (tmp_path / "site").exists()
 
 
 # ---------------------------------------------------------------------------

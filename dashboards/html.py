@@ -253,13 +253,13 @@ class Page:
         )
 
 
-# Dates, dataclasses and str/int subclasses go to ``default=str`` and numpy
-# numbers are numbers, as with the
-# standard library's json; NaN and infinities become null
-# (plotly draws a gap).
+# As with the standard library's json and ``default=str``: dates and
+# dataclasses are written as their str(), str and int subclasses as plain
+# strings and numbers, keys that are not str as strings; NaN and infinities
+# become null (plotly draws a gap). Numpy numbers are numbers.
 _JSON_OPTIONS = (
-    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
-    | orjson.OPT_SERIALIZE_NUMPY
+    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_SERIALIZE_NUMPY
+    | orjson.OPT_NON_STR_KEYS
 )
 
 

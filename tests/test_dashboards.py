@@ -24,7 +24,7 @@ import socket
 import struct
 import subprocess
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -318,6 +318,41 @@ def test_the_publication_step_builds_the_same_site_in_a_child_process(demo_home,
     assert [name for name in site if site[name] != site_per_build[name]] == []
     lists = sorted(p.name for p in (tmp_path / "child" / "home" / "exports" / "rectification").rglob("*.xlsx"))
     assert lists == sorted(p.name for p in (demo_home / "exports" / "rectification").rglob("*.xlsx")) and lists
+
+
+def test_figure_json_is_what_the_standard_library_writes_and_safe_in_a_script():
+    """dashboards.html._json (orjson) writes what json.dumps(default=str)
+    wrote: dates and dataclasses as their str(), str and int subclasses
+    plainly, other keys as strings; NaN and infinities as null; and nothing
+    that ends the <script> element."""
+    import dataclasses
+    import enum
+
+    from dashboards.html import _json
+
+    class Label(str):
+        def __str__(self):
+            return "not this"
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    @dataclasses.dataclass(repr=False)
+    class Point:
+        x: int
+
+        def __str__(self):
+            return f"Point({self.x})"
+
+    figure = {
+        "name": Label("窗口"), "level": Level.HIGH, "shown": True, "day": date(2026, 10, 30),
+        "at": datetime(2026, 10, 30, 9, 5), "point": Point(1), "y": [1.5, float("nan"), float("inf"), -float("inf")],
+        "keys": {Label("a"): 1, 2: 3}, "pair": (1, 2), "text": "</script>\u2028",
+    }
+    assert _json(figure) == (
+        '{"name":"窗口","level":3,"shown":true,"day":"2026-10-30","at":"2026-10-30 09:05:00","point":"Point(1)",'
+        '"y":[1.5,null,null,null],"keys":{"a":1,"2":3},"pair":[1,2],"text":"<\\/script>\\u2028"}'
+    )
 
 
 def test_a_site_child_that_fails_says_why_and_builds_no_second_site(tmp_path):

@@ -335,19 +335,13 @@ def child_full(home: Path, inbox: Path, as_of: date, result: Path, executor: str
     collect_less_often()
     t0 = time.perf_counter()
     if executor == "in_process":
-        from checks.gx_process import GxChildProcess
-        from dashboards.site_process import SiteChildProcess
+        from pipelines.cli import run_children
 
-        gx = GxChildProcess()  # as the command line starts them, before the heavy imports
-        site = SiteChildProcess()
-        from pipelines.runner import run_graph
+        with run_children() as (gx, site):  # as the command line starts them, before the heavy imports
+            from pipelines.runner import run_graph
 
-        t1 = time.perf_counter()
-        try:
+            t1 = time.perf_counter()
             outcome = run_graph(home, inbox, as_of, progress=False, gx=gx, site=site)
-        finally:
-            site.close()
-            gx.close()
         success, run_id, failures = outcome.success, outcome.run_id, outcome.failures
     else:
         import dagster as dg

@@ -18,15 +18,15 @@ This module imports neither Dagster nor GX: the command line imports it first.
 
 from __future__ import annotations
 
-import multiprocessing
-import traceback
 from dataclasses import replace
 from pathlib import Path
+
+from pipelines.child_process import ChildFailed, OneRequestChild, serve_one
 
 Requests = list[tuple[str, list[Path]]]
 
 
-class GxChildFailed(RuntimeError):
+class GxChildFailed(ChildFailed):
     """The child process failed or vanished; the message carries its traceback."""
 
 
@@ -43,44 +43,28 @@ class InProcessGx:
 
 
 class GxChildProcess(InProcessGx):
-    """A child process that imports GX at once and validates one run's sources."""
+    """A child process (pipelines/child_process.py) that imports GX at once
+    and validates one run's sources."""
 
     def __init__(self) -> None:
-        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no copied threads or DuckDB handles
-        self._conn, child_end = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(child_end,), name="windowwatch-gx", daemon=True)
-        self._process.start()
-        child_end.close()
+        self._child = OneRequestChild(_serve, "GX", GxChildFailed)
 
     def validate_sources(self, requests: Requests, docs_dir: Path):
-        try:
-            self._conn.send((requests, Path(docs_dir)))
-            status, payload = self._conn.recv()
-        except (EOFError, OSError) as exc:
-            raise GxChildFailed(f"GX child process ended without an answer (exit code {self._process.exitcode})") from exc
-        if status != "ok":
-            raise GxChildFailed(payload)
-        return payload
+        self._child.ask((requests, Path(docs_dir)))
+        return self._child.answer()
 
     def close(self) -> None:
         """Tell a child that was never asked to stop; wait for it to exit
         (after building the Data Docs, when it was asked)."""
-        try:
-            self._conn.send(None)
-        except (OSError, ValueError):
-            pass  # it already answered and closed its end
-        self._process.join(timeout=60)
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join()
-        self._conn.close()
+        self._child.close()
 
 
 def _serve(conn) -> None:
     import sys
+    import traceback
     import warnings
 
-    from pipelines.process_gc import collect_less_often, skip_collection_at_exit
+    from pipelines.process_gc import collect_less_often
 
     # GX's import makes ~290 k objects: with the default thresholds the
     # collector ran ~700 times in it (0.6 s of its 5 s; 0.25 s with these)
@@ -90,30 +74,21 @@ def _serve(conn) -> None:
 
     from checks.gx_suites import build_data_docs, docs_index_of, docs_keys_of, validate_sources_without_docs
 
-    try:
-        request = conn.recv()
-    except EOFError:  # the parent went away
-        return
-    if request is None:
-        return
-    requests, docs_dir = request
-    try:
-        try:
-            outcomes = validate_sources_without_docs(requests, docs_dir)
-        except Exception:
-            conn.send(("error", traceback.format_exc()))
-            return
+    def validate(request):
+        requests, docs_dir = request
+        outcomes = validate_sources_without_docs(requests, docs_dir)
         docs_keys = docs_keys_of(outcomes)
-        # GX's page ids stay here: the site is built below
+        # GX's page ids stay here: the site is built after the answer
         answer = {s: replace(o, docs_keys=[]) for s, o in outcomes.items()}
-        conn.send(("ok", (answer, docs_index_of(docs_dir) if docs_keys else None)))
-        # After the answer, on the other core: the run's warehouse steps go on
-        # meanwhile, and close() waits for this before the run's summary.
-        if docs_keys:
+
+        def build_docs() -> None:
+            # on the other core while the run's warehouse steps go on;
+            # close() waits for this before the run's summary
             try:
                 build_data_docs(docs_dir, docs_keys)
             except Exception:
                 print(f"GX 数据文档生成失败 Data Docs not built:\n{traceback.format_exc()}", file=sys.stderr)
-    finally:
-        conn.close()
-        skip_collection_at_exit()
+
+        return (answer, docs_index_of(docs_dir) if docs_keys else None), (build_docs if docs_keys else None)
+
+    serve_one(conn, validate)

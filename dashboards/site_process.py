@@ -26,19 +26,19 @@ does not import Dagster at all and the command line can start it first.
 
 from __future__ import annotations
 
-import multiprocessing
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipelines.child_process import ChildFailed, OneRequestChild, serve_one
+
 if TYPE_CHECKING:
     from dashboards.site import SiteReport
 
 
-class SiteChildFailed(RuntimeError):
+class SiteChildFailed(ChildFailed):
     """The child failed or vanished; the message carries its traceback."""
 
 
@@ -59,20 +59,16 @@ class SiteInProcess:
 
 
 class SiteChildProcess(SiteInProcess):
-    """A spawned child (a fresh interpreter: no copied threads or DuckDB
-    handles) that imports the site's modules at once and builds one site."""
+    """A child process (pipelines/child_process.py) that imports the site's
+    modules at once and builds one site."""
 
     def __init__(self) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child_end = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(child_end,), name="windowwatch-site", daemon=True)
-        self._process.start()
-        child_end.close()
+        self._child = OneRequestChild(_serve, "site", SiteChildFailed)
         self._asked = False
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid
+        return self._child.pid
 
     @contextmanager
     def building(
@@ -81,23 +77,19 @@ class SiteChildProcess(SiteInProcess):
         if self._asked:
             raise SiteChildFailed("this site child has already built its site")
         self._asked = True
-        try:
-            self._conn.send((Path(warehouse_path), Path(out_dir), as_of, gx_docs_index))
-        except (OSError, ValueError) as exc:
-            raise SiteChildFailed(f"site child process is gone (exit code {self._process.exitcode})") from exc
-        answer: list = []
+        self._child.ask((Path(warehouse_path), Path(out_dir), as_of, gx_docs_index))
+        answer: list = []  # (report, None) or (None, the failure): the child answers once
 
         def report() -> SiteReport:
             if not answer:
                 try:
-                    answer.append(self._conn.recv())
-                except (EOFError, OSError) as exc:
-                    answer.append(("error", f"site child process ended without an answer "
-                                            f"(exit code {self._process.exitcode}): {exc!r}"))
-            status, payload = answer[0]
-            if status != "ok":
-                raise SiteChildFailed(payload)
-            return payload
+                    answer.append((self._child.answer(), None))
+                except SiteChildFailed as exc:
+                    answer.append((None, exc))
+            built, failure = answer[0]
+            if failure is not None:
+                raise failure
+            return built
 
         try:
             yield report
@@ -112,15 +104,7 @@ class SiteChildProcess(SiteInProcess):
 
     def close(self) -> None:
         """Tell a child that was never asked to stop; wait for it to exit."""
-        try:
-            self._conn.send(None)
-        except (OSError, ValueError):
-            pass  # it answered and closed its end
-        self._process.join(timeout=60)
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join()
-        self._conn.close()
+        self._child.close()
 
 
 class SiteChildPerBuild(SiteInProcess):
@@ -140,7 +124,7 @@ class SiteChildPerBuild(SiteInProcess):
 
 def _serve(conn) -> None:
     from pipelines.child_lifetime import exit_with_parent
-    from pipelines.process_gc import collect_less_often, skip_collection_at_exit
+    from pipelines.process_gc import collect_less_often
 
     # a short-lived process like the command's own: with its collector
     # thresholds a city's site collects 7 times instead of 279 (pipelines/process_gc.py);
@@ -149,18 +133,4 @@ def _serve(conn) -> None:
     exit_with_parent()
     from dashboards.site import build_site  # the point of starting early: import while the run goes on
 
-    try:
-        try:
-            request = conn.recv()
-        except EOFError:  # the parent went away
-            return
-        if request is None:
-            return
-        try:
-            answer = ("ok", build_site(*request))
-        except Exception:
-            answer = ("error", traceback.format_exc())
-        conn.send(answer)
-    finally:
-        conn.close()
-        skip_collection_at_exit()
+    serve_one(conn, lambda request: (build_site(*request), None))

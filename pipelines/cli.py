@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 import warnings
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -120,23 +121,33 @@ def run_and_report(home: Path, inbox: Path, as_of: date, config: str) -> int:
         raise UserError(str(exc)) from None
 
 
-def _run_holding_home(home: Path, inbox: Path, as_of: date, config: str) -> int:
+@contextmanager
+def run_children():
+    """The GX and site child processes of a run (checks/gx_process.py,
+    dashboards/site_process.py), as ``(gx, site)`` resources; closed (waited
+    for) on leaving. Enter before the heavy imports: the children import GX
+    and the site's modules on the other core meanwhile, and wait for their step."""
     from checks.gx_process import GxChildProcess
     from dashboards.site_process import SiteChildProcess
 
-    # started before the heavy imports: they import GX and the site's modules
-    # on the other core meanwhile, and wait for their step
     gx = GxChildProcess()
-    site = SiteChildProcess()
     try:
+        site = SiteChildProcess()
+        try:
+            yield gx, site
+        finally:
+            site.close()
+    finally:
+        gx.close()
+
+
+def _run_holding_home(home: Path, inbox: Path, as_of: date, config: str) -> int:
+    with run_children() as (gx, site):
         from pipelines.runner import run_graph_holding_home
         from pipelines.summary import print_summary
 
         print(f"WindowWatch: 处理 {inbox} （截至 {as_of.isoformat()}）", file=sys.stderr)
         outcome = run_graph_holding_home(home, inbox, as_of, config, gx=gx, site=site)
-    finally:
-        site.close()
-        gx.close()
     print_summary(home, outcome)
     return 0 if outcome.success else EXIT_RUN_FAILED
 

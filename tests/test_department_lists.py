@@ -221,6 +221,23 @@ def test_display_width_expression_matches_python():
     assert got == [display_width(s) for s in corpus] + [0]
 
 
+def test_widest_cell_is_exact_without_measuring_every_cell():
+    from assets.rectification.department_lists import widest_cell
+
+    cases = [
+        (["abcd", "整改", None], 4),  # 4 characters; 2 wide characters count 4
+        (["abcde", "整改清单"], 8),  # the shorter text in characters is the wider
+        (["ｱ半角", "abc"], 5),  # half-width katakana counts 1
+        (["emoji😀", "abcdef"], 7),  # a 4-byte wide character counts 2
+        (["x" * 60, "整" * 40], 60),  # a cell of 60 characters: the cap, wide ones not counted
+        ([None, None], 0),
+    ]
+    for values, width in cases:
+        col = pl.Series("v", values, dtype=pl.String)
+        assert widest_cell(col) == width, values
+        assert widest_cell(col, max_measured=0) == width, values  # measured with the expression instead
+
+
 def test_cells_are_escaped_like_xlsxwriter(tmp_path):
     """Text the sheet XML must escape comes back as it was written."""
     odd = ["A&B <x> 1", " leading space", "trailing tab\t", "ctl\x01char", "literal _x0041_ text"]

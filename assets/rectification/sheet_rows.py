@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Collection, Iterator, Mapping, Sequence
 
 import polars as pl
 
@@ -40,35 +40,49 @@ def column_letter(j: int) -> str:
     return s
 
 
-def escape_cell_text(sheet: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+# Anything a text cell may need beyond being copied: a literal ``_x``, a
+# control character, markup, white space at either end. Most columns (ids,
+# codes, the descriptions we write) have none of it, and one search over
+# the column for all of it costs what each of the separate passes did.
+_NEEDS_WORK_RE = r"_x|" + _CONTROL_RE + r"|[&<>]|^\s|\s$"
+
+
+def escape_cell_text(sheet: pl.DataFrame, columns: Sequence[str]) -> tuple[pl.DataFrame, frozenset[str]]:
     """Text columns as they go inside ``<t>``: truncated, control characters
-    and ``&<>`` escaped. Each pass runs only on a column that needs it (one
-    cheap look at the column first): most columns are codes and dates with
-    nothing to escape, and every pass copies the column."""
-    exprs = []
+    and ``&<>`` escaped; and the columns with a ``_<column>_preserve`` flag
+    (white space at an end of some cell), which ``row_xml`` is told of.
+
+    A column none of whose cells needs anything is left as it is after one
+    search; otherwise each pass runs only if that column needs it (every
+    pass copies the column)."""
+    exprs, worked = [], []
     for c in columns:
         col = sheet.get_column(c)
         e = pl.col(c)
         if (col.str.len_bytes().max() or 0) > MAX_CELL_CHARS:  # bytes >= characters
             e = e.str.slice(0, MAX_CELL_CHARS)
+        elif not col.str.contains(_NEEDS_WORK_RE).any():
+            continue
         if col.str.contains("_x", literal=True).any():
             e = e.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1")
         if col.str.contains(_CONTROL_RE).any():
             for code in _CONTROL:
                 e = e.str.replace_all(chr(code), f"_x{code:04X}_", literal=True)
         exprs.append(e.alias(c))
-    escaped = sheet.with_columns(exprs).with_columns(
-        [pl.col(c).str.contains(r"^\s|\s$").fill_null(False).alias(f"_{c}_preserve") for c in columns]
-    )
-    markup = [c for c in columns if escaped.get_column(c).str.contains("[&<>]").any()]
+        worked.append(c)
+    escaped = sheet.with_columns(exprs)
+    flags = escaped.select([pl.col(c).str.contains(r"^\s|\s$").fill_null(False).alias(f"_{c}_preserve") for c in worked])
+    preserved = [c for c in worked if flags.get_column(f"_{c}_preserve").any()]
+    markup = [c for c in worked if escaped.get_column(c).str.contains("[&<>]").any()]
     return escaped.with_columns(
-        [pl.col(c).str.replace_all("&", "&amp;", literal=True)
-         .str.replace_all("<", "&lt;", literal=True)
-         .str.replace_all(">", "&gt;", literal=True).alias(c) for c in markup]
-    )
+        [flags.get_column(f"_{c}_preserve") for c in preserved]
+        + [pl.col(c).str.replace_all("&", "&amp;", literal=True)
+           .str.replace_all("<", "&lt;", literal=True)
+           .str.replace_all(">", "&gt;", literal=True).alias(c) for c in markup]
+    ), frozenset(preserved)
 
 
-def row_xml(columns: Sequence[tuple[str, str]], n_blank: int) -> pl.Expr:
+def row_xml(columns: Sequence[tuple[str, str]], n_blank: int, preserved: Collection[str] = frozenset()) -> pl.Expr:
     """One ``<row>`` string per frame row.
 
     ``columns``: (column, kind) with kind ``text`` / ``wrap`` (String, after
@@ -91,11 +105,12 @@ def row_xml(columns: Sequence[tuple[str, str]], n_blank: int) -> pl.Expr:
         if kind == "date":
             filled = pl.concat_str([*open_cell(j, "date"), pl.lit('"><v>'), v.cast(pl.String), pl.lit("</v></c>")])
         else:
-            preserve = pl.when(pl.col(f"_{col}_preserve")).then(pl.lit(' xml:space="preserve"')).otherwise(pl.lit(""))
-            filled = pl.concat_str(
-                [*open_cell(j, kind), pl.lit('" t="inlineStr"><is><t'), preserve, pl.lit(">"), v,
-                 pl.lit("</t></is></c>")]
-            )
+            if col in preserved:
+                preserve = pl.when(pl.col(f"_{col}_preserve")).then(pl.lit(' xml:space="preserve"')).otherwise(pl.lit(""))
+                start = [*open_cell(j, kind), pl.lit('" t="inlineStr"><is><t'), preserve, pl.lit(">")]
+            else:
+                start = [*open_cell(j, kind), pl.lit('" t="inlineStr"><is><t>')]
+            filled = pl.concat_str([*start, v, pl.lit("</t></is></c>")])
         parts.append(pl.when(v.is_null()).then(blank(j, "text")).otherwise(filled))
     n = len(columns)
     parts += [blank(n + k, "text") for k in range(n_blank)]

@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args, home: Path) -> int:
-    from pipelines.resources import yesterday_in_shanghai
+    from pipelines.clock import yesterday_in_shanghai  # not pipelines.resources: that imports Dagster
 
     inbox = Path(args.inbox).resolve() if args.inbox else home / "inbox"
     if not inbox.is_dir():
@@ -154,7 +154,7 @@ def _run_holding_home(home: Path, inbox: Path, as_of: date, config: str) -> int:
 
 def cmd_demo(args, home: Path) -> int:
     from pipelines.demo_inbox import write_inbox
-    from pipelines.resources import yesterday_in_shanghai
+    from pipelines.clock import yesterday_in_shanghai
 
     as_of = args.as_of or yesterday_in_shanghai()
     inbox = home / "inbox"
@@ -186,7 +186,7 @@ def cmd_export(args, home: Path) -> int:
 
 def cmd_rectify(args, home: Path) -> int:
     from pipelines.rectify import UpdateRefused, record_update
-    from pipelines.resources import SHANGHAI
+    from pipelines.clock import SHANGHAI
     from pipelines.run_lock import HomeBusy, hold_home
     from datetime import datetime
 

@@ -19,7 +19,8 @@ from assets.rectification.ledger_publish import published_as_of
 from assets.rectification.ledger_store import append_updates, ledger_item_ids, open_ledger
 from assets.rectification.status import validate_updates
 from pipelines.exports import table_connection
-from pipelines.resources import SHANGHAI, Warehouse
+from pipelines.clock import SHANGHAI
+from pipelines.resources import Warehouse
 
 
 class UpdateRefused(Exception):

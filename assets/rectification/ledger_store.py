@@ -52,10 +52,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
-from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
+
+from pipelines.clock import SHANGHAI
 
 from .items import ITEM_SCHEMA, RULES, rule_param
 from .merge_scope import MergeScope, record_merged
@@ -63,7 +64,6 @@ from .status import REFUSED_COLUMNS, UPDATE_COLUMNS
 from .status_sql import ESCALATION_TABLE, escalation_dates, item_status_sql, resolved_items_sql
 
 AddWorkingDays = Callable[[date, int], date]
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)

@@ -38,16 +38,15 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from assets.ingest.contract import UPDATE_STATUS, normalise_header
+from pipelines.clock import SHANGHAI
 
 from .items import rule_param
 
 AddWorkingDays = Callable[[date, int], date]
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 STATUSES = ("resolved", "withdrawn", "escalated", "overdue", "disputed", "in_progress", "open")
 STATUS_ZH: dict[str, str] = {

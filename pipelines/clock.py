@@ -1,0 +1,18 @@
+"""The office's clock: dates and times are Asia/Shanghai wherever the
+machine's own time zone is set.
+
+This module imports nothing heavy: the command line reads the default
+as-of date from here before it starts the GX and site children, and those
+should start before Dagster is imported (pipelines/cli.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def yesterday_in_shanghai() -> date:
+    return datetime.now(SHANGHAI).date() - timedelta(days=1)

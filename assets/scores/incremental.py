@@ -62,7 +62,7 @@ from pathlib import Path
 import polars as pl
 
 from assets.calendar import WorkCalendar
-from assets.db import sql_dates, sql_literal, table_names
+from assets.db import among_ids, sql_dates, sql_literal, table_names
 from assets.ingest.file_states import changed_days, file_states
 from assets.ingest.contract import DEFAULT_HALL
 from assets.ingest.queries import sql_files
@@ -296,9 +296,11 @@ def recomputed_part(table: str, plan: RefreshPlan) -> tuple[str, str]:
             f"received_date >= DATE '{day}' OR completed_date IS NULL OR completed_date >= DATE '{day}'"
             " OR case_id IN (SELECT case_id FROM changed_cases)"
         )
-        return recent, (
-            f"case_id IN (SELECT case_id FROM {{source}} WHERE {recent})"
-            " OR case_id IN (SELECT case_id FROM changed_cases)"
+        # one id list, bounded: the ids of a night (the open cases and the
+        # new day's) span months, not the history, and DuckDB skips the row
+        # groups outside them (0.7 s -> 0.3 s at city-year)
+        return recent, among_ids(
+            f"(SELECT case_id FROM {{source}} WHERE {recent} UNION ALL SELECT case_id FROM changed_cases) AS replaced"
         )
     if table in DATED_TABLES:
         cond = f"date >= DATE '{day}'"

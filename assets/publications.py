@@ -47,7 +47,6 @@ def publications(
     site: dg.ResourceParam[SiteInProcess],
 ) -> Iterator[dg.MaterializeResult]:
     selected = context.selected_asset_keys
-    warehouse.release()  # the site is read by a connection of its own, maybe in another process
     if DASHBOARDS not in selected:
         yield dg.MaterializeResult(asset_key=RECTIFICATION_LISTS, metadata=write_rectification_lists(home, warehouse))
         return

@@ -9,14 +9,18 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
-from pydantic import PrivateAttr
 
-from pipelines.clock import yesterday_in_shanghai
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def yesterday_in_shanghai() -> date:
+    return datetime.now(SHANGHAI).date() - timedelta(days=1)
 
 
 class WindowWatchHome(dg.ConfigurableResource):
@@ -75,18 +79,6 @@ class Warehouse(dg.ConfigurableResource):
     use for the polars side of the step. A step that finds the file locked by
     another process waits up to lock_timeout_s for it: at city scale one
     writer may hold it for minutes.
-
-    Within a run, ``connect`` hands out cursors of one connection that stays
-    open from the first step that asks until ``release`` (or the run's end in
-    this process), and checkpoints once when released. A city's night had
-    opened and closed the file 15 times, each close a checkpoint and each
-    open a cold cache: now the scores and rules steps take ~1.4 s less and
-    the ledger step, which releases, ~1 s more (medians of three nights). The connection is
-    read-write, so within a run a read-only ``connect`` is only a promise of
-    the caller. A step that lets another connection or process open the file
-    (the ledger attaches it; the site's child process reads it) calls
-    ``release`` first; later ``connect`` calls in the run open the file each
-    time, as outside a run.
     """
 
     path: str
@@ -94,40 +86,14 @@ class Warehouse(dg.ConfigurableResource):
     threads: int = 2
     temp_directory: str = ""  # default: duckdb_tmp beside the warehouse file
     lock_timeout_s: float = 900.0
-    # the run's connection checkpoints when it is released, once for all the
-    # steps' writes, unless their write-ahead log grows past this first
-    run_checkpoint_threshold: str = "1GB"
-
-    _in_run: bool = PrivateAttr(default=False)
-    _run_connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._in_run = True
-
-    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        self.release()
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        if self._in_run:
-            if self._run_connection is None:
-                self._run_connection = self._open(False)
-                self._run_connection.execute(f"SET checkpoint_threshold = '{self.run_checkpoint_threshold}'")
-            con = self._run_connection.cursor()
-        else:
-            con = self._open(read_only)
+        con = self._open(read_only)
         try:
             yield con
         finally:
-            con.close()
-
-    def release(self) -> None:
-        """Close the run's connection (a checkpoint) and open the file per
-        ``connect`` for the rest of the run."""
-        self._in_run = False
-        if self._run_connection is not None:
-            con, self._run_connection = self._run_connection, None
             con.close()
 
     @property

@@ -194,7 +194,6 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
     as_of = home.as_of_date
 
     updates, skipped, unreadable = read_update_files(home.inbox_dir / "rectification_updates")
-    warehouse.release()  # the ledger's connection attaches the file: no other connection may hold it
     ledger = open_ledger(ledger_path(home))
     try:
         with attached(ledger, warehouse.path, "wh", lock_timeout_s=warehouse.lock_timeout_s):

@@ -9,18 +9,13 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def yesterday_in_shanghai() -> date:
-    return datetime.now(SHANGHAI).date() - timedelta(days=1)
+from pipelines.clock import yesterday_in_shanghai
 
 
 class WindowWatchHome(dg.ConfigurableResource):

@@ -17,6 +17,7 @@ from dashboards.context import SiteContext
 from dashboards.html import Col, Kpi, Page, link, tag
 from dashboards.labels import Bi, code, fmt_date, fmt_datetime, fmt_int
 from dashboards.privacy import mask_text
+from pipelines.clock import SHANGHAI
 
 SOURCES = ["cases", "queue", "ratings", "callbacks", "attendance", "leave", "monitoring"]
 SOURCE_COLORS = dict(zip(SOURCES, [theme.BLUE, theme.ORANGE, theme.GREEN, theme.PURPLE, theme.TEAL, theme.GOLD, theme.RED]))
@@ -301,6 +302,4 @@ def _local(when: datetime) -> datetime:
     """Validation times are stored in UTC; shown in Asia/Shanghai."""
     if when.tzinfo is None:
         return when
-    from zoneinfo import ZoneInfo
-
-    return when.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    return when.astimezone(SHANGHAI).replace(tzinfo=None)

@@ -10,8 +10,9 @@ text), while a night changes a few tens of thousands. Beside the table the
 warehouse keeps what its rows were computed from: the as-of date
 (``rectification_as_of``), each item's version in the ledger
 (``rectification_items_versions``: ``last_seen_run``, the run that last
-inserted, refreshed or reinstated it, unique per run, and ``changed_at``, also
-set when it is withdrawn, to the second only, so not enough alone), the
+inserted, refreshed or reinstated it, unique per run; ``changed_at``, also
+set when it is withdrawn, but only to the second; and ``withdrawn``, which a
+withdrawal always flips), the
 ledger's replies (``rectification_items_replies``: their keys, which are
 hashes of their content) and the escalation date of each deadline
 (``rectification_items_escalation``). A published row can differ from what a
@@ -65,7 +66,7 @@ _ITEM_ROWS = item_status_sql(f"{LEDGER}.", exclude=LEDGER_BOOKKEEPING, ordered=F
 PUBLISHED_ITEMS = f"CREATE OR REPLACE TABLE {ITEMS_TABLE} AS\n{_ITEM_ROWS}"
 PUBLISHED_VERSIONS = f"""
 CREATE OR REPLACE TABLE {VERSIONS_TABLE} AS
-SELECT item_id, last_seen_run, changed_at FROM {LEDGER}.ledger_items WHERE detected_on <= $as_of
+SELECT item_id, last_seen_run, changed_at, withdrawn FROM {LEDGER}.ledger_items WHERE detected_on <= $as_of
 """
 PUBLISHED_REPLIES = f"""
 CREATE OR REPLACE TABLE {REPLIES_TABLE} AS SELECT update_key, item_id, accepted FROM {LEDGER}.ledger_updates
@@ -74,7 +75,7 @@ PUBLISHED_ESCALATION = f"""
 CREATE OR REPLACE TABLE {ESCALATION_PUBLISHED} AS SELECT deadline, escalate_after FROM {ESCALATION_TABLE}
 """
 RECORD_LAYOUT = {
-    VERSIONS_TABLE: ["item_id", "last_seen_run", "changed_at"],
+    VERSIONS_TABLE: ["item_id", "last_seen_run", "changed_at", "withdrawn"],
     REPLIES_TABLE: ["update_key", "item_id", "accepted"],
     ESCALATION_PUBLISHED: ["deadline", "escalate_after"],
 }
@@ -87,9 +88,9 @@ _CANDIDATES = "_items_candidates"
 ITEM_CANDIDATES = f"""
 CREATE OR REPLACE TEMP TABLE {_CANDIDATES} AS
 SELECT coalesce(n.item_id, p.item_id) AS item_id
-FROM (SELECT item_id, last_seen_run, changed_at FROM {LEDGER}.ledger_items WHERE detected_on <= $as_of) AS n
+FROM (SELECT item_id, last_seen_run, changed_at, withdrawn FROM {LEDGER}.ledger_items WHERE detected_on <= $as_of) AS n
 FULL JOIN {VERSIONS_TABLE} AS p ON p.item_id = n.item_id
-WHERE (n.last_seen_run, n.changed_at) IS DISTINCT FROM (p.last_seen_run, p.changed_at)
+WHERE (n.last_seen_run, n.changed_at, n.withdrawn) IS DISTINCT FROM (p.last_seen_run, p.changed_at, p.withdrawn)
 UNION
 SELECT i.item_id
 FROM {LEDGER}.ledger_items AS i LEFT JOIN {ESCALATION_TABLE} AS e ON e.deadline = i.deadline
@@ -113,8 +114,10 @@ WHERE CAST(updated_at AS DATE) > $since AND CAST(updated_at AS DATE) <= $until
 """
 
 # What decides whether a published row is still right: the item's version in
-# the ledger (a withdrawal sets only changed_at, so `withdrawn` itself is
-# compared too) and every column that depends on the as-of date or the replies.
+# the ledger and every column that depends on the as-of date or the replies.
+# A withdrawal sets only changed_at, to the second, so a merge in the same
+# second as the publication before it would leave the version as it was:
+# `withdrawn` is part of the version (in the candidates) and of the row.
 _STATUS_COLUMNS = [
     "deadline", "withdrawn", "escalate_after", "last_status", "last_note", "last_updated_by", "last_updated_at",
     "status", "resolved_on", "status_zh", "resolved_late",
@@ -133,7 +136,8 @@ CREATE OR REPLACE TEMP TABLE {_REDO} AS
 SELECT item_id
 FROM {_NOW} AS n
 FULL JOIN (
-    SELECT * FROM {ITEMS_TABLE} JOIN {VERSIONS_TABLE} USING (item_id) SEMI JOIN {_CANDIDATES} USING (item_id)
+    SELECT * FROM {ITEMS_TABLE} JOIN (SELECT item_id, last_seen_run, changed_at FROM {VERSIONS_TABLE}) USING (item_id)
+    SEMI JOIN {_CANDIDATES} USING (item_id)
 ) AS p USING (item_id)
 WHERE ({", ".join(f"n.{c}" for c in _VERSION + _STATUS_COLUMNS)})
       IS DISTINCT FROM ({", ".join(f"p.{c}" for c in _VERSION + _STATUS_COLUMNS)})
@@ -143,7 +147,7 @@ REDONE = [
     f"DELETE FROM {ITEMS_TABLE} WHERE item_id IN (SELECT item_id FROM {_REDO})",
     f"DELETE FROM {VERSIONS_TABLE} WHERE item_id IN (SELECT item_id FROM {_REDO})",
     f"INSERT INTO {ITEMS_TABLE} BY NAME {_REDONE_ROWS}",
-    f"INSERT INTO {VERSIONS_TABLE} SELECT item_id, last_seen_run, changed_at FROM {_NOW}"
+    f"INSERT INTO {VERSIONS_TABLE} SELECT item_id, last_seen_run, changed_at, withdrawn FROM {_NOW}"
     f" WHERE item_id IN (SELECT item_id FROM {_REDO})",
 ]
 

@@ -608,10 +608,15 @@ def _check_page(browser: Browser, page: Path) -> list[dict]:
 
 
 def _wait_for_stored_language(browser: Browser, page: Path, lang: str, timeout_s: float = 30.0) -> None:
+    """Until a freshly opened page starts in ``lang``. Its own start counts,
+    not only what localStorage says once it is loaded: the page reads the
+    choice while it loads, and a loaded machine once had the stored value
+    arrive in between (the page started in Chinese, then storage said English)."""
     deadline = time.monotonic() + timeout_s
     while True:
         browser.open(page.as_uri())
-        if browser.evaluate(f"localStorage.getItem({LANG_KEY!r})") == lang:
+        started = browser.evaluate("document.documentElement.getAttribute('data-lang')")
+        if started == lang and browser.evaluate(f"localStorage.getItem({LANG_KEY!r})") == lang:
             return
         assert time.monotonic() < deadline, f"the language choice {lang!r} never reached a new page"
         time.sleep(0.2)

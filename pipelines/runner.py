@@ -3,6 +3,7 @@ the web UI shows the CLI's runs. Holds the home lock for the whole run."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,10 +17,28 @@ from pipelines.progress import step_progress_logger
 from pipelines.planning import changed_days, partition_range, range_tags, remember_staged_manifests
 from pipelines.run_lock import hold_home
 
-INSTANCE_YAML = """\
+# What homes made before the event log storage below got as dagster.yaml.
+EARLIER_INSTANCE_YAML = """\
 telemetry:
   enabled: false
 """
+WRITTEN_BY_US = "# Written by WindowWatch"
+
+
+def instance_yaml(folder: Path) -> str:
+    """The instance's configuration: Dagster's default storage layout, with
+    the event log kept open between events (pipelines/event_log_storage.py).
+    ``base_dir`` must be absolute, so the file names the folder it is in."""
+    runs = json.dumps(str((folder / "history" / "runs").resolve()))
+    return (
+        f"{WRITTEN_BY_US} for this home (pipelines/runner.py); rewritten when the home moves.\n"
+        f"{EARLIER_INSTANCE_YAML}"
+        "event_log_storage:\n"
+        "  module: pipelines.event_log_storage\n"
+        "  class: KeptOpenSqliteEventLogStorage\n"
+        "  config:\n"
+        f"    base_dir: {runs}\n"
+    )
 
 
 def instance_dir(home: Path) -> Path:
@@ -30,8 +49,11 @@ def open_instance(home: Path) -> dg.DagsterInstance:
     folder = instance_dir(home)
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "dagster.yaml"
-    if not config.exists():
-        config.write_text(INSTANCE_YAML)
+    wanted = instance_yaml(folder)
+    current = config.read_text(encoding="utf-8") if config.exists() else None
+    # A dagster.yaml the IT person wrote (PostgreSQL, say) is theirs to keep.
+    if current != wanted and (current in (None, EARLIER_INSTANCE_YAML) or current.startswith(WRITTEN_BY_US)):
+        config.write_text(wanted, encoding="utf-8")
     return dg.DagsterInstance.from_config(str(folder))
 
 

@@ -4,6 +4,7 @@ the web UI shows the CLI's runs. Holds the home lock for the whole run."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -53,7 +54,10 @@ def open_instance(home: Path) -> dg.DagsterInstance:
     current = config.read_text(encoding="utf-8") if config.exists() else None
     # A dagster.yaml the IT person wrote (PostgreSQL, say) is theirs to keep.
     if current != wanted and (current in (None, EARLIER_INSTANCE_YAML) or current.startswith(WRITTEN_BY_US)):
-        config.write_text(wanted, encoding="utf-8")
+        # whole or not at all: the web UI's processes may be reading it
+        tmp = config.with_name(f".{config.name}.{os.getpid()}.tmp")
+        tmp.write_text(wanted, encoding="utf-8")
+        os.replace(tmp, config)
     return dg.DagsterInstance.from_config(str(folder))
 
 

@@ -17,6 +17,7 @@ from dashboards.site_process import SiteChildPerBuild, SiteInProcess
 from pipelines.asset_list import all_asset_checks, all_assets
 from pipelines.jobs import nightly_job
 from pipelines.resources import WindowWatchHome, Warehouse
+from pipelines.event_log_storage import store_asset_events_in_batches
 from pipelines.run_logs import write_run_logs_without_fsync
 from pipelines.schedules import nightly_schedule_for
 from pipelines.sensors import inbox_sensor_for
@@ -43,6 +44,7 @@ def build_definitions(
     # Every process that runs these assets (command line, web UI's run
     # workers, the benchmark) builds them here.
     write_run_logs_without_fsync()
+    store_asset_events_in_batches()
     home_resource = WindowWatchHome(home=str(Path(home).resolve()), inbox=inbox, as_of=as_of, config_path=config_path)
     warehouse = Warehouse(path=str(home_resource.warehouse_path))
     return dg.Definitions(

@@ -6,6 +6,7 @@ import threading
 import uuid
 
 import dagster as dg
+import pytest
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from pipelines.event_log_storage import KeptOpenSqliteEventLogStorage
@@ -21,7 +22,7 @@ def days_counted(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 def _materialize_all_days(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [days_counted],
+        [days_counted, days_counted_check],
         instance=instance,
         tags={"dagster/asset_partition_range_start": "2026-03-01", "dagster/asset_partition_range_end": "2026-03-10"},
     )
@@ -36,7 +37,16 @@ def _materialized_days(storage) -> list[str]:
     return sorted(r.partition_key for r in records)
 
 
-def test_a_partitioned_run_is_stored_where_stock_dagster_reads_it(tmp_path):
+@dg.asset_check(asset=days_counted)
+def days_counted_check() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
+# "0": every event stored by itself; "1000": Dagster hands the planned events
+# and the range's materializations over as batches (store_event_batch).
+@pytest.mark.parametrize("batch_size", ["0", "1000"])
+def test_a_partitioned_run_is_stored_where_stock_dagster_reads_it(tmp_path, monkeypatch, batch_size):
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", batch_size)
     home = tmp_path / "home"
     with open_instance(home) as instance:
         assert isinstance(instance.event_log_storage, KeptOpenSqliteEventLogStorage)
@@ -51,9 +61,18 @@ def test_a_partitioned_run_is_stored_where_stock_dagster_reads_it(tmp_path):
         run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, limit=100
     ).records
     assert len(planned) == 10
-    assert dg.DagsterEventType.RUN_SUCCESS in {
-        r.event_log_entry.dagster_event_type for r in stock.get_records_for_run(run_id).records
-    }
+    in_run = [r.event_log_entry.dagster_event_type for r in stock.get_records_for_run(run_id).records]
+    assert dg.DagsterEventType.RUN_SUCCESS in in_run
+    assert in_run.count(dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED) == 1
+    assert in_run.count(dg.DagsterEventType.ASSET_CHECK_EVALUATION) == 1
+    # the cross-run index: the planned days and the latest day, as the UI asks for them
+    index_planned = stock.get_event_records(
+        dg.EventRecordsFilter(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, asset_key=dg.AssetKey("days_counted")),
+        limit=100,
+    )
+    assert sorted(r.partition_key for r in index_planned) == [f"2026-03-{d:02d}" for d in range(1, 11)]
+    latest = stock.get_latest_materialization_events([dg.AssetKey("days_counted")])[dg.AssetKey("days_counted")]
+    assert latest.run_id == run_id
 
 
 def test_stock_dagster_writes_between_two_runs_of_ours(tmp_path):

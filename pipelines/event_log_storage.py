@@ -8,9 +8,11 @@ materialization event per day, so a city's full rebuild stores ~5,300
 events, ~5,200 of them asset events: 40-50 s of its run. A night stores
 ~210 events.
 
-This subclass writes the same files, tables and transactions, so the web UI
-and any stock Dagster process read them as before. It keeps one engine and
-one open connection per file, for the few files most recently used.
+This subclass writes the same files, tables and rows, so the web UI and
+any stock Dagster process read them as before. It keeps one engine and one
+open connection per file, for the few files most recently used, and writes
+a batch of asset events (a run's planned events, a partition range's
+materializations) in one transaction per file instead of one per event.
 
 One thing the stock storage did as a side effect is kept on purpose. The web
 UI follows a running run by watching its file, ``<run id>.db``, for

@@ -15,9 +15,9 @@ import dagster as dg
 from checks.gx_process import InProcessGx
 from dashboards.site_process import SiteChildPerBuild, SiteInProcess
 from pipelines.asset_list import all_asset_checks, all_assets
+from pipelines.event_log_storage import store_asset_events_in_batches
 from pipelines.jobs import nightly_job
 from pipelines.resources import WindowWatchHome, Warehouse
-from pipelines.event_log_storage import store_asset_events_in_batches
 from pipelines.run_logs import write_run_logs_without_fsync
 from pipelines.schedules import nightly_schedule_for
 from pipelines.sensors import inbox_sensor_for

@@ -10,6 +10,7 @@ import pytest
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from pipelines.event_log_storage import KeptOpenSqliteEventLogStorage
+from pipelines.planning import range_tags
 from pipelines.runner import EARLIER_INSTANCE_YAML, instance_dir, open_instance
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-03-01", end_date="2026-03-11")
@@ -24,7 +25,7 @@ def _materialize_all_days(instance: dg.DagsterInstance) -> dg.ExecuteInProcessRe
     return dg.materialize(
         [days_counted, days_counted_check],
         instance=instance,
-        tags={"dagster/asset_partition_range_start": "2026-03-01", "dagster/asset_partition_range_end": "2026-03-10"},
+        tags=range_tags("2026-03-01", "2026-03-10"),
     )
 
 

@@ -7,6 +7,7 @@ in this one. Either can still be materialized alone (the step can subset).
 """
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -14,9 +15,11 @@ from assets.ingest.quality import ingest_quality
 from assets.rectification.assets import rectification_ledger, write_rectification_lists
 from assets.scores.assets import scores
 from assets.staffing.assets import staffing_advice_table
-from dashboards.site import SiteReport
 from dashboards.site_process import SiteInProcess
 from pipelines.resources import WindowWatchHome, Warehouse
+
+if TYPE_CHECKING:  # the site's modules are the site child's to import (dashboards/site_process.py)
+    from dashboards.site import SiteReport
 
 DASHBOARDS = dg.AssetKey("dashboards")
 RECTIFICATION_LISTS = dg.AssetKey("rectification_lists")
@@ -57,7 +60,7 @@ def publications(
         yield _dashboards_result(home, report())
 
 
-def _dashboards_result(home: WindowWatchHome, report: SiteReport) -> dg.MaterializeResult:
+def _dashboards_result(home: WindowWatchHome, report: "SiteReport") -> dg.MaterializeResult:
     if report.errors:
         raise dg.Failure(description="看板页面生成失败 pages failed: " + "; ".join(map(str, report.errors))[:1000])
     return dg.MaterializeResult(

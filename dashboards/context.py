@@ -17,7 +17,7 @@ import polars as pl
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, values
 from dashboards.data import URGENCY, SiteData
-from dashboards.html import Col, Html, Page, Text, link, tag
+from dashboards.html import Col, Html, Page, Text, link, t, tag
 from dashboards.labels import (
     Bi,
     code,
@@ -465,17 +465,29 @@ def status_tag(status: str | None) -> Html:
     return tag(code("rect_status", status), kind)
 
 
+# A city site's item tables show ~33,000 rows with a few hundred distinct
+# rules and dates: their cells are made once, as markup.
+@functools.cache
+def rule_cell(rule: str | None) -> Html:
+    return Html(t(code("rule", rule)))
+
+
+@functools.lru_cache(maxsize=4096)
+def date_cell(day: date | None) -> Html:
+    return Html(t(fmt_date(day)))
+
+
 def item_rows(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") -> list[list[Text]]:
     rows = []
     for r in items.iter_rows(named=True):
         rows.append(
             [
                 r["item_id"],
-                code("rule", r["rule"]),
+                rule_cell(r["rule"]),
                 ctx.window_link(r["hall_id"], r["window_id"], prefix) if r["window_id"] else "—",
                 ctx.dept_link(r["dept_id"], prefix),
-                fmt_date(r["detected_on"]),
-                fmt_date(r["deadline"]),
+                date_cell(r["detected_on"]),
+                date_cell(r["deadline"]),
                 status_tag(r["status"]),
                 # shown as stored, as in the ledger CSV and the lists: built with
                 # their free text masked (items.py); masking again could eat a

@@ -465,8 +465,8 @@ def status_tag(status: str | None) -> Html:
     return tag(code("rect_status", status), kind)
 
 
-# A city site's item tables show ~33,000 rows with a few hundred distinct
-# rules and dates: their cells are made once, as markup.
+# A city site's item tables show ~33,000 rows but only the eight rules and a
+# few hundred dates: those cells are made once, as markup.
 @functools.cache
 def rule_cell(rule: str | None) -> Html:
     return Html(t(code("rule", rule)))

@@ -48,13 +48,9 @@ def defer_import(name: str) -> bool:
 
 def load_deferred(name: str) -> types.ModuleType:
     """The real module ``name``, imported now if a stand-in held its place."""
-    current = sys.modules.get(name)
-    if isinstance(current, DeferredModule):
+    if is_deferred(name):
         del sys.modules[name]
-        return importlib.import_module(name)
-    if current is None:
-        return importlib.import_module(name)
-    return current
+    return importlib.import_module(name)
 
 
 def is_deferred(name: str) -> bool:

@@ -2,8 +2,12 @@
 cards, tables, notes and chart containers.
 
 Both languages are in the page; ``<html data-lang="zh|en">`` and two CSS
-rules show one. The choice is kept in ``localStorage`` (no request leaves the
-page). Charts are stored as JSON per language in ``<script
+rules show one. The choice travels two ways, neither of which sends a
+request: the site's own links carry it (``?lang=en``), so a person moving
+through the site by links keeps it even where the browser keeps no storage
+for local files or drops a write (headless Chromium was seen to lose one
+when the page was left at once); and it is kept in ``localStorage`` for a
+page opened afresh (a bookmark, a file opened from the folder). Charts are stored as JSON per language in ``<script
 type="application/json">`` blocks and drawn with the page's language by a
 small inline script after ``plotly.min.js`` (shipped once at the site root).
 """
@@ -223,9 +227,14 @@ class Page:
                     f'<script type="application/json" id="{chart.ident}-{lang}">{_json(fig)}</script>'
                 )
         titles = {"zh": f"{self.title.zh} · 窗口督查", "en": f"{self.title.en} · WindowWatch"}
+        # the link's ?lang= wins over storage and is stored again, so a page
+        # reached by a link also repairs a choice that storage lost
         head_script = (
-            "(function(){var l='zh';try{l=localStorage.getItem('%s')||'zh'}catch(e){}"
-            "if(l!=='en')l='zh';var h=document.documentElement;h.setAttribute('data-lang',l);"
+            "(function(){var K='%s',l=null,s=null;"
+            "try{l=new URLSearchParams(location.search).get('lang')}catch(e){}"
+            "try{s=localStorage.getItem(K)}catch(e){}"
+            "if(l==='en'||l==='zh'){if(l!==s){try{localStorage.setItem(K,l)}catch(e){}}}else{l=s==='en'?'en':'zh';}"
+            "var h=document.documentElement;h.setAttribute('data-lang',l);"
             "h.lang=l==='zh'?'zh-CN':'en';})();" % LANG_KEY
         )
         body_script = _BODY_SCRIPT % {
@@ -286,12 +295,25 @@ function draw(){
     Plotly.react(d,f.data,f.layout,CONFIG);
   }
 }
+// the site's root is where plotly.min.js is; links under it are the site's
+// own pages and carry the language, links elsewhere (GX data docs) do not
+var ROOT=(function(){var s=document.querySelector('script[src$="plotly.min.js"]');
+  return s?s.src.slice(0,s.src.length-'plotly.min.js'.length):null;})();
+function tagLinks(){
+  if(!ROOT||!window.URL)return;
+  var l=lang(), as=document.querySelectorAll('a[href]');
+  for(var i=0;i<as.length;i++){
+    var a=as[i]; if(a.href.indexOf(ROOT)!==0)continue;
+    var u=new URL(a.href); if(!/\\.html$/.test(u.pathname))continue;
+    u.searchParams.set('lang',l); a.href=u.href;
+  }
+}
 window.wwToggleLang=function(){
   var l=lang()==='zh'?'en':'zh', h=document.documentElement;
   h.setAttribute('data-lang',l); h.lang=l==='zh'?'zh-CN':'en';
   try{localStorage.setItem(KEY,l);}catch(e){}
-  draw();
+  tagLinks(); draw();
 };
-draw();
+tagLinks(); draw();
 })();
 """

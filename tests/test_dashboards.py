@@ -529,6 +529,15 @@ class Browser:
         self.wait_event("Page.loadEventFired")
         return self.events
 
+    def follow(self, selector: str) -> list[dict]:
+        """Click the first link matching ``selector``, as a person would, and
+        wait for the page it leads to; returns that page's events."""
+        self.events = []
+        if not self.evaluate(f"(function(a){{if(!a)return false;a.click();return true}})(document.querySelector({selector!r}))"):
+            raise AssertionError(f"no link {selector!r} on {self.evaluate('location.href')}")
+        self.wait_event("Page.loadEventFired")
+        return self.events
+
     def screenshot(self, path: Path, max_height: int = 2400) -> None:
         height = self.evaluate("Math.ceil(document.documentElement.scrollHeight)")
         clip = {"x": 0, "y": 0, "width": 1600, "height": min(int(height), max_height), "scale": 1}
@@ -590,7 +599,10 @@ def _problems(events: list[dict]) -> list[str]:
 
 
 def _check_page(browser: Browser, page: Path) -> list[dict]:
-    events = browser.open(page.as_uri())
+    return _check_loaded(browser, page.name, browser.open(page.as_uri()))
+
+
+def _check_loaded(browser: Browser, page: str, events: list[dict]) -> list[dict]:
     charts = browser.evaluate(CHART_STATE_JS)
     for _ in range(50):  # plotly draws synchronously after load; allow a moment anyway
         if all(c["svg"] for c in charts):
@@ -598,7 +610,7 @@ def _check_page(browser: Browser, page: Path) -> list[dict]:
         time.sleep(0.1)
         charts = browser.evaluate(CHART_STATE_JS)
     problems = _problems(events)
-    assert not problems, (page.name, problems)
+    assert not problems, (page, problems)
     for c in charts:
         assert c["svg"], (page, c["id"], "chart did not render")
         assert c["title"].strip(), (page, c["id"], "chart without a title")
@@ -640,9 +652,9 @@ def test_every_page_renders_offline_in_chromium(browser, demo_site, tmp_path):
         drawn += len(_check_page(browser, page))
     assert drawn == sum(p.charts for p in report.pages) > 20
 
-    # the language switch: English on click (charts redrawn), remembered across
-    # pages (every top-level page and one of each per-item page checked in
-    # English), then back to Chinese
+    # the language switch: English on click (charts redrawn), kept while a
+    # person follows links (every top-level page, then a window and a
+    # department page from their lists), then back to Chinese the same way
     _check_page(browser, out / "index.html")
     assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "zh"
     browser.evaluate("wwToggleLang()")
@@ -650,11 +662,24 @@ def test_every_page_renders_offline_in_chromium(browser, demo_site, tmp_path):
     assert browser.evaluate("document.querySelector('.gtitle').textContent").startswith("Daily composite")
     assert browser.evaluate("getComputedStyle(document.querySelector('h1 .l-zh')).display") == "none"
     assert not _problems(browser.events)
-    # localStorage.setItem reaches Chromium's storage service asynchronously:
-    # on a loaded machine a page opened next (another renderer) read the old
-    # value, the first one after a fixed one-second wait and once the last of
-    # seven. So a page that starts in Chinese is opened again until it sees
-    # the choice (a person clicking a link never outruns it).
+    visits = [(f"nav a[href*='{p}']", p) for p in PAGES[1:] + ["index.html"]]
+    visits += [
+        ("nav a[href*='windows.html']", "windows.html"), ("main a[href*='windows/']", "a window page"),
+        ("nav a[href*='departments.html']", "departments.html"), ("main a[href*='departments/']", "a department page"),
+    ]  # fmt: skip
+    for selector, name in visits:
+        _check_loaded(browser, name, browser.follow(selector))
+        assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "en", name
+        assert browser.evaluate("document.title").endswith("WindowWatch"), name
+        assert browser.evaluate("new URLSearchParams(location.search).get('lang')") == "en", name
+        if name == "quality.html":  # the GX data docs are not the site's own page: their link is left alone
+            gx = browser.evaluate("document.querySelector('a[href*=\"data_docs\"]').href")
+            assert gx.endswith("data_docs/index.html"), gx
+    # a page opened afresh (a bookmark, the file from the folder) starts in the
+    # stored choice. localStorage.setItem reaches Chromium's storage service
+    # asynchronously: on a loaded machine a page opened next read the old value
+    # for a while, so a page that starts in Chinese is opened again until it
+    # sees the choice (every page reached by a link above stored it again).
     in_english = [*(out / p for p in PAGES), min(out.glob("windows/*.html")), min(out.glob("departments/*.html"))]
     for page in in_english:
         _check_page(browser, page)
@@ -664,7 +689,14 @@ def test_every_page_renders_offline_in_chromium(browser, demo_site, tmp_path):
         assert browser.evaluate("document.title").endswith("WindowWatch"), page
     browser.evaluate("wwToggleLang()")
     assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "zh"
+    _check_loaded(browser, "index.html in Chinese", browser.follow("nav a[href*='index.html']"))
+    assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "zh"
+    assert browser.evaluate("document.title").endswith("窗口督查")
     assert not _problems(browser.events)
+    # a link's language wins over the stored one (a link sent to a colleague)
+    browser.open((out / "windows.html").as_uri() + "?lang=en")
+    assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "en"
+    assert browser.evaluate(f"localStorage.getItem({LANG_KEY!r})") == "en"
 
     # screenshots: docs/ when asked (they are committed and shown in the README)
     shots = REPO / "docs" if os.environ.get("WINDOWWATCH_SCREENSHOTS") == "1" else tmp_path

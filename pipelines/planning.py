@@ -8,6 +8,7 @@ import hashlib
 from datetime import date
 from pathlib import Path
 
+from assets.atomic_files import write_text_atomic
 from assets.ingest.contract import DAILY_SOURCES
 from assets.ingest.inbox import all_daily_files, files_by_partition
 from assets.ingest.reference import reference_files
@@ -28,10 +29,7 @@ def reference_changed(inbox: Path, snapshot_dir: Path) -> bool:
 
 
 def record_reference_inputs(inbox: Path, snapshot_dir: Path) -> None:
-    snapshot_dir.mkdir(parents=True, exist_ok=True)
-    tmp = snapshot_dir / f".{REFERENCE_INPUTS}.tmp"
-    tmp.write_text(reference_fingerprint(inbox))
-    tmp.replace(snapshot_dir / REFERENCE_INPUTS)
+    write_text_atomic(snapshot_dir / REFERENCE_INPUTS, reference_fingerprint(inbox))
 
 
 def changed_days(inbox: Path, staged: Path, snapshot_dir: Path, as_of: date) -> list[date]:

@@ -4,13 +4,13 @@ the web UI shows the CLI's runs. Holds the home lock for the whole run."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
+from assets.atomic_files import write_text_atomic
 from checks.gx_process import InProcessGx
 from dashboards.site_process import SiteInProcess
 from pipelines.definitions import build_definitions
@@ -55,9 +55,7 @@ def open_instance(home: Path) -> dg.DagsterInstance:
     # A dagster.yaml the IT person wrote (PostgreSQL, say) is theirs to keep.
     if current != wanted and (current in (None, EARLIER_INSTANCE_YAML) or current.startswith(WRITTEN_BY_US)):
         # whole or not at all: the web UI's processes may be reading it
-        tmp = config.with_name(f".{config.name}.{os.getpid()}.tmp")
-        tmp.write_text(wanted, encoding="utf-8")
-        os.replace(tmp, config)
+        write_text_atomic(config, wanted)
     return dg.DagsterInstance.from_config(str(folder))
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.atomic_files import write_text_atomic
 from assets.ingest import contract as c
 from assets.ingest.inbox import InboxFile, is_hidden, newest_first
 from assets.ingest.readers import FileRejected, read_text_frame
@@ -195,9 +196,7 @@ def write_reference_snapshot(data: ReferenceData, folder: Path) -> None:
     """Parquet copies that partition steps read (they never open DuckDB)."""
     for name, frame in data.tables.items():
         write_parquet_atomic(frame, folder / f"{name}.parquet")
-    tmp = folder / ".version.tmp"
-    tmp.write_text(data.version)
-    tmp.replace(folder / "version.txt")
+    write_text_atomic(folder / "version.txt", data.version)
 
 
 def read_reference_snapshot(folder: Path) -> tuple[dict[str, pl.DataFrame], str]:

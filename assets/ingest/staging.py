@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.atomic_files import temporary_beside, write_text_atomic
 from assets.ingest import contract as c
 from assets.ingest.inbox import InboxFile, newest_first
 from assets.ingest.readers import FileRejected, read_text_frame
@@ -39,7 +40,7 @@ FILE_QUALITY_SCHEMA: dict[str, pl.DataType] = {
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = temporary_beside(path)
     frame.write_parquet(tmp, statistics=True)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
@@ -150,10 +151,7 @@ class ManifestMemo:
 
     def save(self) -> None:
         """Keep the manifests looked at this time (the others are gone or unused)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self._seen), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, json.dumps(self._seen))
 
 
 def empty_staged(source: str) -> pl.DataFrame:

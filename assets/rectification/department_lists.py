@@ -39,6 +39,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import polars as pl
 
+from assets.atomic_files import write_text_atomic
 from assets.ingest.contract import UPDATE_STATUS, UPDATES_SOURCE, header_aliases, normalise_header
 
 from . import sheet_rows
@@ -201,9 +202,7 @@ def _read_hashes(out_dir: Path) -> dict[str, str]:
 
 
 def _write_hashes(out_dir: Path, hashes: Mapping[str, str]) -> None:
-    tmp = out_dir / (HASH_FILE + ".part")
-    tmp.write_text(json.dumps(dict(sorted(hashes.items())), ensure_ascii=False, indent=1), "utf-8")
-    tmp.replace(out_dir / HASH_FILE)
+    write_text_atomic(out_dir / HASH_FILE, json.dumps(dict(sorted(hashes.items())), ensure_ascii=False, indent=1))
 
 
 def export_department_lists(

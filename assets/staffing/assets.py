@@ -18,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from assets.atomic_files import write_text_atomic
 from assets.db import row, table_names
 from assets.ingest.assets import reference_data, source_tables, write_frames
 from assets.scores.assets import method_config
@@ -166,9 +167,7 @@ def _record_plans(paths: list[Path], inputs: str | None) -> None:
     if not paths or inputs is None:
         return
     state = paths[0].parent / PLAN_STATE_FILE
-    tmp = state.with_name(state.name + ".part")
-    tmp.write_text(json.dumps({"inputs": inputs, "files": _file_stamps(paths)}, ensure_ascii=False), "utf-8")
-    tmp.replace(state)
+    write_text_atomic(state, json.dumps({"inputs": inputs, "files": _file_stamps(paths)}, ensure_ascii=False))
 
 
 STAFFING_ASSETS = [staffing_advice_table, staffing_plans]

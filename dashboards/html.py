@@ -7,9 +7,10 @@ request: the site's own links carry it (``?lang=en``), so a person moving
 through the site by links keeps it even where the browser keeps no storage
 for local files or drops a write (headless Chromium was seen to lose one
 when the page was left at once); and it is kept in ``localStorage`` for a
-page opened afresh (a bookmark, a file opened from the folder). Charts are stored as JSON per language in ``<script
-type="application/json">`` blocks and drawn with the page's language by a
-small inline script after ``plotly.min.js`` (shipped once at the site root).
+page opened afresh (a bookmark, a file opened from the folder). Charts are
+stored as JSON per language in ``<script type="application/json">`` blocks
+and drawn with the page's language by a small inline script after
+``plotly.min.js`` (shipped once at the site root).
 """
 
 from __future__ import annotations

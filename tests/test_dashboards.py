@@ -694,16 +694,17 @@ def test_every_page_renders_offline_in_chromium(browser, demo_site, tmp_path):
     assert browser.evaluate("document.title").endswith("窗口督查")
     assert not _problems(browser.events)
     # a link's language wins over the stored one (a link sent to a colleague)
-    browser.open((out / "windows.html").as_uri() + "?lang=en")
-    assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == "en"
-    assert browser.evaluate(f"localStorage.getItem({LANG_KEY!r})") == "en"
+    for lang in ("en", "zh"):
+        browser.open((out / "windows.html").as_uri() + f"?lang={lang}")
+        assert browser.evaluate("document.documentElement.getAttribute('data-lang')") == lang
+        assert browser.evaluate(f"localStorage.getItem({LANG_KEY!r})") == lang
 
-    # screenshots: docs/ when asked (they are committed and shown in the README)
+    # screenshots: docs/ when asked (they are committed and shown in the README), in Chinese
     shots = REPO / "docs" if os.environ.get("WINDOWWATCH_SCREENSHOTS") == "1" else tmp_path
-    _check_page(browser, out / "index.html")
+    _check_loaded(browser, "index.html", browser.open((out / "index.html").as_uri() + "?lang=zh"))
     browser.screenshot(shots / "screenshot-overview.png")
     window_page = min(out.glob("windows/*.html"))
-    _check_page(browser, window_page)
+    _check_loaded(browser, window_page.name, browser.open(window_page.as_uri() + "?lang=zh"))
     browser.screenshot(shots / "screenshot-window.png", max_height=2600)
     assert (shots / "screenshot-overview.png").stat().st_size > 50_000
 

@@ -294,6 +294,12 @@ def run_child(cmd: list[str], env: dict, timeout: float | None, log: Path, max_r
         "timed_out": bool(killed_for and killed_for[0].startswith("timeout")),
         "peak_rss_bytes": usage.ru_maxrss * 1024,
         "peak_tree_rss_bytes": peak_tree,
+        # CPU and minor page faults of the command and of the children it
+        # waited for (GX's, the site's): on a shared machine the work done
+        # varies less than the wall time it took
+        "cpu_user_s": round(usage.ru_utime, 2),
+        "cpu_sys_s": round(usage.ru_stime, 2),
+        "minor_faults": usage.ru_minflt,
         "rss_samples": samples,
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
@@ -532,6 +538,9 @@ def summarize(runs: list[dict]) -> dict:
         # different runs, so median run time minus their sum is no gap of its own
         "between_steps_s": median([r["run_s"] - sum(v or 0.0 for v in r["stages"].values()) for r in ok if r.get("run_s")]),
         "outside_run_s": median([r["wall_s"] - r["run_s"] for r in ok if r.get("run_s")]),
+        "cpu_user_s": median([r.get("cpu_user_s") for r in ok]),
+        "cpu_sys_s": median([r.get("cpu_sys_s") for r in ok]),
+        "minor_faults": median([r.get("minor_faults") for r in ok]),
         "peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs),
         "peak_tree_rss_bytes": max(r["peak_tree_rss_bytes"] for r in runs),
         "stages": {s: median([r["stages"][s] for r in ok]) for s in STAGES},
@@ -574,6 +583,11 @@ def print_summary(title: str, summary: dict, floor_s: float | None) -> None:
         rest = wall - in_steps
         print(f"{'start-up, Dagster between steps, summary (wall - steps)':<70}{rest:>9.2f}{(rest / wall if wall else 0):>8.1%}")
     print(f"{'wall, end to end':<70}{wall:>9.2f}{1:>8.1%}")
+    user, kernel = summary.get("cpu_user_s"), summary.get("cpu_sys_s")
+    if user is not None and kernel is not None and wall:
+        print(f"CPU, the command and the children it waited for: user {user:.1f} s + kernel {kernel:.1f} s"
+              f" = {user + kernel:.1f} s, {(user + kernel) / wall:.2f} cores busy on average;"
+              f" {summary['minor_faults'] / 1e6:.2f} M minor page faults")
     inside = summary.get("published_s") or {}
     if any(v is not None for v in inside.values()):
         print("inside publish, side by side: " + ", ".join(f"{k} {v:.2f}s" for k, v in inside.items() if v is not None))

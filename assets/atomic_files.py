@@ -18,13 +18,18 @@ def temporary_beside(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """``text`` as UTF-8 at ``path``; the folder is made if missing."""
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """``data`` at ``path``; the folder is made if missing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_beside(path)
     try:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """``text`` as UTF-8 at ``path``; the folder is made if missing."""
+    write_bytes_atomic(path, text.encode("utf-8"))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.atomic_files import temporary_beside, write_bytes_atomic
 from assets.db import scalar, table_names
 from pipelines.resources import Warehouse
 
@@ -56,7 +57,7 @@ def read_table(warehouse: Warehouse, table: str) -> pl.DataFrame:
 
 def write_csv_bom(frame: pl.DataFrame, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = temporary_beside(out)
     frame.write_csv(tmp, include_bom=True, null_value="")
     tmp.replace(out)
     return out
@@ -77,10 +78,7 @@ def export_scores(warehouse: Warehouse, period: str, out: Path) -> Path:
 
     table = {"day": "scores_export_daily", "month": "scores_export_monthly"}[period]
     frame = read_table(warehouse, table).select(EXPORT_COLUMNS).sort("period", "hall_id", "window_id")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_bytes(export_csv_bytes(frame))
-    tmp.replace(out)
+    write_bytes_atomic(out, export_csv_bytes(frame))
     return out
 
 

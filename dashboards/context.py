@@ -16,7 +16,7 @@ import polars as pl
 
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, values
-from dashboards.data import URGENCY, SiteData
+from dashboards.data import SiteData
 from dashboards.html import Col, Html, Page, Text, link, t, tag
 from dashboards.labels import (
     Bi,
@@ -37,8 +37,7 @@ PARTS = [
     ("satisfaction", Bi("满意度 S", "Satisfaction S")),
 ]
 
-UNRESOLVED = ("open", "in_progress", "disputed", "overdue", "escalated")
-LATE_STATUSES = ("overdue", "escalated")
+from dashboards.rectification_data import AGE_BUCKETS, UNRESOLVED
 
 
 def _safe(s: str) -> str:
@@ -97,17 +96,6 @@ class SiteContext:
             return set(per_day.filter(pl.col("served") > 0)["date"].to_list())
         top = per_day["n"].max()
         return set(per_day.filter(pl.col("n") >= 0.5 * top)["date"].to_list())
-
-    @cached_property
-    def live_items(self) -> pl.DataFrame | None:
-        """Rectification items not withdrawn, most urgent first (``sort_items``),
-        sorted once: the order is total (item_id last), so any subset filtered
-        from it is in the order sorting that subset would give."""
-        items = self.data.rectification
-        if items is None:
-            return None
-        live = items.filter(pl.col("status") != "withdrawn")  # a filter keeps the order
-        return live if self.data.rectification_in_urgency_order else sort_items(live)
 
     @property
     def period(self) -> str:
@@ -340,21 +328,6 @@ def ranking_chart(
     return Chart(build, height=height)
 
 
-AGE_BUCKETS = [
-    (0, 5, Bi("≤5天", "≤5 days")),
-    (6, 15, Bi("6–15天", "6–15 days")),
-    (16, 30, Bi("16–30天", "16–30 days")),
-    (31, 10**6, Bi(">30天", ">30 days")),
-]
-
-
-def age_bucket_expr() -> pl.Expr:
-    expr = pl.lit(len(AGE_BUCKETS) - 1)
-    for i, (lo, hi, _) in reversed(list(enumerate(AGE_BUCKETS))):
-        expr = pl.when(pl.col("age_days").is_between(lo, hi)).then(pl.lit(i)).otherwise(expr)
-    return expr.alias("age_bucket")
-
-
 RECORD_SERIES = [
     ("resolved_on_time", Bi("按期整改", "Fixed on time"), theme.GREEN),
     ("resolved_late", Bi("逾期整改", "Fixed late"), "#8bc34a"),
@@ -364,17 +337,34 @@ RECORD_SERIES = [
 ]
 
 
-def rectification_record(items: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Per ``key``: items fixed on time, fixed late, and open by age bucket."""
-    live = items.filter(pl.col("status") != "withdrawn").with_columns(age_bucket_expr())
+def item_count(counts: pl.DataFrame, where: pl.Expr | None = None) -> int:
+    """How many items the rows of ``SiteData.rectification_counts`` that
+    meet ``where`` count."""
+    rows = counts if where is None else counts.filter(where)
+    return int(rows["n"].sum())
+
+
+def counts_by(counts: pl.DataFrame, keys: list[str], where: pl.Expr | None = None) -> pl.DataFrame:
+    """Items per ``keys`` (column ``len``), as ``group_by(keys).len()`` over the items would give."""
+    rows = counts if where is None else counts.filter(where)
+    return rows.group_by(keys).agg(pl.col("n").sum().alias("len"))
+
+
+LIVE = pl.col("status") != "withdrawn"  # null status is not live either, as in the ledger's filters
+
+
+def rectification_record(counts: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per ``key``: items fixed on time, fixed late, and open by age bucket
+    (from ``SiteData.rectification_counts``)."""
+    n, status = pl.col("n"), pl.col("status")
     aggs = [
-        ((pl.col("status") == "resolved") & ~pl.col("resolved_late").fill_null(False)).sum().alias("resolved_on_time"),
-        ((pl.col("status") == "resolved") & pl.col("resolved_late").fill_null(False)).sum().alias("resolved_late"),
+        n.filter((status == "resolved") & ~pl.col("resolved_late")).sum().alias("resolved_on_time"),
+        n.filter((status == "resolved") & pl.col("resolved_late")).sum().alias("resolved_late"),
     ] + [
-        (pl.col("status").is_in(UNRESOLVED) & (pl.col("age_bucket") == i)).sum().alias(f"open_{i}")
+        n.filter(status.is_in(UNRESOLVED) & (pl.col("age_bucket") == i)).sum().alias(f"open_{i}")
         for i in range(len(AGE_BUCKETS))
     ]
-    out = live.group_by(key).agg(aggs)
+    out = counts.filter(LIVE).group_by(key).agg(aggs)
     return out.with_columns(
         pl.sum_horizontal([f"open_{i}" for i in range(len(AGE_BUCKETS))]).alias("open_total"),
         (pl.col("resolved_on_time") + pl.col("resolved_late")).alias("resolved_total"),
@@ -501,17 +491,9 @@ def item_rows(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") -> list[l
 def first_per(items: pl.DataFrame, keys: list[str], n: int) -> pl.DataFrame:
     """The first ``n`` rows of every ``keys`` group, in the order of ``items``
     (the rows of ``group_by(keys, maintain_order=True).head(n)``, kept where
-    they are: a filter over two million items is several times quicker than
-    gathering them group by group)."""
+    they are: one filter is several times quicker than gathering them group
+    by group)."""
     return items.filter(pl.int_range(pl.len()).over(keys) < n)
-
-
-def sort_items(items: pl.DataFrame) -> pl.DataFrame:
-    """Most urgent first: escalated, overdue, then by deadline (``dashboards.data.URGENCY``)."""
-    order = {s: i for i, s in enumerate(URGENCY)}
-    return items.with_columns(
-        pl.col("status").replace_strict(order, default=9, return_dtype=pl.Int32).alias("_o")
-    ).sort("_o", "deadline", "item_id").drop("_o")
 
 
 def count_text(n: int, unit: Bi) -> Bi:

@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from dashboards.rectification_data import ITEM_COUNTS, SHOWN_ITEMS, items_as_of, week_of_today
+
 
 def month_of(d: date) -> str:
     return f"{d.year:04d}-{d.month:02d}"
@@ -28,18 +30,6 @@ def previous_month(period: str) -> str:
 
 
 LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
-
-# Rectification items, most urgent first: by status in this order (any other
-# status after them), then by deadline, then by item_id (nulls first, as polars
-# sorts), so the order is total and any subset filtered from it is in the order
-# sorting that subset would give. ``dashboards.context.sort_items`` is the same
-# in polars.
-URGENCY = ["escalated", "overdue", "disputed", "in_progress", "open", "resolved", "withdrawn"]
-URGENCY_ORDER = (
-    "CASE status " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(URGENCY)) + " ELSE 9 END, "
-    "deadline ASC NULLS FIRST, item_id ASC NULLS FIRST"  # polars sorts nulls first
-)
-
 
 # Descriptions of the items a page shows. By rowid DuckDB fetches the rows
 # without comparing two million item ids (a tenth of the time at city scale).
@@ -86,7 +76,6 @@ class SiteData:
         self.tables = {r[0] for r in rows}
         self.base_tables = {name for name, kind in rows if kind == "BASE TABLE"}  # these have a rowid
         self._columns: dict[str, set[str]] = {}
-        self.rectification_in_urgency_order = False  # set when ``rectification`` is read
 
     def close(self) -> None:
         self.con.close()
@@ -120,7 +109,7 @@ class SiteData:
         hidden = [c for c in ("config_hash", "as_of") if c in self.columns(table)]
         return f"* EXCLUDE ({', '.join(hidden)})" if hidden else "*"
 
-    def sql(self, query: str, params: list | None = None) -> pl.DataFrame:
+    def sql(self, query: str, params: list | dict | None = None) -> pl.DataFrame:
         return self.con.sql(query, params=params).pl() if params else self.con.sql(query).pl()
 
     def _table(self, name: str, query: str, params: list | None = None) -> pl.DataFrame | None:
@@ -297,37 +286,45 @@ class SiteData:
             " ORDER BY source_file, source_row"
         )
 
+    @property
+    def has_rectification(self) -> bool:
+        return "rectification_items" in self.tables
+
+    def _items_as_of(self) -> str:
+        return items_as_of(self.columns("rectification_items"), with_rowid="rectification_items" in self.base_tables)
+
     @cached_property
-    def rectification(self) -> pl.DataFrame | None:
-        """Every item found by the as-of date, without its description: a
-        city ledger holds millions of items, the descriptions are most of its
-        bytes, and the pages show a few thousand (``with_descriptions``, which
-        finds them by ``_rowid``: this connection is read-only, the rows stay put).
-        Most urgent first (``URGENCY``) when the ledger has the columns to
-        say so: DuckDB sorts two million rows in a fraction of what polars
-        takes after the read."""
-        if "rectification_items" not in self.tables:
+    def rectification_counts(self) -> pl.DataFrame | None:
+        """Items found by the as-of date, counted per hall, window,
+        department, rule, status, age bucket and flag (``n``), with the
+        oldest age (rectification_data.ITEM_COUNTS); withdrawn ones too."""
+        if not self.has_rectification:
             return None
-        cols = self.columns("rectification_items")
-        wanted = [
-            "item_id", "rule", "hall_id", "window_id", "dept_id", "detected_on", "deadline", "status", "resolved_late",
-        ]  # fmt: skip
-        present = [c for c in wanted if c in cols]
-        order = f" ORDER BY {URGENCY_ORDER}" if {"status", "deadline", "item_id"} <= cols else ""
-        rowid = "rowid AS _rowid, " if "rectification_items" in self.base_tables else ""
-        frame = self.sql(
-            f"SELECT {rowid}{', '.join(present)} FROM rectification_items WHERE detected_on <= ?{order}",
-            [self.as_of],
+        week_start, week_end = week_of_today(self.as_of)
+        return self.sql(
+            ITEM_COUNTS.format(items=self._items_as_of()),
+            {"as_of": self.as_of, "month_start": self.as_of.replace(day=1), "week_start": week_start, "week_end": week_end},
         )
-        self.rectification_in_urgency_order = bool(order)
-        for c in wanted:
-            if c not in frame.columns:
-                frame = frame.with_columns(pl.lit(None).alias(c))
-        return frame.with_columns(((pl.lit(self.as_of) - pl.col("detected_on")).dt.total_days()).alias("age_days"))
+
+    @cached_property
+    def rectification_shown(self) -> pl.DataFrame | None:
+        """Every item some page lists (rectification_data.SHOWN_ITEMS), most
+        urgent first, with its description: a few tens of thousands of rows
+        of a ledger of millions."""
+        if not self.has_rectification:
+            return None
+        week_start, week_end = week_of_today(self.as_of)
+        key = "_rowid" if "rectification_items" in self.base_tables else "item_id"
+        shown = self.sql(
+            SHOWN_ITEMS.format(items=self._items_as_of(), key=key),
+            {"as_of": self.as_of, "week_start": week_start, "week_end": week_end},
+        )
+        return self.with_descriptions(shown)
 
     def with_descriptions(self, items: pl.DataFrame) -> pl.DataFrame:
-        """``items`` (rows of ``rectification``) with their description, read
-        for these rows only; the order of ``items`` is kept."""
+        """``items`` (rows of rectification_items with their ``_rowid``, or
+        their ``item_id`` where the ledger is a view) with their description,
+        read for these rows only; the order of ``items`` is kept."""
         if "description" in items.columns:
             return items
         if items.height == 0 or "description" not in self.columns("rectification_items"):

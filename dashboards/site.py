@@ -22,10 +22,10 @@ at the end, so a crash leaves the previous site as it was.
 
 At city scale (20 halls, 800 windows, millions of items and tickets) the
 build stays in seconds because: sums per window and day are made in the
-warehouse (``SiteData.window_waits_daily``); the ledger is read without its
-descriptions, already sorted by urgency by DuckDB (``SiteData.rectification``),
-and descriptions are read by rowid for the rows shown only; item tables format
-only the rows they show; the window and department pages pick their rows and
+warehouse (``SiteData.window_waits_daily``); the ledger's items are counted
+and the rows the pages list picked by DuckDB (dashboards/rectification_data.py),
+their descriptions read by rowid for those rows only; item tables format only
+the rows they show; the window and department pages pick their rows and
 figures out of frames split or summed once; the old site is removed by a
 thread after the swap.
 """

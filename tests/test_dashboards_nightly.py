@@ -1,12 +1,12 @@
 """What keeps the nightly site build cheap at city scale, on small real
-DuckDB files with hand-made rows: the ledger read in urgency order by DuckDB
-(the same order ``sort_items`` gives), descriptions fetched by rowid, score
-tables read without their per-row ``as_of`` stamp, date axes from a series'
-min/max, and the old site removed off the caller's path."""
+DuckDB files with hand-made rows: the ledger counted and its shown rows
+picked in DuckDB (dashboards/rectification_data.py), descriptions fetched by
+rowid, score tables read without their per-row ``as_of`` stamp, date axes
+from a series' min/max, and the old site removed off the caller's path."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import polars as pl
@@ -14,8 +14,9 @@ from polars.testing import assert_frame_equal
 
 from dashboards import site as site_mod
 from dashboards.charts import date_axis
-from dashboards.context import SiteContext, sort_items
+from dashboards.context import LIVE, counts_by, first_per, item_count, rectification_record
 from dashboards.data import SiteData
+from dashboards.rectification_data import LATE_STATUSES, UNRESOLVED, week_of_today
 
 AS_OF = date(2026, 3, 6)
 
@@ -64,19 +65,104 @@ def _warehouse(tmp_path, *, score_stamp: bool = True):
     return path
 
 
-def test_ledger_read_in_the_order_sort_items_gives(tmp_path):
+def test_shown_items_in_urgency_order_with_their_descriptions(tmp_path):
     with SiteData(_warehouse(tmp_path), AS_OF) as data:
-        items = data.rectification
-        assert data.rectification_in_urgency_order
-        assert items["item_id"].to_list() == URGENT_FIRST  # R11 was found after the as-of date
-        assert_frame_equal(items, sort_items(items.sample(fraction=1.0, shuffle=True, seed=3)))
-        live = SiteContext(data=data, as_of=AS_OF).live_items  # no sort: a filter of the read order
-        assert live["item_id"].to_list() == ["R04", "R05", "R02", "R03", "R06", "R07", "R01", "R08"]
+        shown = data.rectification_shown
+    # by hand: one window and one department of fewer than 40 items, so every
+    # item is shown, in URGENT_FIRST's order, but the withdrawn R09 and R10,
+    # which has no status (R11 was found after the as-of date)
+    live = ["R04", "R05", "R02", "R03", "R06", "R07", "R01", "R08"]
+    assert shown["item_id"].to_list() == live
+    assert shown["description"].to_list() == [f"事项{i}说明" for i in live]
+
+
+def test_item_counts_by_hand(tmp_path):
+    with SiteData(_warehouse(tmp_path), AS_OF) as data:
+        counts = data.rectification_counts
+    # by hand, as of Friday 6 March 2026 (R11 found after it): "this week" is
+    # Monday 9 to Sunday 15 March, the as-of day being followed by a Saturday
+    assert week_of_today(AS_OF) == (date(2026, 3, 9), date(2026, 3, 15))
+    status = pl.col("status")
+    assert item_count(counts) == 10
+    assert item_count(counts, status.is_in(UNRESOLVED)) == 6  # R07 R05 R02 R03 R04 R06
+    assert item_count(counts, status.is_in(LATE_STATUSES)) == 4  # R05 R02 R03 R04
+    assert item_count(counts, pl.col("found_this_month")) == 4  # R07 R02 R06 R10: found 1-6 March
+    assert item_count(counts, status.is_in(UNRESOLVED) & pl.col("due_this_week")) == 1  # R07, due 10 March
+    assert counts_by(counts, ["dept_id"], LIVE).rows() == [("D1", 8)]
+    # ages on 6 March: R07 5, R02 5, R06 4 (<=5 days); R03 14 (6-15); R05 24, R04 23 (16-30);
+    # R01 resolved in time; R08's status is none of the open ones
+    record = rectification_record(counts, "dept_id").row(0, named=True)
+    assert record == {
+        "dept_id": "D1", "resolved_on_time": 1, "resolved_late": 0,
+        "open_0": 3, "open_1": 1, "open_2": 2, "open_3": 0, "open_total": 6, "resolved_total": 1,
+    }  # fmt: skip
+    # the aging chart's buckets of the open items: 0-5 days R07 R02 R06, 11-15 R03, 21-30 R05 R04
+    aging = counts_by(counts, ["aging"], status.is_in(UNRESOLVED)).sort("aging").rows()
+    assert aging == [(0, 3), (2, 1), (4, 2)]
+    oldest = counts.filter(status.is_in(UNRESOLVED))["oldest_age"].max()
+    assert oldest == 24  # R05, found 10 February
+
+
+URGENCY_RANK = {s: i for i, s in enumerate(["escalated", "overdue", "disputed", "in_progress", "open", "resolved", "withdrawn"])}
+
+
+def _many_items(n: int = 4000) -> pl.DataFrame:
+    """A ledger with hundreds of items per window and department, and more
+    than 500 late and 500 due this week, with many ties on the deadline."""
+    import random
+
+    rng = random.Random(7)
+    statuses = ["escalated", "overdue", "disputed", "in_progress", "open", "resolved", "withdrawn", None]
+    days = [date(2026, 2, 20) + timedelta(days=d) for d in range(29)]
+    rows = []
+    for k in rng.sample(range(n), n):  # inserted out of order
+        rows.append({
+            "item_id": f"I{k:05d}", "rule": "late", "hall_id": "H1", "window_id": f"W{k % 4}", "dept_id": f"D{k % 3}",
+            "detected_on": date(2026, 2, 1), "deadline": None if k % 50 == 0 else rng.choice(days),
+            "status": rng.choice(statuses), "resolved_late": False, "description": f"说明{k}",
+        })  # fmt: skip
+    return pl.DataFrame(rows)
+
+
+def test_shown_items_hold_each_list_as_sorting_the_whole_ledger_gives(tmp_path):
+    """Each page's list taken from the shown rows is the list sorting every
+    item in polars and taking the first ones gives (min_by in DuckDB picks them)."""
+    items = _many_items()
+    path = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(LEDGER)
+    con.execute("INSERT INTO rectification_items SELECT * FROM items")
+    con.execute("CREATE TABLE windows (hall_id VARCHAR, window_id VARCHAR, window_name VARCHAR, dept_id VARCHAR, window_type VARCHAR)")
+    con.close()
+    with SiteData(path, AS_OF) as data:
+        shown = data.rectification_shown
+        counts = data.rectification_counts
+    live = (
+        items.filter(pl.col("status") != "withdrawn")
+        .with_columns(pl.col("status").replace_strict(URGENCY_RANK, default=9, return_dtype=pl.Int32).alias("_rank"))
+        .sort("_rank", "deadline", "item_id", nulls_last=False)
+    )
+    late, status = pl.col("status").is_in(LATE_STATUSES), pl.col("status")
+    monday, sunday = week_of_today(AS_OF)
+    due = status.is_in(UNRESOLVED) & pl.col("deadline").is_between(monday, sunday)
+    assert live.filter(late).height > 500 and live.filter(due).height > 500 and live.group_by("window_id").len()["len"].min() > 40
+    for keys in (["hall_id", "window_id"], ["dept_id"]):
+        want = live.group_by(keys, maintain_order=True).head(40)
+        got = first_per(shown, keys, 40)
+        for key, part in want.partition_by(keys, as_dict=True).items():
+            assert got.filter(pl.all_horizontal(pl.col(k) == v for k, v in zip(keys, key)))["item_id"].to_list() == part["item_id"].to_list()
+    assert shown.filter(late).head(500)["item_id"].to_list() == live.filter(late).head(500)["item_id"].to_list()
+    assert (
+        shown.filter(due).sort("deadline", "item_id").head(500)["item_id"].to_list()
+        == live.filter(due).sort("deadline", "item_id").head(500)["item_id"].to_list()
+    )
+    assert shown["description"].to_list() == [f"说明{int(i[1:])}" for i in shown["item_id"]]
+    assert dict(counts_by(counts, ["window_id"], LIVE).rows()) == dict(live.group_by("window_id").len().rows())
 
 
 def test_descriptions_by_rowid_and_by_item_id(tmp_path):
     with SiteData(_warehouse(tmp_path), AS_OF) as data:
-        some = data.rectification.filter(pl.col("item_id").is_in(["R03", "R08", "R01"]))
+        some = data.rectification_shown.drop("description").filter(pl.col("item_id").is_in(["R03", "R08", "R01"]))
         by_rowid = data.with_descriptions(some)
         assert by_rowid.select("item_id", "description").rows() == [
             ("R03", "事项R03说明"), ("R01", "事项R01说明"), ("R08", "事项R08说明"),
@@ -136,7 +222,7 @@ def test_first_per_group_keeps_the_rows_of_group_by_head():
 
 
 def test_ledger_as_a_view_is_read_by_item_id(tmp_path):
-    """A view has no rowid: the items are still read in urgency order and
+    """A view has no rowid: the items are still picked in urgency order and
     their descriptions found by item_id."""
     path = _warehouse(tmp_path)
     con = duckdb.connect(str(path))
@@ -144,7 +230,7 @@ def test_ledger_as_a_view_is_read_by_item_id(tmp_path):
     con.execute("CREATE VIEW rectification_items AS SELECT * FROM ledger_rows")
     con.close()
     with SiteData(path, AS_OF) as data:
-        items = data.rectification
-        assert "_rowid" not in items.columns and items["item_id"].to_list() == URGENT_FIRST
-        shown = data.with_descriptions(items.head(2))
-        assert shown.select("item_id", "description").rows() == [("R04", "事项R04说明"), ("R05", "事项R05说明")]
+        shown = data.rectification_shown
+    assert "_rowid" not in shown.columns
+    assert shown["item_id"].to_list() == ["R04", "R05", "R02", "R03", "R06", "R07", "R01", "R08"]
+    assert shown.select("item_id", "description").rows()[:2] == [("R04", "事项R04说明"), ("R05", "事项R05说明")]

@@ -11,10 +11,9 @@ from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, values
 from dashboards.context import (
     absent_note,
-    AGE_BUCKETS,
-    LATE_STATUSES,
-    UNRESOLVED,
+    LIVE,
     SiteContext,
+    counts_by,
     delta_vs_last_month,
     first_per,
     item_table,
@@ -26,21 +25,20 @@ from dashboards.context import (
 from dashboards.html import Col, Kpi, Page, link, tag
 from dashboards.labels import Bi, code, fmt_int, fmt_num, fmt_pct, fmt_score, same
 from dashboards.privacy import staff_label
+from dashboards.rectification_data import AGE_BUCKETS, DEPT_ITEMS_SHOWN, LATE_STATUSES, UNRESOLVED
 
-
-ITEMS_SHOWN = 40  # a department's most urgent rectification items
+ITEMS_SHOWN = DEPT_ITEMS_SHOWN  # a department's most urgent rectification items
 
 
 def build(ctx: SiteContext) -> list[Page]:
     shown, records, totals, record = {}, {}, {}, None
-    live = ctx.live_items
-    if live is not None:  # descriptions of every department's rows shown, in one query
-        top = ctx.data.with_descriptions(first_per(live, ["dept_id"], ITEMS_SHOWN))
+    if ctx.data.has_rectification:
+        top = first_per(ctx.data.rectification_shown, ["dept_id"], ITEMS_SHOWN)
         shown = {k[0]: v for k, v in top.partition_by("dept_id", as_dict=True).items()} if top.height else {}
-        # one pass over the ledger (millions of items at city scale) for every department's figures
-        record = rectification_record(live, "dept_id")
+        counts = ctx.data.rectification_counts
+        record = rectification_record(counts, "dept_id")
         records = {r["dept_id"]: r for r in record.iter_rows(named=True)}
-        totals = dict(live.group_by("dept_id").len().iter_rows())
+        totals = dict(counts_by(counts, ["dept_id"], LIVE).iter_rows())
     month = _window_month_rows(ctx)
     return [_main_page(ctx, record)] + [
         _dept_page(ctx, d, shown.get(d["dept_id"]), records.get(d["dept_id"]), totals.get(d["dept_id"], 0), month)
@@ -72,15 +70,15 @@ def _dept_rows(ctx: SiteContext, period: str) -> pl.DataFrame | None:
 
 def _record(ctx: SiteContext, rec: pl.DataFrame | None) -> pl.DataFrame | None:
     """``rec``: ``rectification_record`` of the items per department."""
-    items = ctx.data.rectification
-    if items is None or rec is None:
+    counts = ctx.data.rectification_counts
+    if counts is None or rec is None:
         return None
     late = (
-        items.filter(pl.col("status").is_in(UNRESOLVED))
+        counts.filter(pl.col("status").is_in(UNRESOLVED))
         .group_by("dept_id")
         .agg(
-            pl.col("status").is_in(LATE_STATUSES).sum().alias("late_open"),
-            pl.col("age_days").max().alias("oldest_open_days"),
+            pl.col("n").filter(pl.col("status").is_in(LATE_STATUSES)).sum().alias("late_open"),
+            pl.col("oldest_age").max().alias("oldest_open_days"),
         )
     )
     return (
@@ -117,8 +115,8 @@ def _main_page(ctx: SiteContext, record: pl.DataFrame | None) -> Page:
         )
         prev_rank = {} if prev is None else dict(zip(prev["dept_id"], prev["dept_rank"]))
         open_items = {}
-        if ctx.data.rectification is not None:
-            oi = ctx.data.rectification.filter(pl.col("status").is_in(UNRESOLVED)).group_by("dept_id").len()
+        if ctx.data.has_rectification:
+            oi = counts_by(ctx.data.rectification_counts, ["dept_id"], pl.col("status").is_in(UNRESOLVED))
             open_items = dict(zip(oi["dept_id"], oi["len"]))
         rows = []
         for r in cur.iter_rows(named=True):
@@ -142,7 +140,7 @@ def _main_page(ctx: SiteContext, record: pl.DataFrame | None) -> Page:
                     fmt_pct(good_rate),
                     fmt_int(r["bad_ratings"]),
                     fmt_num(r["deductions"], 1),
-                    fmt_int(open_items.get(r["dept_id"], 0)) if ctx.data.rectification is not None else "—",
+                    fmt_int(open_items.get(r["dept_id"], 0)) if ctx.data.has_rectification else "—",
                     change,
                 ]
             )
@@ -446,8 +444,7 @@ def _dept_page(
 
     # rectification
     page.h2(Bi("整改事项", "Rectification items"))
-    items = ctx.data.rectification
-    if items is None:
+    if not ctx.data.has_rectification:
         page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
     else:
         r = record
@@ -461,7 +458,7 @@ def _dept_page(
                         join_ages(r), alert=bool(r["open_total"])),
                 ]
             )
-        item_table(ctx, page, items_shown if items_shown is not None else ctx.live_items.clear(), prefix="../", limit=ITEMS_SHOWN,
+        item_table(ctx, page, items_shown if items_shown is not None else ctx.data.rectification_shown.clear(), prefix="../", limit=ITEMS_SHOWN,
                    total=items_total, empty=Bi("本部门没有整改事项。", "No item for this department."))
     return page
 

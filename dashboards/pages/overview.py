@@ -8,17 +8,17 @@ import polars as pl
 from dashboards.context import (
     absent_note,
     ITEMS,
-    LATE_STATUSES,
-    UNRESOLVED,
     SiteContext,
     count_text,
     delta_vs_last_month,
+    item_count,
     item_table,
     month_totals,
     score_trend_chart,
 )
 from dashboards.html import Col, Kpi, Page, tag
 from dashboards.labels import Bi, code, fmt_date, fmt_int, fmt_month, fmt_pct, fmt_score
+from dashboards.rectification_data import LATE_STATUSES, UNRESOLVED
 
 
 WARNINGS_SHOWN = 30
@@ -65,26 +65,26 @@ def build(ctx: SiteContext) -> list[Page]:
     d, k = delta_vs_last_month(cur["composite"], prev["composite"], kind="score")
     kpis.append(Kpi(Bi("窗口平均综合分", "Mean window composite"), fmt_score(cur["composite"]), d, k))
 
-    items = data.rectification
-    if items is not None:
-        open_items = items.filter(pl.col("status").is_in(UNRESOLVED))
-        late = open_items.filter(pl.col("status").is_in(LATE_STATUSES))
-        escalated = late.filter(pl.col("status") == "escalated").height
+    counts = data.rectification_counts
+    if counts is not None:
+        n_open = item_count(counts, pl.col("status").is_in(UNRESOLVED))
+        n_late = item_count(counts, pl.col("status").is_in(LATE_STATUSES))
+        escalated = item_count(counts, pl.col("status") == "escalated")
+        found = item_count(counts, pl.col("found_this_month"))
         kpis.append(
             Kpi(
                 Bi("未完成整改事项", "Open rectification items"),
-                fmt_int(open_items.height),
-                Bi(f"本月新发现 {fmt_int(items.filter(pl.col('detected_on') >= ctx.as_of.replace(day=1)).height)} 件",
-                   f"{fmt_int(items.filter(pl.col('detected_on') >= ctx.as_of.replace(day=1)).height)} found this month"),
+                fmt_int(n_open),
+                Bi(f"本月新发现 {fmt_int(found)} 件", f"{fmt_int(found)} found this month"),
             )
         )
         kpis.append(
             Kpi(
                 Bi("超期未整改", "Overdue items"),
-                fmt_int(late.height),
+                fmt_int(n_late),
                 Bi(f"其中超期通报 {fmt_int(escalated)} 件", f"of which {fmt_int(escalated)} escalated"),
-                "bad" if late.height else "",
-                alert=bool(late.height),
+                "bad" if n_late else "",
+                alert=bool(n_late),
             )
         )
     warnings = data.case_warnings
@@ -219,15 +219,15 @@ def build(ctx: SiteContext) -> list[Page]:
             limit=WARNINGS_SHOWN,
             total=warnings.height,
         )
-    if items is None:
+    if counts is None:
         page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
-    else:
-        late_items = ctx.live_items.filter(pl.col("status").is_in(LATE_STATUSES))
+    else:  # n_late: counted for the KPIs above
+        late_items = data.rectification_shown.filter(pl.col("status").is_in(LATE_STATUSES))
         page.h3(
             Bi("超期未整改事项", "Rectification items past their deadline")
-            + Bi(f"（{count_text(late_items.height, ITEMS).zh}）", f" ({count_text(late_items.height, ITEMS).en})")
+            + Bi(f"（{count_text(n_late, ITEMS).zh}）", f" ({count_text(n_late, ITEMS).en})")
         )
-        item_table(ctx, page, late_items, limit=20, empty=Bi("没有超期的整改事项。", "No item is past its deadline."))
+        item_table(ctx, page, late_items, limit=20, total=n_late, empty=Bi("没有超期的整改事项。", "No item is past its deadline."))
     return [page]
 
 

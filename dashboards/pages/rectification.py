@@ -3,48 +3,25 @@ department and by rule, their aging, and the items due this week."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import polars as pl
 
 from dashboards import theme
 from dashboards.charts import Chart, layout, no_data
-from dashboards.context import LATE_STATUSES, UNRESOLVED, SiteContext, item_table
+from dashboards.context import SiteContext, counts_by, item_count, item_table
 from dashboards.html import Col, Kpi, Page
 from dashboards.privacy import mask_text
 from dashboards.labels import Bi, code, fmt_date, fmt_date_short, fmt_int, fmt_pct
-
-AGING = [
-    (0, 5, Bi("0–5天", "0–5 d")),
-    (6, 10, Bi("6–10天", "6–10 d")),
-    (11, 15, Bi("11–15天", "11–15 d")),
-    (16, 20, Bi("16–20天", "16–20 d")),
-    (21, 30, Bi("21–30天", "21–30 d")),
-    (31, 60, Bi("31–60天", "31–60 d")),
-    (61, 10**6, Bi(">60天", ">60 d")),
-]
-
+from dashboards.rectification_data import AGING, LATE_STATUSES, LIST_ITEMS_SHOWN, UNRESOLVED, week_of_today
 
 # A city ledger holds millions of items: the page lists the most urgent (due
 # soonest, most overdue) and gives the totals; the full list is in the exports.
-ITEMS_SHOWN = 500
-
-
-def week_of_today(ctx: SiteContext):
-    """'This week', seen from today (the day after the as-of date): from today
-    to Sunday; on a Saturday or Sunday, the coming Monday to Sunday."""
-    today = ctx.as_of + timedelta(days=1)
-    if today.weekday() >= 5:
-        start = today + timedelta(days=7 - today.weekday())
-    else:
-        start = today
-    return start, start + timedelta(days=6 - start.weekday())
+ITEMS_SHOWN = LIST_ITEMS_SHOWN
 
 
 def build(ctx: SiteContext) -> list[Page]:
     page = ctx.new_page("rectification.html", "rectification", Bi("整改督办", "Rectification"))
-    items = ctx.data.rectification
-    if items is None:
+    counts = ctx.data.rectification_counts
+    if counts is None:
         page.empty(
             Bi(
                 "暂无数据：数据仓库中还没有整改台账（rectification_items 表）。整改模块运行后这里会显示各部门的整改情况。",
@@ -53,45 +30,47 @@ def build(ctx: SiteContext) -> list[Page]:
             )
         )
         return [page]
-    live = ctx.live_items  # most urgent first
-    open_items = live.filter(pl.col("status").is_in(UNRESOLVED))
-    resolved = live.filter(pl.col("status") == "resolved")
-    on_time_rate = (
-        resolved.filter(~pl.col("resolved_late").fill_null(False)).height / resolved.height if resolved.height else None
-    )
-    today, sunday = week_of_today(ctx)
-    due = open_items.filter(pl.col("deadline").is_between(today, sunday)).sort("deadline", "item_id")
-    n = {s: open_items.filter(pl.col("status") == s).height for s in UNRESOLVED}
+    status = pl.col("status")
+    open_counts = counts.filter(status.is_in(UNRESOLVED))
+    n = {s: item_count(counts, status == s) for s in UNRESOLVED}
+    n_open = sum(n.values())
+    n_resolved = item_count(counts, status == "resolved")
+    on_time_rate = item_count(counts, (status == "resolved") & ~pl.col("resolved_late")) / n_resolved if n_resolved else None
+    today, sunday = week_of_today(ctx.as_of)
+    n_due = item_count(open_counts, pl.col("due_this_week"))
+    shown = ctx.data.rectification_shown  # most urgent first
+    due = shown.filter(status.is_in(UNRESOLVED) & pl.col("deadline").is_between(today, sunday)).sort("deadline", "item_id")
     page.kpis(
         [
-            Kpi(Bi("未完成", "Open"), fmt_int(open_items.height),
+            Kpi(Bi("未完成", "Open"), fmt_int(n_open),
                 Bi(f"待整改 {n['open']} · 整改中 {n['in_progress']} · 申诉中 {n['disputed']}",
                    f"open {n['open']} · in progress {n['in_progress']} · disputed {n['disputed']}")),
             Kpi(Bi("已超期", "Overdue"), fmt_int(n["overdue"]), Bi("过了整改期限", "past the deadline"), alert=bool(n["overdue"])),
             Kpi(Bi("超期通报", "Escalated"), fmt_int(n["escalated"]), Bi("超过期限5个工作日以上", "over 5 working days late"),
                 alert=bool(n["escalated"])),
-            Kpi(Bi("本周到期", "Due this week"), fmt_int(due.height),
+            Kpi(Bi("本周到期", "Due this week"), fmt_int(n_due),
                 Bi(f"{fmt_date_short(today).zh}–{fmt_date_short(sunday).zh}", f"{fmt_date_short(today).en} – {fmt_date_short(sunday).en}")),
-            Kpi(Bi("已整改", "Fixed"), fmt_int(resolved.height), Bi(f"按期整改率 {fmt_pct(on_time_rate)}", f"{fmt_pct(on_time_rate)} on time")),
+            Kpi(Bi("已整改", "Fixed"), fmt_int(n_resolved), Bi(f"按期整改率 {fmt_pct(on_time_rate)}", f"{fmt_pct(on_time_rate)} on time")),
         ]
     )
 
     page.h2(Bi("未完成事项分布", "Where the open items are"))
-    page.chart(_by_status_chart(ctx, open_items, "dept_id", Bi("各部门未完成整改事项（按状态）", "Open items per department, by status"),
+    page.chart(_by_status_chart(ctx, open_counts, "dept_id", Bi("各部门未完成整改事项（按状态）", "Open items per department, by status"),
                                 Bi("部门", "Department"), ctx.dept_name))
-    page.chart(_by_status_chart(ctx, open_items, "rule", Bi("各类问题未完成整改事项（按状态）", "Open items per rule, by status"),
+    page.chart(_by_status_chart(ctx, open_counts, "rule", Bi("各类问题未完成整改事项（按状态）", "Open items per rule, by status"),
                                 Bi("问题类别", "Rule"), None))
     page.h2(Bi("挂账时长", "Aging"))
-    page.chart(_aging_chart(open_items))
+    page.chart(_aging_chart(open_counts))
 
     page.h2(
         Bi(f"本周到期（{fmt_date(today).zh}至{fmt_date(sunday).zh}）", f"Due this week ({fmt_date(today).en} to {fmt_date(sunday).en})"),
         anchor="due",
     )
-    item_table(ctx, page, due, limit=ITEMS_SHOWN, empty=Bi("本周没有到期的事项。", "Nothing falls due this week."))
-    late = open_items.filter(pl.col("status").is_in(LATE_STATUSES))
-    page.h2(Bi(f"超期未整改（{late.height} 件）", f"Past the deadline ({late.height})"), anchor="late")
-    item_table(ctx, page, late, limit=ITEMS_SHOWN, empty=Bi("没有超期事项。", "No item is past its deadline."))
+    item_table(ctx, page, due, limit=ITEMS_SHOWN, total=n_due, empty=Bi("本周没有到期的事项。", "Nothing falls due this week."))
+    n_late = item_count(counts, status.is_in(LATE_STATUSES))
+    late = shown.filter(status.is_in(LATE_STATUSES))
+    page.h2(Bi(f"超期未整改（{n_late} 件）", f"Past the deadline ({n_late})"), anchor="late")
+    item_table(ctx, page, late, limit=ITEMS_SHOWN, total=n_late, empty=Bi("没有超期事项。", "No item is past its deadline."))
     _refused_replies(ctx, page)
     page.note(
         Bi(
@@ -135,9 +114,10 @@ def _refused_replies(ctx: SiteContext, page: Page) -> None:
 STATUS_ORDER = ["escalated", "overdue", "disputed", "in_progress", "open"]
 
 
-def _by_status_chart(ctx, open_items: pl.DataFrame, key: str, title: Bi, axis: Bi, namer) -> Chart:
-    counts = open_items.group_by(key, "status").len()
-    totals = open_items.group_by(key).len().sort(["len", key], descending=[True, False])
+def _by_status_chart(ctx, open_counts: pl.DataFrame, key: str, title: Bi, axis: Bi, namer) -> Chart:
+    """``open_counts``: the rows of ``SiteData.rectification_counts`` of open items."""
+    counts = counts_by(open_counts, [key, "status"])
+    totals = counts_by(open_counts, [key]).sort(["len", key], descending=[True, False])
     keys = totals[key].to_list()
     lookup = {(r[key], r["status"]): r["len"] for r in counts.iter_rows(named=True)}
 
@@ -161,18 +141,9 @@ def _by_status_chart(ctx, open_items: pl.DataFrame, key: str, title: Bi, axis: B
     return Chart(build, height=max(360, 34 * len(keys) + 170))
 
 
-def _aging_bucket() -> pl.Expr:
-    """Index into AGING; an unknown age counts as new (bucket 0)."""
-    age = pl.col("age_days").fill_null(0)
-    expr = pl.lit(0)
-    for i, (lo, hi, _) in enumerate(AGING):
-        expr = pl.when(age.is_between(lo, hi)).then(pl.lit(i)).otherwise(expr)
-    return expr.alias("bucket")
-
-
-def _aging_chart(open_items: pl.DataFrame) -> Chart:
-    per_bucket = open_items.group_by(_aging_bucket(), "status").len()
-    counts = {(b, s): n for b, s, n in per_bucket.select("bucket", "status", "len").iter_rows()}
+def _aging_chart(open_counts: pl.DataFrame) -> Chart:
+    per_bucket = counts_by(open_counts, ["aging", "status"])
+    counts = {(b, s): n for b, s, n in per_bucket.select("aging", "status", "len").iter_rows()}
 
     def build(lang):
         labels = [b.pick(lang) for _, _, b in AGING]
@@ -192,7 +163,7 @@ def _aging_chart(open_items: pl.DataFrame) -> Chart:
                 xaxis={"type": "category"},
             ),
         }
-        return fig if open_items.height else no_data(fig, lang, Bi("没有未完成的整改事项", "No open items"))
+        return fig if open_counts.height else no_data(fig, lang, Bi("没有未完成的整改事项", "No open items"))
 
     return Chart(build, height=420)
 

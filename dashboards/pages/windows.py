@@ -9,9 +9,9 @@ import polars as pl
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, pct_values, percent_axis, values
 from dashboards.context import (
+    LIVE,
     absent_note,
     break_gaps,
-    UNRESOLVED,
     SiteContext,
     delta_vs_last_month,
     first_per,
@@ -21,6 +21,7 @@ from dashboards.context import (
 )
 from dashboards.html import Col, Kpi, Page, join, link, tag
 from dashboards.labels import Bi, code, fmt_date, fmt_int, fmt_num, fmt_pct, fmt_score, same
+from dashboards.rectification_data import UNRESOLVED, WINDOW_ITEMS_SHOWN
 
 
 def _group(frame: pl.DataFrame | None, keys: list[str]) -> dict[tuple, pl.DataFrame]:
@@ -162,7 +163,7 @@ def _ranking_page(ctx: SiteContext) -> Page:
 # ---------------------------------------------------------------------------
 # one page per window
 # ---------------------------------------------------------------------------
-ITEMS_SHOWN = 40  # a window's most urgent rectification items
+ITEMS_SHOWN = WINDOW_ITEMS_SHOWN  # a window's most urgent rectification items
 
 
 def _window_pages(ctx: SiteContext) -> list[Page]:
@@ -187,13 +188,11 @@ def _window_pages(ctx: SiteContext) -> list[Page]:
     ded = data.deduction_details.filter(pl.col("date") >= month_start)  # newest first
     by_ded = _group(ded, ["hall_id", "window_id"])
     by_ded_kind = _group(_deductions_by_kind(ded), ["hall_id", "window_id"])
-    live = ctx.live_items
     by_items, item_counts = {}, {}
-    if live is not None:  # the most urgent per window, with descriptions read in one query for all pages
-        shown = data.with_descriptions(first_per(live, ["hall_id", "window_id"], ITEMS_SHOWN))
-        by_items = _group(shown, ["hall_id", "window_id"])
-        counts = live.group_by("hall_id", "window_id").agg(
-            pl.len().alias("items"), pl.col("status").is_in(UNRESOLVED).sum().alias("open")
+    if data.has_rectification:  # the most urgent per window, and the window's counts
+        by_items = _group(first_per(data.rectification_shown, ["hall_id", "window_id"], ITEMS_SHOWN), ["hall_id", "window_id"])
+        counts = data.rectification_counts.filter(LIVE).group_by("hall_id", "window_id").agg(
+            pl.col("n").sum().alias("items"), pl.col("n").filter(pl.col("status").is_in(UNRESOLVED)).sum().alias("open")
         )
         item_counts = {(h, w): (n, o) for h, w, n, o in counts.select("hall_id", "window_id", "items", "open").iter_rows()}
     by_warn = _group(data.case_warnings, ["hall_id", "window_id"])
@@ -385,12 +384,12 @@ def _window_page(ctx, w, cur, prev, daily, daily_open, waits, deductions, deduct
 
     # -- items ---------------------------------------------------------
     page.h2(Bi("整改事项", "Rectification items"))
-    if ctx.data.rectification is None:
+    if not ctx.data.has_rectification:
         page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
     else:
         total, open_n = item_counts
         page.p(Bi(f"未完成 {open_n} 件；按紧急程度排列（超期通报、已超期在前）。", f"{open_n} open; most urgent first."))
-        item_table(ctx, page, items if items is not None else ctx.data.rectification.clear(), prefix="../",
+        item_table(ctx, page, items if items is not None else ctx.data.rectification_shown.clear(), prefix="../",
                    limit=ITEMS_SHOWN, total=total, empty=Bi("本窗口没有整改事项。", "No rectification item for this window."))
     return page
 

@@ -1,0 +1,131 @@
+"""The rectification figures of the site, worked out in the warehouse.
+
+A city's ledger holds two million items; the pages show counts of them and
+about 33,000 rows. Reading every item into polars to count and pick them
+was a third of a night's site build, so DuckDB does both:
+
+- ``ITEM_COUNTS``: items per hall, window, department, rule, status, age
+  bucket and the flags the pages ask about (~30,000 rows at city scale);
+  a page's count is a sum of ``n`` over the rows it means;
+- ``SHOWN_ITEMS``: every row some page lists, in urgency order (``URGENCY``):
+  each window's and each department's most urgent, the most urgent of those
+  past their deadline, and the open items due this week by deadline.
+  ``min_by(key, urgency, n)`` keeps the n smallest per group in one pass over
+  the ledger; a ``row_number()`` window per list sorted the ledger four times
+  (2.1 s against 0.1 s).
+
+Any subset of the shown rows filtered in their order is the same as the
+page's list taken from the whole ledger: each list's rows are in it, and any
+other row of that kind comes after them.
+
+Both read ``rectification_items`` as of the site's date, without withdrawn
+items for the lists. Columns an older ledger table lacks read as NULL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from dashboards.labels import Bi
+
+UNRESOLVED = ("open", "in_progress", "disputed", "overdue", "escalated")
+LATE_STATUSES = ("overdue", "escalated")
+
+# Most urgent first: by status in this order (any other status after them),
+# then by deadline, then by item_id, nulls first (as polars sorts), so the
+# order is total and any subset filtered from it is in the order sorting
+# that subset would give.
+URGENCY = ["escalated", "overdue", "disputed", "in_progress", "open", "resolved", "withdrawn"]
+_STATUS_RANK = "CASE status " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(URGENCY)) + " ELSE 9 END"
+URGENCY_ORDER = f"{_STATUS_RANK}, deadline ASC NULLS FIRST, item_id ASC NULLS FIRST"
+# The same order as one comparable value for min_by: a struct compares field
+# by field; a null sorts first as the smallest date and the empty string.
+_URGENCY_KEY = f"struct_pack(s := {_STATUS_RANK}, d := coalesce(deadline, DATE '0001-01-01'), i := coalesce(item_id, ''))"
+_DUE_KEY = "struct_pack(d := coalesce(deadline, DATE '0001-01-01'), i := coalesce(item_id, ''))"
+
+# (first day, last day, label) since an item was found
+AGE_BUCKETS = [
+    (0, 5, Bi("≤5天", "≤5 days")),
+    (6, 15, Bi("6–15天", "6–15 days")),
+    (16, 30, Bi("16–30天", "16–30 days")),
+    (31, 10**6, Bi(">30天", ">30 days")),
+]
+# the finer buckets of the rectification page's aging chart
+AGING = [
+    (0, 5, Bi("0–5天", "0–5 d")),
+    (6, 10, Bi("6–10天", "6–10 d")),
+    (11, 15, Bi("11–15天", "11–15 d")),
+    (16, 20, Bi("16–20天", "16–20 d")),
+    (21, 30, Bi("21–30天", "21–30 d")),
+    (31, 60, Bi("31–60天", "31–60 d")),
+    (61, 10**6, Bi(">60天", ">60 d")),
+]
+
+WINDOW_ITEMS_SHOWN = 40  # a window's page lists its most urgent items
+DEPT_ITEMS_SHOWN = 40  # and a department's page its own
+LIST_ITEMS_SHOWN = 500  # the rectification page's lists (late; due this week)
+
+# Columns of rectification_items the pages read (the description only for shown rows).
+ITEM_COLUMNS = ["item_id", "rule", "hall_id", "window_id", "dept_id", "detected_on", "deadline", "status", "resolved_late"]
+
+
+def week_of_today(as_of: date) -> tuple[date, date]:
+    """'This week', seen from today (the day after the as-of date): from today
+    to Sunday; on a Saturday or Sunday, the coming Monday to Sunday."""
+    today = as_of + timedelta(days=1)
+    start = today + timedelta(days=7 - today.weekday()) if today.weekday() >= 5 else today
+    return start, start + timedelta(days=6 - start.weekday())
+
+
+def _bucket_sql(buckets: list, age: str, otherwise: int) -> str:
+    """The index of the first bucket holding ``age``, else ``otherwise``."""
+    whens = " ".join(f"WHEN {age} BETWEEN {lo} AND {hi} THEN {i}" for i, (lo, hi, _) in enumerate(buckets))
+    return f"CASE {whens} ELSE {otherwise} END"
+
+
+def items_as_of(present: set[str], *, with_rowid: bool) -> str:
+    """rectification_items found by $as_of, as a subquery with the columns of
+    ``ITEM_COLUMNS`` (NULL where the table has none), and the ``_rowid`` of a
+    base table (a view has none): descriptions are fetched by it."""
+    cols = ", ".join(c if c in present else f"NULL AS {c}" for c in ITEM_COLUMNS)
+    rowid = "rowid AS _rowid, " if with_rowid else ""
+    return f"(SELECT {rowid}{cols} FROM rectification_items WHERE detected_on <= $as_of)"
+
+
+_AGE = "($as_of - detected_on)"  # whole days; never null: detected_on <= $as_of
+
+# {items}: items_as_of(...). $month_start, $week_start, $week_end: dates.
+ITEM_COUNTS = f"""
+SELECT
+    hall_id, window_id, dept_id, rule, status,
+    coalesce(resolved_late, false) AS resolved_late,
+    coalesce(detected_on >= $month_start, false) AS found_this_month,
+    coalesce(deadline BETWEEN $week_start AND $week_end, false) AS due_this_week,
+    {_bucket_sql(AGE_BUCKETS, _AGE, len(AGE_BUCKETS) - 1)} AS age_bucket,
+    {_bucket_sql(AGING, _AGE, 0)} AS aging,
+    count(*) AS n,
+    max({_AGE}) AS oldest_age
+FROM {{items}}
+GROUP BY ALL
+"""
+
+_LATE = "status IN (" + ", ".join(f"'{s}'" for s in LATE_STATUSES) + ")"
+_DUE = "status IN (" + ", ".join(f"'{s}'" for s in UNRESOLVED) + ") AND deadline BETWEEN $week_start AND $week_end"
+
+# {items}: items_as_of(...); {key}: a unique column of it (_rowid, else item_id).
+SHOWN_ITEMS = f"""
+WITH live AS (
+    SELECT *, {_URGENCY_KEY} AS urgency FROM {{items}} WHERE status <> 'withdrawn'
+),
+picked AS (
+    SELECT unnest(min_by({{key}}, urgency, {WINDOW_ITEMS_SHOWN})) AS {{key}} FROM live GROUP BY hall_id, window_id
+    UNION
+    SELECT unnest(min_by({{key}}, urgency, {DEPT_ITEMS_SHOWN})) FROM live GROUP BY dept_id
+    UNION
+    SELECT unnest(min_by({{key}}, urgency, {LIST_ITEMS_SHOWN})) FROM live WHERE {_LATE}
+    UNION
+    SELECT unnest(min_by({{key}}, {_DUE_KEY}, {LIST_ITEMS_SHOWN})) FROM live WHERE {_DUE}
+)
+SELECT i.* FROM {{items}} i SEMI JOIN picked p ON i.{{key}} = p.{{key}}
+ORDER BY {URGENCY_ORDER}
+"""

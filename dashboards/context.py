@@ -77,6 +77,15 @@ class SiteContext:
         # links by (kind, id…, prefix): the item tables of a city site repeat the same
         # few hundred windows and departments in ~33,000 rows
         self._links: dict[tuple, Text] = {}
+        self._shown_items: dict[str, pl.DataFrame] = {}
+
+    def shown_items(self, prefix: str) -> pl.DataFrame:
+        """``SiteData.rectification_shown`` with each row's table markup for
+        the pages at ``prefix`` (``with_item_rows``), made once. Call only
+        when the warehouse has the ledger (``SiteData.has_rectification``)."""
+        if prefix not in self._shown_items:
+            self._shown_items[prefix] = with_item_rows(self, self.data.rectification_shown, prefix)
+        return self._shown_items[prefix]
 
     # -- periods -------------------------------------------------------
     @cached_property
@@ -435,16 +444,31 @@ def item_table(
     ctx: SiteContext, page: Page, items: pl.DataFrame, *, limit: int, empty: Bi, prefix: str = "", total: int | None = None
 ) -> None:
     """The first ``limit`` items (already in the order wanted), the total
-    (``items.height`` unless given), and where the rest are: only the rows
-    shown are read in full and formatted."""
-    page.table(
+    (``items.height`` unless given), and where the rest are. The rows'
+    markup is taken from ``items`` when ``with_item_rows`` made it there for
+    this ``prefix``, else made for the rows shown."""
+    shown = items.head(limit)
+    column = item_row_column(prefix)
+    rows = shown.get_column(column) if column in shown.columns else item_rows_markup(ctx, shown, prefix)
+    page.table_of_rows(
         ITEM_COLUMNS,
-        item_rows(ctx, ctx.data.with_descriptions(items.head(limit)), prefix),
+        rows.to_list(),
         empty=empty,
-        limit=limit,
         total=items.height if total is None else total,
         more=Bi("", " ") + FULL_LIST,
     )
+
+
+def item_row_column(prefix: str) -> str:
+    """The column of an item frame holding its rows' markup for pages at ``prefix``."""
+    return f"_tr{prefix}"
+
+
+def with_item_rows(ctx: SiteContext, items: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    """``items`` with each row's table markup, for every page at ``prefix``
+    that lists some of them (``item_table``): a city site's window and
+    department pages list ~33,000 items, whose cells are made once here."""
+    return items.with_columns(item_rows_markup(ctx, items, prefix).alias(item_row_column(prefix)))
 
 
 @functools.cache  # a handful of statuses, tens of thousands of rows
@@ -467,25 +491,56 @@ def date_cell(day: date | None) -> Html:
     return Html(t(fmt_date(day)))
 
 
-def item_rows(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") -> list[list[Text]]:
-    rows = []
-    for r in items.iter_rows(named=True):
-        rows.append(
-            [
-                r["item_id"],
-                rule_cell(r["rule"]),
-                ctx.window_link(r["hall_id"], r["window_id"], prefix) if r["window_id"] else "—",
-                ctx.dept_link(r["dept_id"], prefix),
-                date_cell(r["detected_on"]),
-                date_cell(r["deadline"]),
-                status_tag(r["status"]),
-                # shown as stored, as in the ledger CSV and the lists: built with
-                # their free text masked (items.py); masking again could eat a
-                # case number they quote (the ID rule)
-                r["description"] or "—",
-            ]
-        )
-    return rows
+def _escaped(text: pl.Expr) -> pl.Expr:
+    """``esc`` in polars: html.escape's five characters, ``&`` first."""
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
+        text = text.str.replace_all(raw, entity, literal=True)
+    return text
+
+
+def _cells(items: pl.DataFrame, column: str, make) -> pl.Expr:
+    """A cell's markup per row, ``make`` called once per distinct value."""
+    values = items.get_column(column).unique().to_list()
+    mapping = {v: str(make(v)) for v in values if v is not None}
+    if not mapping:
+        return pl.lit(str(make(None)))
+    cells = pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String)
+    return cells.fill_null(str(make(None))) if None in values else cells
+
+
+def item_rows_markup(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") -> pl.Series:
+    """Each item's row of an item table as markup, as ``Page.table`` makes
+    it of the cells: the item id; the rule; its window, linked (— without a
+    window); its department, linked; found on; deadline; status; what
+    happened, as stored (— when empty), in ``ITEM_COLUMNS``' order. Cells
+    that repeat are made once per value, ids and descriptions escaped in polars."""
+    if items.height == 0:
+        return pl.Series(item_row_column(prefix), [], dtype=pl.String)
+    pairs = items.select("hall_id", "window_id").unique()
+    windows = pairs.with_columns(
+        pl.Series("_window", [t(ctx.window_link(h, w, prefix)) if w else t("—") for h, w in pairs.iter_rows()], dtype=pl.String)
+    )
+    framed = items.join(windows, on=["hall_id", "window_id"], how="left", nulls_equal=True, maintain_order="left")
+    cells = [
+        _escaped(pl.col("item_id").cast(pl.String)).fill_null(""),
+        _cells(items, "rule", rule_cell),
+        pl.col("_window"),
+        _cells(items, "dept_id", lambda d: t(ctx.dept_link(d, prefix))),
+        _cells(items, "detected_on", date_cell),
+        _cells(items, "deadline", date_cell),
+        _cells(items, "status", status_tag),
+        # shown as stored, as in the ledger CSV and the lists: built with
+        # their free text masked (items.py); masking again could eat a
+        # case number they quote (the ID rule)
+        pl.when(pl.col("description").cast(pl.String).fill_null("") == "")
+        .then(pl.lit(t("—")))
+        .otherwise(_escaped(pl.col("description").cast(pl.String))),
+    ]
+    parts: list[pl.Expr] = [pl.lit("<tr>")]
+    for col, cell in zip(ITEM_COLUMNS, cells):
+        parts += [pl.lit(f'<td class="{col.css()}">'), cell, pl.lit("</td>")]
+    parts.append(pl.lit("</tr>"))
+    return framed.select(pl.concat_str(parts).alias(item_row_column(prefix))).to_series()
 
 
 def first_per(items: pl.DataFrame, keys: list[str], n: int) -> pl.DataFrame:

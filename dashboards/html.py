@@ -183,19 +183,31 @@ class Page:
         (formatting a million rows to show forty is what made a city site
         slow). ``more``: where the rows not shown can be found."""
         rows = list(rows)
+        if limit is not None and len(rows) > limit:
+            total = len(rows) if total is None else max(total, len(rows))
+            rows = rows[:limit]
+        opening = [f'<td class="{c.css()}">' for c in columns]  # once per table, not per cell
+        body = ["<tr>" + "".join(f"{o}{t(v)}</td>" for o, v in zip(opening, r)) + "</tr>" for r in rows]
+        return self.table_of_rows(columns, body, empty=empty, scroll=scroll, total=total, more=more)
+
+    def table_of_rows(
+        self,
+        columns: Sequence[Col],
+        rows: Sequence[str],
+        *,
+        empty: Bi | None = None,
+        scroll: bool = True,
+        total: int | None = None,
+        more: Bi | None = None,
+    ) -> int:
+        """``table`` of rows already made as markup (``<tr>…</tr>``, cells
+        opened as ``table`` opens them), all of them shown."""
         total = len(rows) if total is None else max(total, len(rows))
         if not rows:
             self.empty(empty or Bi("暂无数据", "No data"))
             return 0
-        if limit is not None and len(rows) > limit:
-            rows = rows[:limit]
         head = "".join(f'<th class="{c.css()}">{t(c.header)}</th>' for c in columns)
-        opening = [f'<td class="{c.css()}">' for c in columns]  # once per table, not per cell
-        body = []
-        for r in rows:
-            cells = "".join(f"{o}{t(v)}</td>" for o, v in zip(opening, r))
-            body.append(f"<tr>{cells}</tr>")
-        markup = f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        markup = f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
         if scroll and len(rows) > 14:
             markup = f'<div class="tablewrap">{markup}</div>'
         self.parts.append(markup)

@@ -10,11 +10,10 @@ from datetime import date, timedelta
 
 import duckdb
 import polars as pl
-from polars.testing import assert_frame_equal
 
 from dashboards import site as site_mod
 from dashboards.charts import date_axis
-from dashboards.context import LIVE, counts_by, first_per, item_count, rectification_record
+from dashboards.context import LIVE, SiteContext, counts_by, first_per, item_count, rectification_record
 from dashboards.data import SiteData
 from dashboards.rectification_data import LATE_STATUSES, UNRESOLVED, week_of_today
 
@@ -234,3 +233,39 @@ def test_ledger_as_a_view_is_read_by_item_id(tmp_path):
     assert "_rowid" not in shown.columns
     assert shown["item_id"].to_list() == ["R04", "R05", "R02", "R03", "R06", "R07", "R01", "R08"]
     assert shown.select("item_id", "description").rows()[:2] == [("R04", "事项R04说明"), ("R05", "事项R05说明")]
+
+
+def test_item_rows_made_column_wise(tmp_path):
+    """An item table's rows, made in polars for all the pages at once, are
+    the rows ``Page.table`` makes of the same cells: ids and descriptions
+    escaped, no window or department and no description shown as —."""
+    from dashboards.context import ITEM_COLUMNS, date_cell, item_rows_markup, rule_cell, status_tag
+    from dashboards.html import Page
+    from dashboards.labels import Bi
+
+    items = pl.DataFrame({
+        "item_id": ["R<&>\"'", "R2"], "rule": ["bad_rating", "absence"], "hall_id": ["H1", "H1"],
+        "window_id": ["W1", None], "dept_id": ["D1", None],
+        "detected_on": [date(2026, 3, 1), date(2026, 3, 2)], "deadline": [date(2026, 3, 9), None],
+        "status": ["open", "escalated"], "description": ['a <b> & "c"', ""],
+    })  # fmt: skip
+    with SiteData(_warehouse(tmp_path), AS_OF) as data:
+        ctx = SiteContext(data=data, as_of=AS_OF)
+        got = item_rows_markup(ctx, items).to_list()
+    # by hand: W1 and D1 have no page in this warehouse, so they are named, not linked
+    want_first = (
+        '<tr><td class="">R&lt;&amp;&gt;&quot;&#x27;</td>'
+        f'<td class="">{rule_cell("bad_rating")}</td><td class="">W1</td><td class="">D1</td>'
+        f'<td class="">{date_cell(date(2026, 3, 1))}</td><td class="">{date_cell(date(2026, 3, 9))}</td>'
+        f'<td class="">{status_tag("open")}</td><td class="wrap">a &lt;b&gt; &amp; &quot;c&quot;</td></tr>'
+    )
+    assert got[0] == want_first
+    # no window, no department, no deadline, no description
+    assert got[1].count("<td") == 8 and got[1].count(">—</td>") == 4
+    by_cells = Page("x.html", "x", Bi("x", "x"))
+    by_cells.table(ITEM_COLUMNS, [
+        [items["item_id"][0], rule_cell("bad_rating"), "W1", "D1", date_cell(date(2026, 3, 1)),
+         date_cell(date(2026, 3, 9)), status_tag("open"), items["description"][0]],
+        ["R2", rule_cell("absence"), "—", "—", date_cell(date(2026, 3, 2)), date_cell(None), status_tag("escalated"), "—"],
+    ])  # fmt: skip
+    assert by_cells.parts[-1].endswith("<tbody>" + "".join(got) + "</tbody></table>")

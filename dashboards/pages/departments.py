@@ -33,7 +33,7 @@ ITEMS_SHOWN = DEPT_ITEMS_SHOWN  # a department's most urgent rectification items
 def build(ctx: SiteContext) -> list[Page]:
     shown, records, totals, record = {}, {}, {}, None
     if ctx.data.has_rectification:
-        top = first_per(ctx.data.rectification_shown, ["dept_id"], ITEMS_SHOWN)
+        top = first_per(ctx.shown_items("../"), ["dept_id"], ITEMS_SHOWN)
         shown = {k[0]: v for k, v in top.partition_by("dept_id", as_dict=True).items()} if top.height else {}
         counts = ctx.data.rectification_counts
         record = rectification_record(counts, "dept_id")

@@ -190,7 +190,7 @@ def _window_pages(ctx: SiteContext) -> list[Page]:
     by_ded_kind = _group(_deductions_by_kind(ded), ["hall_id", "window_id"])
     by_items, item_counts = {}, {}
     if data.has_rectification:  # the most urgent per window, and the window's counts
-        by_items = _group(first_per(data.rectification_shown, ["hall_id", "window_id"], ITEMS_SHOWN), ["hall_id", "window_id"])
+        by_items = _group(first_per(ctx.shown_items("../"), ["hall_id", "window_id"], ITEMS_SHOWN), ["hall_id", "window_id"])
         counts = data.rectification_counts.filter(LIVE).group_by("hall_id", "window_id").agg(
             pl.col("n").sum().alias("items"), pl.col("n").filter(pl.col("status").is_in(UNRESOLVED)).sum().alias("open")
         )

@@ -25,6 +25,9 @@ full rewrite would give only for the candidates (``ITEM_CANDIDATES``):
   escalation date moved (the calendar or the escalation days were changed);
 * items with a reply added or removed since, or dated between the two dates.
 
+The same transaction keeps the lists' fingerprints of each department and
+month (list_fingerprints.py) in step with the rows it deletes and inserts.
+
 Every other item has the same ledger row, the same replies in use and the
 same answer to each date comparison of ITEM_STATUS, so the same status. The
 candidates' statuses are computed and compared with their published rows;
@@ -45,6 +48,7 @@ from assets.db import replace_table, table_names
 
 from .attached import attached
 from .ledger_store import transaction
+from .list_fingerprints import fingerprints_kept, rebuild_fingerprints
 from .status_sql import ESCALATION_TABLE, item_status_sql
 
 LEDGER = "led"
@@ -178,6 +182,7 @@ def publish_ledger(
                 else:
                     con.execute(PUBLISHED_ITEMS, {"as_of": as_of}).fetchall()
                     con.execute(PUBLISHED_VERSIONS, {"as_of": as_of}).fetchall()
+                    rebuild_fingerprints(con)
                     rewritten = con.execute(f"SELECT count(*) FROM {ITEMS_TABLE}").fetchone()[0]
                 con.execute(PUBLISHED_REPLIES).fetchall()
                 con.execute(PUBLISHED_ESCALATION).fetchall()
@@ -198,8 +203,9 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, *, as_of: date, published:
     con.execute(ITEMS_NOW, {"as_of": as_of}).fetchall()
     con.execute(ITEMS_TO_REDO).fetchall()
     rewritten = con.execute(f"SELECT count(*) FROM {_REDO}").fetchone()[0]
-    for sql in REDONE:
-        con.execute(sql, {"as_of": as_of} if "$as_of" in sql else None).fetchall()
+    with fingerprints_kept(con, _REDO):  # the lists' fingerprints follow the rows rewritten
+        for sql in REDONE:
+            con.execute(sql, {"as_of": as_of} if "$as_of" in sql else None).fetchall()
     con.execute(f"DROP TABLE {_NOW}; DROP TABLE {_REDO}; DROP TABLE {_CANDIDATES}")
     return rewritten
 

@@ -44,8 +44,6 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.db import row_hash_sum
-
 from .department_lists import (
     LEDGER_CSV_COLUMNS,
     SHEET_COLUMNS,
@@ -55,7 +53,8 @@ from .department_lists import (
     dept_order,
     export_department_workbooks,
 )
-from .ledger_csv import DETECTED_MONTH, LEDGER_MONTHS, write_ledger_csv
+from .ledger_csv import DETECTED_MONTH, write_ledger_csv
+from .list_fingerprints import SETTLED, archive_months, ledger_months
 
 DAILY_LIST_KEEP_DAYS = 31
 # one Excel sheet holds 1,048,576 rows, the header included
@@ -63,12 +62,9 @@ LEDGER_CSV_MAX_ITEMS = 1_048_575
 LEDGER_CSV = "ledger.csv"
 LEDGER_MONTHS_DIR = "ledger"
 ARCHIVE_DIR = "archive"
-SETTLED = ("escalated", "resolved")
 
 # what a sheet shows (department_lists.sheet_frame) and sorts and fills by
 _SHEET_SOURCE_COLUMNS = ", ".join(sorted({c for c, _ in SHEET_COLUMNS if c} | {"status"}))
-# an archive's fingerprint: the same columns but its one department
-_FINGERPRINT_COLUMNS = sorted({c for c, _ in SHEET_COLUMNS if c and c != "dept_id"} | {"status"})
 
 LIST_DEPARTMENTS = "SELECT dept_id, dept_name FROM departments"
 
@@ -85,19 +81,8 @@ WHERE status <> 'withdrawn'
 """
 
 # An archive's month is DETECTED_MONTH: ARCHIVE_ROWS selects by the same
-# expression as the fingerprint groups by, so the rows written are the rows
-# fingerprinted.
-ARCHIVE_MONTHS = f"""
-SELECT dept_id,
-       {DETECTED_MONTH} AS month,
-       count(*) AS items,
-       {row_hash_sum(_FINGERPRINT_COLUMNS)} AS row_hash_sum
-FROM rectification_items
-WHERE status IN {SETTLED} AND detected_on < $cutoff
-GROUP BY ALL
-ORDER BY dept_id NULLS LAST, month
-"""
-
+# expression as its fingerprint groups by (list_fingerprints.ARCHIVE_MONTHS),
+# so the rows written are the rows fingerprinted.
 ARCHIVE_ROWS = f"""
 SELECT {_SHEET_SOURCE_COLUMNS}
 FROM rectification_items
@@ -156,7 +141,7 @@ def publish_lists(
     )
     del daily_rows
     archive_dir = daily_dir / ARCHIVE_DIR
-    months = query_frame(con, ARCHIVE_MONTHS, {"cutoff": cutoff})
+    months = archive_months(con, cutoff)
     archive_sources = [
         Workbook(
             dept,
@@ -185,7 +170,7 @@ def _submit_ledger_csv(con, out_dir: Path, pool: Executor, max_items: int):
     gives (ledger.csv or the monthly folder, files written, files deleted)."""
     whole = out_dir / LEDGER_CSV
     monthly_dir = out_dir / LEDGER_MONTHS_DIR
-    months = query_frame(con, LEDGER_MONTHS)
+    months = ledger_months(con)
     # (an item without a detection date would have no month: keep one file)
     if months["items"].sum() <= max_items or months["month"].null_count():
         done = pool.submit(write_ledger_csv, con, whole)

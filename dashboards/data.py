@@ -314,9 +314,8 @@ class SiteData:
         if not self.has_rectification:
             return None
         week_start, week_end = week_of_today(self.as_of)
-        key = "_rowid" if "rectification_items" in self.base_tables else "item_id"
         shown = self.sql(
-            SHOWN_ITEMS.format(items=self._items_as_of(), key=key),
+            SHOWN_ITEMS.format(items=self._items_as_of()),
             {"as_of": self.as_of, "week_start": week_start, "week_end": week_end},
         )
         return self.with_descriptions(shown)

@@ -106,8 +106,11 @@ URGENCY_RANK = {s: i for i, s in enumerate(["escalated", "overdue", "disputed", 
 
 
 def _many_items(n: int = 4000) -> pl.DataFrame:
-    """A ledger with hundreds of items per window and department, and more
-    than 500 late and 500 due this week, with many ties on the deadline."""
+    """A ledger where each list needs its own cut: ~100 items per window,
+    whose 40 most urgent reach past the late ones, but WBIG (400, more late
+    ones than its 40); ~1,300 per department but D9 (80, whose 40 reach past
+    both); more than 500 late and 500 due this week; many ties on the
+    deadline. Each cut made strict (< instead of <=) fails this test."""
     import random
 
     rng = random.Random(7)
@@ -116,7 +119,7 @@ def _many_items(n: int = 4000) -> pl.DataFrame:
     rows = []
     for k in rng.sample(range(n), n):  # inserted out of order
         rows.append({
-            "item_id": f"I{k:05d}", "rule": "late", "hall_id": "H1", "window_id": f"W{k % 4}", "dept_id": f"D{k % 3}",
+            "item_id": f"I{k:05d}", "rule": "late", "hall_id": "H1", "window_id": "WBIG" if k % 10 == 3 else f"W{k % 40}", "dept_id": "D9" if k % 50 == 1 else f"D{k % 3}",
             "detected_on": date(2026, 2, 1), "deadline": None if k % 50 == 0 else rng.choice(days),
             "status": rng.choice(statuses), "resolved_late": False, "description": f"说明{k}",
         })  # fmt: skip

@@ -48,7 +48,7 @@ from assets.db import replace_table, table_names
 
 from .attached import attached
 from .ledger_store import transaction
-from .list_fingerprints import fingerprints_kept, rebuild_fingerprints
+from .list_fingerprints import rebuild_fingerprints, update_fingerprints
 from .status_sql import ESCALATION_TABLE, item_status_sql
 
 LEDGER = "led"
@@ -147,10 +147,20 @@ WHERE ({", ".join(f"n.{c}" for c in _VERSION + _STATUS_COLUMNS)})
       IS DISTINCT FROM ({", ".join(f"p.{c}" for c in _VERSION + _STATUS_COLUMNS)})
 """
 _REDONE_ROWS = item_status_sql(f"{LEDGER}.", exclude=LEDGER_BOOKKEEPING, ordered=False, only=_REDO)
+# The rows to replace found once, by rowid (the lists' fingerprints read
+# them before they go, and the delete takes them by it), and their new rows
+# made before the insert (the fingerprints add them).
+_OLD_ROWS, _NEW_ROWS = "_items_old_rows", "_items_new_rows"
+REPLACED = [
+    f"CREATE OR REPLACE TEMP TABLE {_OLD_ROWS} AS"
+    f" SELECT rowid AS row_number FROM {ITEMS_TABLE} WHERE item_id IN (SELECT item_id FROM {_REDO})",
+    f"CREATE OR REPLACE TEMP TABLE {_NEW_ROWS} AS {_REDONE_ROWS}",
+]
+OLD_ROWS = f"(SELECT r.* FROM {ITEMS_TABLE} AS r SEMI JOIN {_OLD_ROWS} AS o ON r.rowid = o.row_number)"
 REDONE = [
-    f"DELETE FROM {ITEMS_TABLE} WHERE item_id IN (SELECT item_id FROM {_REDO})",
+    f"DELETE FROM {ITEMS_TABLE} WHERE rowid IN (SELECT row_number FROM {_OLD_ROWS})",
     f"DELETE FROM {VERSIONS_TABLE} WHERE item_id IN (SELECT item_id FROM {_REDO})",
-    f"INSERT INTO {ITEMS_TABLE} BY NAME {_REDONE_ROWS}",
+    f"INSERT INTO {ITEMS_TABLE} BY NAME SELECT * FROM {_NEW_ROWS}",
     f"INSERT INTO {VERSIONS_TABLE} SELECT item_id, last_seen_run, changed_at, withdrawn FROM {_NOW}"
     f" WHERE item_id IN (SELECT item_id FROM {_REDO})",
 ]
@@ -203,10 +213,14 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, *, as_of: date, published:
     con.execute(ITEMS_NOW, {"as_of": as_of}).fetchall()
     con.execute(ITEMS_TO_REDO).fetchall()
     rewritten = con.execute(f"SELECT count(*) FROM {_REDO}").fetchone()[0]
-    with fingerprints_kept(con, _REDO):  # the lists' fingerprints follow the rows rewritten
-        for sql in REDONE:
-            con.execute(sql, {"as_of": as_of} if "$as_of" in sql else None).fetchall()
-    con.execute(f"DROP TABLE {_NOW}; DROP TABLE {_REDO}; DROP TABLE {_CANDIDATES}")
+    for sql in REPLACED:
+        con.execute(sql, {"as_of": as_of} if "$as_of" in sql else None).fetchall()
+    kept = update_fingerprints(con, removed=OLD_ROWS, added=_NEW_ROWS)  # before the old rows go
+    for sql in REDONE:
+        con.execute(sql).fetchall()
+    if not kept:
+        rebuild_fingerprints(con)
+    con.execute(f"DROP TABLE {_NOW}; DROP TABLE {_REDO}; DROP TABLE {_CANDIDATES}; DROP TABLE {_OLD_ROWS}; DROP TABLE {_NEW_ROWS}")
     return rewritten
 
 

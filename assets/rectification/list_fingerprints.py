@@ -24,8 +24,6 @@ table written by other means) it computes the fingerprints from the items.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 import duckdb
@@ -61,7 +59,7 @@ GROUP BY ALL
 
 REBUILT = f"CREATE OR REPLACE TABLE {FINGERPRINTS_TABLE} AS " + GROUPS.format(rows="rectification_items")
 
-# {removed}, {added}: GROUPS of the rows deleted and of the rows inserted
+# {removed}, {added}: GROUPS of the rows replaced and of their new rows
 UPDATED = f"""
 CREATE OR REPLACE TABLE {FINGERPRINTS_TABLE} AS
 SELECT dept_id, month, settled,
@@ -69,9 +67,9 @@ SELECT dept_id, month, settled,
 FROM (
     SELECT * FROM {FINGERPRINTS_TABLE}
     UNION ALL
-    SELECT dept_id, month, settled, -items, -ledger_hash, -archive_hash FROM {{removed}}
+    SELECT dept_id, month, settled, -items, -ledger_hash, -archive_hash FROM {{removed}} AS removed
     UNION ALL
-    SELECT * FROM {{added}}
+    SELECT * FROM {{added}} AS added
 )
 GROUP BY ALL
 HAVING sum(items) <> 0
@@ -111,35 +109,17 @@ def rebuild_fingerprints(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(REBUILT).fetchall()
 
 
-_REMOVED, _ADDED = "_fingerprints_removed", "_fingerprints_added"
-
-
-def _groups_of(ids_table: str, into: str) -> str:
-    # the rows found by their rowids: a filter on item_id alone would still
-    # read every item's description (0.22 s against 0.07 s at a city's year)
-    rows = (
-        "(SELECT r.* FROM rectification_items AS r SEMI JOIN ("
-        f"SELECT rowid AS row_number FROM rectification_items WHERE item_id IN (SELECT item_id FROM {ids_table})"
-        ") AS picked ON r.rowid = picked.row_number)"
-    )
-    return f"CREATE OR REPLACE TEMP TABLE {into} AS " + GROUPS.format(rows=rows)
-
-
-@contextmanager
-def fingerprints_kept(con: duckdb.DuckDBPyConnection, ids_table: str) -> Iterator[None]:
-    """Around a block that deletes the published rows of the items in
-    ``ids_table`` (a relation with an item_id column) and inserts their new
-    rows: the table is brought up to date with both, in the caller's
-    transaction; rebuilt when a warehouse from before it has none."""
+def update_fingerprints(con: duckdb.DuckDBPyConnection, *, removed: str, added: str) -> bool:
+    """Subtract the groups of ``removed`` and add those of ``added``:
+    relations with the columns of rectification_items, the published rows
+    about to be replaced and their new rows; called before the old rows are
+    deleted, in the caller's transaction. False when a warehouse from before
+    the table has none to update: the caller rebuilds it after its rewrite."""
     if FINGERPRINTS_TABLE not in table_names(con):
-        yield
-        rebuild_fingerprints(con)
-        return
-    con.execute(_groups_of(ids_table, _REMOVED)).fetchall()
-    yield
-    con.execute(_groups_of(ids_table, _ADDED)).fetchall()
-    con.execute(UPDATED.format(removed=_REMOVED, added=_ADDED)).fetchall()
-    con.execute(f"DROP TABLE {_REMOVED}; DROP TABLE {_ADDED}")
+        return False
+    groups = {"removed": f"({GROUPS.format(rows=removed)})", "added": f"({GROUPS.format(rows=added)})"}
+    con.execute(UPDATED.format(**groups)).fetchall()
+    return True
 
 
 def _kept_is_whole(con) -> bool:

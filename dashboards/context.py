@@ -29,6 +29,7 @@ from dashboards.labels import (
     same,
 )
 from dashboards.privacy import staff_label
+from dashboards.rectification_data import AGE_BUCKETS, UNRESOLVED
 
 PARTS = [
     ("composite", Bi("综合分", "Composite")),
@@ -36,8 +37,6 @@ PARTS = [
     ("quality", Bi("服务质量 Q", "Quality Q")),
     ("satisfaction", Bi("满意度 S", "Satisfaction S")),
 ]
-
-from dashboards.rectification_data import AGE_BUCKETS, UNRESOLVED
 
 
 def _safe(s: str) -> str:
@@ -443,7 +442,8 @@ FULL_LIST = Bi(
 def item_table(
     ctx: SiteContext, page: Page, items: pl.DataFrame, *, limit: int, empty: Bi, prefix: str = "", total: int | None = None
 ) -> None:
-    """The first ``limit`` items (already in the order wanted), the total
+    """The first ``limit`` items (rows of ``SiteData.rectification_shown``,
+    with their descriptions, already in the order wanted), the total
     (``items.height`` unless given), and where the rest are. The rows'
     markup is taken from ``items`` when ``with_item_rows`` made it there for
     this ``prefix``, else made for the rows shown."""

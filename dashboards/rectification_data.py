@@ -38,11 +38,11 @@ LATE_STATUSES = ("overdue", "escalated")
 URGENCY = ["escalated", "overdue", "disputed", "in_progress", "open", "resolved", "withdrawn"]
 _STATUS_RANK = "CASE status " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(URGENCY)) + " ELSE 9 END"
 URGENCY_ORDER = f"{_STATUS_RANK}, deadline ASC NULLS FIRST, item_id ASC NULLS FIRST"
-# The same order but the item id as one number (status first, then the
-# deadline's day number, a missing deadline first), to find the key of each
-# list's last row (``min(key, n)``): a struct with the item id compared 2-3
-# times slower, and the rows up to that key are few beyond the list's own
-# (those tying with its last row on status and deadline).
+# The same order but for the item id, as one number (status first, then
+# the deadline's day number, a missing deadline first), to find the key of
+# each list's last row (``min(key, n)``): a struct with the item id compared
+# 2-3 times slower, and the rows up to that key are few beyond the list's
+# own (those tying with its last row on status and deadline).
 _DAY = "coalesce(date_diff('day', DATE '0001-01-01', deadline), -1)"
 _URGENCY_KEY = f"({_STATUS_RANK}) * 10000000 + {_DAY}"
 

@@ -54,10 +54,25 @@ def among_ids(table: str, column: str = "case_id") -> str:
     )
 
 
+def row_hash(columns) -> str:
+    """SQL for a row's hash over ``columns``, as a HUGEINT to be summed."""
+    return f"CAST(hash({', '.join(columns)}) AS HUGEINT)"
+
+
 def row_hash_sum(columns) -> str:
     """SQL for a group's fingerprint over ``columns``: the sum of DuckDB's row
     hashes, as text (a HUGEINT sum cannot overflow)."""
-    return f"CAST(sum(CAST(hash({', '.join(columns)}) AS HUGEINT)) AS VARCHAR)"
+    return f"CAST(sum({row_hash(columns)}) AS VARCHAR)"
+
+
+def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pl.DataFrame:
+    """A query's frame on a cursor of its own: one DuckDB connection object
+    must not be used by two threads at once."""
+    cur = con.cursor()
+    try:
+        return cur.sql(sql, params=params).pl()
+    finally:
+        cur.close()
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

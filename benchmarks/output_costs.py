@@ -40,7 +40,8 @@ import duckdb  # noqa: E402
 
 from assets.rectification.department_lists import Workbook, dept_order, export_department_workbooks  # noqa: E402
 from assets.rectification.ledger_csv import write_ledger_csv  # noqa: E402
-from assets.rectification.list_publish import DAILY_LIST_ROWS, LIST_DEPARTMENTS, archive_cutoff, query_frame  # noqa: E402
+from assets.db import query_frame  # noqa: E402
+from assets.rectification.list_publish import DAILY_LIST_ROWS, LIST_DEPARTMENTS, archive_cutoff  # noqa: E402
 from dashboards.site import build_site  # noqa: E402
 
 

@@ -17,7 +17,7 @@ import polars as pl
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, values
 from dashboards.data import SiteData
-from dashboards.html import Col, Html, Page, Text, link, t, tag
+from dashboards.html import Col, Html, Page, Text, esc_expr, link, t, tag
 from dashboards.labels import (
     Bi,
     code,
@@ -491,13 +491,6 @@ def date_cell(day: date | None) -> Html:
     return Html(t(fmt_date(day)))
 
 
-def _escaped(text: pl.Expr) -> pl.Expr:
-    """``esc`` in polars: html.escape's five characters, ``&`` first."""
-    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
-        text = text.str.replace_all(raw, entity, literal=True)
-    return text
-
-
 def _cells(items: pl.DataFrame, column: str, make) -> pl.Expr:
     """A cell's markup per row, ``make`` called once per distinct value."""
     values = items.get_column(column).unique().to_list()
@@ -522,7 +515,7 @@ def item_rows_markup(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") ->
     )
     framed = items.join(windows, on=["hall_id", "window_id"], how="left", nulls_equal=True, maintain_order="left")
     cells = [
-        _escaped(pl.col("item_id").cast(pl.String)).fill_null(""),
+        esc_expr(pl.col("item_id").cast(pl.String)).fill_null(""),
         _cells(items, "rule", rule_cell),
         pl.col("_window"),
         _cells(items, "dept_id", lambda d: t(ctx.dept_link(d, prefix))),
@@ -534,7 +527,7 @@ def item_rows_markup(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") ->
         # case number they quote (the ID rule)
         pl.when(pl.col("description").cast(pl.String).fill_null("") == "")
         .then(pl.lit(t("—")))
-        .otherwise(_escaped(pl.col("description").cast(pl.String))),
+        .otherwise(esc_expr(pl.col("description").cast(pl.String))),
     ]
     parts: list[pl.Expr] = [pl.lit("<tr>")]
     for col, cell in zip(ITEM_COLUMNS, cells):

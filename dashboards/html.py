@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 import orjson
+import polars as pl
 
 from dashboards.charts import Chart
 from dashboards.labels import Bi
@@ -30,6 +31,13 @@ LANG_KEY = "windowwatch-lang"
 
 def esc(text: object) -> str:
     return _html.escape("" if text is None else str(text), quote=True)
+
+
+def esc_expr(text: pl.Expr) -> pl.Expr:
+    """``esc`` of a polars string column: html.escape's five characters, ``&`` first."""
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
+        text = text.str.replace_all(raw, entity, literal=True)
+    return text
 
 
 class Html(str):

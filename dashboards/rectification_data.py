@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from assets.rectification.status import UNRESOLVED
 from dashboards.labels import Bi
 
-UNRESOLVED = ("open", "in_progress", "disputed", "overdue", "escalated")
 LATE_STATUSES = ("overdue", "escalated")
 
 # Most urgent first: by status in this order (any other status after them),

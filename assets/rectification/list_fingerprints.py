@@ -29,7 +29,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from assets.db import row_hash_sum, table_names
+from assets.db import query_frame, row_hash, row_hash_sum, scalar, table_names
 
 from .department_lists import LEDGER_CSV_COLUMNS, SHEET_COLUMNS
 from .ledger_csv import DETECTED_MONTH, LEDGER_MONTHS
@@ -41,18 +41,14 @@ _SETTLED_SQL = "(" + ", ".join(f"'{s}'" for s in SETTLED) + ")"
 ARCHIVE_FINGERPRINT_COLUMNS = sorted({c for c, _ in SHEET_COLUMNS if c and c != "dept_id"} | {"status"})
 
 
-def _hash(columns) -> str:
-    return f"CAST(hash({', '.join(columns)}) AS HUGEINT)"
-
-
 # {rows}: a relation with the columns of rectification_items
 GROUPS = f"""
 SELECT dept_id,
        {DETECTED_MONTH} AS month,
        coalesce(status IN {_SETTLED_SQL}, false) AS settled,
        count(*) AS items,
-       sum({_hash(LEDGER_CSV_COLUMNS)}) AS ledger_hash,
-       sum({_hash(ARCHIVE_FINGERPRINT_COLUMNS)}) AS archive_hash
+       sum({row_hash(LEDGER_CSV_COLUMNS)}) AS ledger_hash,
+       sum({row_hash(ARCHIVE_FINGERPRINT_COLUMNS)}) AS archive_hash
 FROM {{rows}}
 GROUP BY ALL
 """
@@ -124,25 +120,21 @@ def update_fingerprints(con: duckdb.DuckDBPyConnection, *, removed: str, added: 
 
 def _kept_is_whole(con) -> bool:
     """The table counts every published item (see the module's docstring)."""
-    if FINGERPRINTS_TABLE not in table_names(con):
-        return False
-    kept = con.execute(f"SELECT coalesce(sum(items), 0) FROM {FINGERPRINTS_TABLE}").fetchone()[0]
-    return kept == con.execute("SELECT count(*) FROM rectification_items").fetchone()[0]
+    cur = con.cursor()  # the lists step's threads share the connection
+    try:
+        if FINGERPRINTS_TABLE not in table_names(cur):
+            return False
+        kept = scalar(cur, f"SELECT coalesce(sum(items), 0) FROM {FINGERPRINTS_TABLE}")
+        return kept == scalar(cur, "SELECT count(*) FROM rectification_items")
+    finally:
+        cur.close()
 
 
 def ledger_months(con) -> pl.DataFrame:
     """month, items, row_hash_sum of each ledger month (``LEDGER_MONTHS``)."""
-    return _frame(con, LEDGER_MONTHS_KEPT if _kept_is_whole(con) else LEDGER_MONTHS)
+    return query_frame(con, LEDGER_MONTHS_KEPT if _kept_is_whole(con) else LEDGER_MONTHS)
 
 
 def archive_months(con, cutoff: date) -> pl.DataFrame:
     """dept_id, month, items, row_hash_sum of each archive (``ARCHIVE_MONTHS``)."""
-    return _frame(con, ARCHIVE_MONTHS_KEPT if _kept_is_whole(con) else ARCHIVE_MONTHS, {"cutoff": cutoff})
-
-
-def _frame(con, sql: str, params: dict | None = None) -> pl.DataFrame:
-    cur = con.cursor()  # the lists step's threads share the connection
-    try:
-        return cur.sql(sql, params=params).pl()
-    finally:
-        cur.close()
+    return query_frame(con, ARCHIVE_MONTHS_KEPT if _kept_is_whole(con) else ARCHIVE_MONTHS, {"cutoff": cutoff})

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-import polars as pl
+from assets.db import query_frame
 
 from .department_lists import (
     LEDGER_CSV_COLUMNS,
@@ -108,16 +108,6 @@ class PublishedLists:
     written: list[Path] = field(default_factory=list)  # workbooks
     deleted: list[Path] = field(default_factory=list)
     csv_written: list[Path] = field(default_factory=list)  # ledger.csv, or the months written again
-
-
-def query_frame(con, sql: str, params: dict | None = None) -> pl.DataFrame:
-    """A query's frame on a cursor of its own: one DuckDB connection object
-    must not be used by two threads at once."""
-    cur = con.cursor()
-    try:
-        return cur.sql(sql, params=params).pl()
-    finally:
-        cur.close()
 
 
 def publish_lists(

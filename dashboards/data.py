@@ -273,7 +273,13 @@ class SiteData:
         }  # fmt: skip
         if not parts:
             return pl.DataFrame(schema=schema)
-        return pl.concat([p.cast(schema) for p in parts]).sort("date", "window_id", descending=[True, False])
+        # newest first, then in an order of every shown column: rows of one
+        # day would otherwise come in whatever order the parts were read
+        return pl.concat([p.cast(schema) for p in parts]).sort(
+            pl.col("date"), pl.col("hall_id"), pl.col("window_id"), pl.col("staff_id"),
+            pl.col("what").list.join("+"), pl.col("points"),
+            descending=[True, False, False, False, False, True], nulls_last=True,
+        )
 
     # -- rectification -------------------------------------------------
     @cached_property

@@ -15,6 +15,7 @@ and drawn with the page's language by a small inline script after
 
 from __future__ import annotations
 
+import functools
 import html as _html
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -86,7 +87,7 @@ class Kpi:
     alert: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class Col:
     header: Bi
     numeric: bool = False
@@ -94,6 +95,37 @@ class Col:
 
     def css(self) -> str:
         return "num" if self.numeric else ("wrap" if self.wrap else "")
+
+
+@functools.lru_cache(maxsize=256)  # a city site has ~2,400 tables of a few dozen kinds
+def _table_head(columns: tuple[Col, ...]) -> str:
+    return "<thead><tr>" + "".join(f'<th class="{c.css()}">{t(c.header)}</th>' for c in columns) + "</tr></thead>"
+
+
+# Tables of a city site's window and department pages hold tens of thousands
+# of rows whose cells repeat (a few hundred dates, staff, codes): their
+# markup is made column-wise in polars, each distinct cell once.
+def cell_per_value(frame: pl.DataFrame, column: str, make: Callable[[object], Text]) -> pl.Expr:
+    """The markup ``t(make(value))`` of ``column`` per row of ``frame``,
+    ``make`` called once per distinct value."""
+    values = frame.get_column(column).unique().to_list()
+    mapping = {v: t(make(v)) for v in values if v is not None}
+    if not mapping:
+        return pl.lit(t(make(None)))
+    cells = pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String)
+    return cells.fill_null(t(make(None))) if None in values else cells
+
+
+def rows_markup(frame: pl.DataFrame, columns: Sequence[Col], cells: Sequence[pl.Expr]) -> pl.Series:
+    """Each row of ``frame`` as ``Page.table`` makes it of the cells whose
+    markup ``cells`` give (one expression per column, never null), for
+    ``Page.table_of_rows``."""
+    parts: list[pl.Expr] = [pl.lit("<tr>")]
+    for col, cell in zip(columns, cells, strict=True):
+        parts += [pl.lit(f'<td class="{col.css()}">'), cell, pl.lit("</td>")]
+    parts.append(pl.lit("</tr>"))
+    # with_columns: a cell that is one literal (a column all null) is broadcast to every row
+    return frame.with_columns(pl.concat_str(parts).alias("_tr_markup")).get_column("_tr_markup")
 
 
 @dataclass
@@ -214,8 +246,7 @@ class Page:
         if not rows:
             self.empty(empty or Bi("暂无数据", "No data"))
             return 0
-        head = "".join(f'<th class="{c.css()}">{t(c.header)}</th>' for c in columns)
-        markup = f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        markup = f'<table class="data">{_table_head(tuple(columns))}<tbody>{"".join(rows)}</tbody></table>'
         if scroll and len(rows) > 14:
             markup = f'<div class="tablewrap">{markup}</div>'
         self.parts.append(markup)

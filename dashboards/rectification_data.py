@@ -117,9 +117,11 @@ _DUE = "status IN (" + ", ".join(f"'{s}'" for s in UNRESOLVED) + ") AND deadline
 
 # {items}: items_as_of(...). Every row up to the last key of some list: each
 # list's rows and any that tie with its last one, which the pages' own cut
-# (``first_per``, ``head``) in URGENCY_ORDER leaves out.
+# (``first_per``, ``head``) in URGENCY_ORDER leaves out. DuckDB would copy
+# `live` (two million rows with their strings) once for its five readers;
+# scanning the table for each costs half as much (0.29 s -> 0.15 s).
 SHOWN_ITEMS = f"""
-WITH live AS (
+WITH live AS NOT MATERIALIZED (
     SELECT *, {_URGENCY_KEY} AS urgency, {_DAY} AS due_day FROM {{items}} WHERE status <> 'withdrawn'
 ),
 window_cut AS (

@@ -15,12 +15,13 @@ from dashboards.context import (
     SiteContext,
     delta_vs_last_month,
     first_per,
+    date_cell,
     item_table,
     ranking_chart,
     score_trend_chart,
 )
-from dashboards.html import Col, Kpi, Page, join, link, tag
-from dashboards.labels import Bi, code, fmt_date, fmt_int, fmt_num, fmt_pct, fmt_score, same
+from dashboards.html import Col, Kpi, Page, cell_per_value, esc_expr, join, link, rows_markup, tag
+from dashboards.labels import Bi, code, fmt_int, fmt_num, fmt_pct, fmt_score, same
 from dashboards.rectification_data import UNRESOLVED, WINDOW_ITEMS_SHOWN
 
 
@@ -186,8 +187,8 @@ def _window_pages(ctx: SiteContext) -> list[Page]:
     by_waits = _group(data.window_waits_daily(ctx.trend_start), ["hall_id", "window_id"])
     month_start = ctx.as_of.replace(day=1)
     ded = data.deduction_details.filter(pl.col("date") >= month_start)  # newest first
-    by_ded = _group(ded, ["hall_id", "window_id"])
     by_ded_kind = _group(_deductions_by_kind(ded), ["hall_id", "window_id"])
+    by_ded = _group(ded.with_columns(deduction_rows(ctx, ded)), ["hall_id", "window_id"])
     by_items, item_counts = {}, {}
     if data.has_rectification:  # the most urgent per window, and the window's counts
         by_items = _group(first_per(ctx.shown_items("../"), ["hall_id", "window_id"], ITEMS_SHOWN), ["hall_id", "window_id"])
@@ -195,7 +196,8 @@ def _window_pages(ctx: SiteContext) -> list[Page]:
             pl.col("n").sum().alias("items"), pl.col("n").filter(pl.col("status").is_in(UNRESOLVED)).sum().alias("open")
         )
         item_counts = {(h, w): (n, o) for h, w, n, o in counts.select("hall_id", "window_id", "items", "open").iter_rows()}
-    by_warn = _group(data.case_warnings, ["hall_id", "window_id"])
+    warnings = data.case_warnings
+    by_warn = _group(None if warnings is None else warnings.with_columns(warning_rows(ctx, warnings)), ["hall_id", "window_id"])
 
     pages = []
     for w in data.windows.iter_rows(named=True):
@@ -217,6 +219,55 @@ def _window_pages(ctx: SiteContext) -> list[Page]:
             )
         )
     return pages
+
+
+ROW = "_tr"  # a table row's markup, made for all windows at once
+DEDUCTION_COLUMNS = [Col(Bi("日期", "Date")), Col(Bi("事由", "Reason")), Col(Bi("工作人员", "Staff")), Col(Bi("扣分", "Points"), True)]
+WARNING_COLUMNS = [
+    Col(Bi("等级", "Level")),
+    Col(Bi("办件编号", "Case")),
+    Col(Bi("经办人", "Handled by")),
+    Col(Bi("受理日期", "Received")),
+    Col(Bi("办结期限", "Deadline")),
+    Col(Bi("超期天数", "Days late"), True),
+]
+# A reason is a list of code words; as one string it is a key to make its
+# cell once (code words hold neither separator).
+_WORD_SEP, _NO_WORD = "\x1f", "\x00"
+
+
+def deduction_rows(ctx: SiteContext, deductions: pl.DataFrame) -> pl.Series:
+    """Each deduction's row of a window page's table (ROW): date, reason,
+    staff member, points."""
+    keyed = deductions.with_columns(
+        pl.col("what").list.eval(pl.element().fill_null(_NO_WORD)).list.join(_WORD_SEP).alias("_reason")
+    )
+
+    def reason(key: str | None):
+        words = [None if w == _NO_WORD else w for w in key.split(_WORD_SEP)] if key else []
+        return join([code("deduction", w) for w in words], "、")
+
+    cells = [
+        cell_per_value(keyed, "date", date_cell),
+        cell_per_value(keyed, "_reason", reason),
+        cell_per_value(keyed, "staff_id", ctx.staff_label),
+        cell_per_value(keyed, "points", lambda x: fmt_num(x, 1)),
+    ]
+    return rows_markup(keyed, DEDUCTION_COLUMNS, cells).alias(ROW)
+
+
+def warning_rows(ctx: SiteContext, warnings: pl.DataFrame) -> pl.Series:
+    """Each open case's row of a window page's warning table (ROW): level,
+    case, staff member, received, deadline, days past it."""
+    cells = [
+        cell_per_value(warnings, "level", lambda lv: tag(code("warning_level", lv), "bad" if lv == "overdue" else "warn")),
+        esc_expr(pl.col("case_id").cast(pl.String)).fill_null(""),
+        cell_per_value(warnings, "staff_id", ctx.staff_label),
+        cell_per_value(warnings, "received_date", date_cell),
+        cell_per_value(warnings, "deadline", date_cell),
+        cell_per_value(warnings, "days_past_deadline", fmt_int),
+    ]
+    return rows_markup(warnings, WARNING_COLUMNS, cells).alias(ROW)
 
 
 def _deductions_by_kind(deductions: pl.DataFrame) -> pl.DataFrame:
@@ -337,48 +388,17 @@ def _window_page(ctx, w, cur, prev, daily, daily_open, waits, deductions, deduct
 
     # -- deductions ----------------------------------------------------
     page.h2(Bi("本月扣分明细", "Points taken off this month"))
-    rows = []
-    if deductions is not None:
-        for r in deductions.iter_rows(named=True):
-            rows.append(
-                [
-                    fmt_date(r["date"]),
-                    join([code("deduction", x) for x in (r["what"] or [])], "、"),
-                    ctx.staff_label(r["staff_id"]),
-                    fmt_num(r["points"], 1),
-                ]
-            )
-    page.table(
-        [Col(Bi("日期", "Date")), Col(Bi("事由", "Reason")), Col(Bi("工作人员", "Staff")), Col(Bi("扣分", "Points"), True)],
-        rows,
+    page.table_of_rows(
+        DEDUCTION_COLUMNS,
+        [] if deductions is None else deductions.get_column(ROW).to_list(),
         empty=Bi("本月没有扣分。", "No points taken off this month."),
     )
 
     # -- open cases ----------------------------------------------------
     page.h2(Bi("超期与预警办件", "Open cases past or near their deadline"))
-    rows = []
-    if warnings is not None:
-        for r in warnings.iter_rows(named=True):
-            rows.append(
-                [
-                    tag(code("warning_level", r["level"]), "bad" if r["level"] == "overdue" else "warn"),
-                    r["case_id"],
-                    ctx.staff_label(r["staff_id"]),
-                    fmt_date(r["received_date"]),
-                    fmt_date(r["deadline"]),
-                    fmt_int(r["days_past_deadline"]) if r["days_past_deadline"] is not None else "—",
-                ]
-            )
-    page.table(
-        [
-            Col(Bi("等级", "Level")),
-            Col(Bi("办件编号", "Case")),
-            Col(Bi("经办人", "Handled by")),
-            Col(Bi("受理日期", "Received")),
-            Col(Bi("办结期限", "Deadline")),
-            Col(Bi("超期天数", "Days late"), True),
-        ],
-        rows,
+    page.table_of_rows(
+        WARNING_COLUMNS,
+        [] if warnings is None else warnings.get_column(ROW).to_list(),
         empty=Bi("没有超期或即将到期的在办件。", "No open case is past or near its deadline."),
     )
 

@@ -17,36 +17,11 @@ import dagster as dg
 from assets.ingest.assets import STAGED_ASSETS
 from assets.ingest.contract import DAILY_SOURCES
 from assets.ingest.quality import ingest_quality
-from assets.ingest.staging import StagedStore
+from assets.ingest.run_files import staged_files_of_run
 from checks.gx_process import InProcessGx
 from checks.gx_suites import SAMPLE_ROWS
 from pipelines.resources import WindowWatchHome, Warehouse
 from assets.db import scalar
-
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
-
-
-def run_partition_range(context: dg.AssetCheckExecutionContext) -> tuple[str, str] | None:
-    tags = context.run.tags
-    if RANGE_START in tags:
-        return tags[RANGE_START], tags[RANGE_END]
-    if "dagster/partition" in tags:
-        return tags["dagster/partition"], tags["dagster/partition"]
-    return None
-
-
-def staged_files_of_run(context, home: WindowWatchHome, source: str) -> list[Path]:
-    """The staged data files of the days this run covered, oldest first."""
-    bounds = run_partition_range(context)
-    store = StagedStore(home.staged_dir)
-    files = [
-        store.data_path(source, day)
-        for day in store.staged_days(source)
-        if bounds is None or bounds[0] <= day.isoformat() <= bounds[1]
-    ]
-    return [p for p in files if p.exists()]
-
 
 def gx_check_key(source: str) -> dg.AssetCheckKey:
     return dg.AssetCheckKey(STAGED_ASSETS[source].key, f"{source}_gx_suite")

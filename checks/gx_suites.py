@@ -121,6 +121,9 @@ class GxOutcome:
     docs_index: Path | None = None  # Data Docs index.html, when docs_dir was given and the site built
     docs_keys: list = field(default_factory=list)  # GX ids of the pages this validation adds to the site
     seconds: float = 0.0
+    # validated as its staging step announced the files, before the GX step
+    # asked (checks.gx_process); else when the step asked
+    validated_while_staging: bool = False
 
     @property
     def sampled(self) -> bool:

@@ -6,6 +6,8 @@ Each imports its heavy modules at once on the other core, then waits for
 the one request its step sends, answers ``("ok", payload)`` or ``("error",
 traceback)``, may finish work the answer did not need, and exits. A
 request of None, or the parent's end of the pipe closing, ends it unasked.
+Before the request the parent may ``tell`` it things it can start on (GX's
+child hears which files were staged); a told message gets no answer.
 
 This module imports neither Dagster nor what the children serve.
 """
@@ -14,10 +16,18 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
+from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
 
 from pipelines.process_gc import skip_collection_at_exit
+
+
+@dataclass(frozen=True)
+class Told:
+    """A message the child works on without answering (``OneRequestChild.tell``)."""
+
+    message: Any
 
 
 class ChildFailed(RuntimeError):
@@ -47,6 +57,14 @@ class OneRequestChild:
         except (OSError, ValueError) as exc:
             raise self._gone() from exc
 
+    def tell(self, message: Any) -> None:
+        """Send ``message`` to the child's ``hear`` (see ``serve_one``)
+        without waiting; a child that is gone is found out by ``ask``."""
+        try:
+            self._conn.send(Told(message))
+        except (OSError, ValueError):
+            pass
+
     def answer(self) -> Any:
         """The payload of the child's answer; its error as ``failure``."""
         try:
@@ -74,15 +92,27 @@ class OneRequestChild:
         return self.failure(f"{self.label} child process ended without an answer (exit code {self._process.exitcode})")
 
 
-def serve_one(conn, handle: Callable[[Any], tuple[Any, Callable[[], None] | None]]) -> None:
-    """The child's side: wait for the request, answer it with the payload
-    ``handle`` gives (or with the traceback of its error), then run the
-    work ``handle`` left for after the answer, if any."""
+def serve_one(
+    conn, handle: Callable[[Any], tuple[Any, Callable[[], None] | None]], hear: Callable[[Any], None] | None = None
+) -> None:
+    """The child's side: pass what it is told to ``hear`` (none of it
+    answered; an error there is left for the request to meet), wait for the
+    request, answer it with the payload ``handle`` gives (or with the
+    traceback of its error), then run the work ``handle`` left for after
+    the answer, if any."""
     try:
-        try:
-            request = conn.recv()
-        except EOFError:  # the parent went away
-            return
+        while True:
+            try:
+                request = conn.recv()
+            except EOFError:  # the parent went away
+                return
+            if not isinstance(request, Told):
+                break
+            if hear is not None:
+                try:
+                    hear(request.message)
+                except Exception:
+                    pass
         if request is None:
             return
         try:

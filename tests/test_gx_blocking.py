@@ -10,6 +10,7 @@ process and in the child process the command line starts for GX
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import dagster as dg
@@ -65,3 +66,52 @@ def test_a_failing_suite_stops_the_run_below_the_staged_sources(tmp_path, where)
 def _check_evaluations(instance: dg.DagsterInstance, run_id: str) -> dict:
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     return {r.event_log_entry.dagster_event.event_specific_data.asset_check_key: r.event_log_entry for r in records}
+
+
+def test_files_announced_by_staging_are_validated_as_they_are_when_the_step_asks(tmp_path):
+    """The GX child validates each source when its staging step announces
+    the files; the GX step gets that outcome only for files unchanged since,
+    and validates the others (changed, or never announced) when it asks."""
+    home = tmp_path / "home"
+    write_inbox(home / "inbox", END, PROFILE, seed=5)
+    assert run(home, "in_process").success
+    store = StagedStore(home / "staged")
+    files = {s: [store.data_path(s, END)] for s in ("cases", "ratings", "queue")}
+    docs = home / "gx" / "data_docs"
+    expected = InProcessGx().validate_sources([("ratings", files["ratings"])], docs)[0]["ratings"]
+
+    results = docs / ".validation_results" / "cases" / f"cases-{END.isoformat()}"
+
+    def stored() -> int:
+        return len(list(results.iterdir())) if results.is_dir() else 0
+
+    before = stored()
+
+    gx = GxChildProcess()
+    try:
+        gx.files_staged("cases", files["cases"], docs)
+        gx.files_staged("ratings", files["ratings"], docs)
+        # wait until the child has validated the announced cases (it stores
+        # the result for the Data Docs), so the change below comes after
+        deadline = time.monotonic() + 120
+        while stored() == before:
+            assert time.monotonic() < deadline, "the GX child did not validate the announced cases"
+            time.sleep(0.05)
+        # then the cases file changes: an unknown status on its first row
+        # (uncompressed, so its size changes too)
+        frame = pl.read_parquet(files["cases"][0])
+        frame.with_columns(
+            pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("bogus")).otherwise(pl.col("status")).alias("status")
+        ).write_parquet(files["cases"][0], compression="uncompressed")
+        outcomes, _ = gx.validate_sources([(s, f) for s, f in files.items()], docs)
+    finally:
+        gx.close()
+
+    assert outcomes["ratings"].validated_while_staging
+    got = outcomes["ratings"]
+    assert (got.success, got.rows, got.gx_rows, got.evaluated, got.blocking_failures, got.warnings) == (
+        expected.success, expected.rows, expected.gx_rows, expected.evaluated, expected.blocking_failures, expected.warnings
+    )
+    assert not outcomes["cases"].success  # the file as it is now, not as announced
+    assert any("status" in failure for failure in outcomes["cases"].blocking_failures)
+    assert not outcomes["queue"].validated_while_staging and outcomes["queue"].success

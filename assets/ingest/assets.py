@@ -28,7 +28,9 @@ from assets.ingest.reference import (
     write_reference_snapshot,
 )
 from assets.ingest.daily_partitions import DailyPartitions
+from assets.ingest.run_files import staged_files_of_run
 from assets.ingest.staging import StagedStore, stage_partition
+from checks.gx_process import InProcessGx
 from pipelines.planning import record_reference_inputs, reference_changed
 from pipelines.resources import WindowWatchHome, Warehouse
 
@@ -135,7 +137,9 @@ def staged_asset(source: str) -> dg.AssetsDefinition:
         kinds={"parquet"},
         description=f"{spec.zh} ({source}): one validated Parquet file per export day.",
     )
-    def _staged(context: dg.AssetExecutionContext, home: WindowWatchHome) -> dg.MaterializeResult:
+    def _staged(
+        context: dg.AssetExecutionContext, home: WindowWatchHome, gx: dg.ResourceParam[InProcessGx]
+    ) -> dg.MaterializeResult:
         tables, version = read_reference_snapshot(home.reference_snapshot_dir)
         keys = reference_keys(tables)
         store = StagedStore(home.staged_dir)
@@ -152,6 +156,7 @@ def staged_asset(source: str) -> dg.AssetsDefinition:
         loaded = sum(int(m["rows_loaded"].sum()) for m in manifests)
         quarantined = sum(int(m["rows_quarantined"].sum()) for m in manifests)
         context.log.info(f"{source}: {staged} day(s) staged, {skipped} unchanged")
+        gx.files_staged(source, staged_files_of_run(context, home, source), home.gx_docs_dir)
         return dg.MaterializeResult(
             metadata={
                 "days_staged": staged,

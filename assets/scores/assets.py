@@ -125,20 +125,21 @@ def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> tuple[di
     cfg_hash = config_hash(cfg)
     as_of = home.as_of_date
     calendar = WorkCalendar.from_config(cfg)
+    store = StagedStore(home.staged_dir)
     seconds = {}
     with spill_folder(home) as spill:
         with warehouse.connect(read_only=True) as con:
             with timed(seconds, "plan"):
                 reference = read_reference(con)
                 stamp = Stamp(as_of, cfg_hash, reference_hash(reference))
-                plan = plan_refresh(con, StagedStore(home.staged_dir), stamp, SCORE_TABLES, calendar, reference["matters"])
+                plan = plan_refresh(con, store, stamp, SCORE_TABLES, calendar, reference["matters"])
             delivered = attendance_delivered_dates(home)
             if plan.start is not None:
                 delivered = [d for d in delivered if d >= plan.rewrite_from]
             con.register("changed_cases", plan.changed_cases)  # the narrowed case query reads it
             with timed(seconds, "inputs"):
                 through = None if in_memory(plan) else spill
-                inputs = export_score_inputs(con, through, delivered, input_queries(plan), reference)
+                inputs = export_score_inputs(con, through, delivered, input_queries(plan, store), reference)
                 earlier = read_earlier_days(con, plan)
         with timed(seconds, "compute"):
             tables = score_frames(

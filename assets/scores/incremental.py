@@ -256,9 +256,10 @@ def _changed_case_dates(
     return [*case_dates_moved(before, now.cast(before.schema)), callbacks], partitions
 
 
-def input_queries(plan: RefreshPlan) -> dict[str, str]:
+def input_queries(plan: RefreshPlan, store: StagedStore) -> dict[str, str]:
     """The INPUT_QUERIES, narrowed to what a recompute of the days from D0
-    reads (the months from M0 are rolled up with the stored earlier days)."""
+    reads (the months from M0 are rolled up with the stored earlier days);
+    a staged source's partitions are read from their files in ``store``."""
     if plan.start is None:
         return dict(queries.INPUT_QUERIES)
 
@@ -271,9 +272,17 @@ def input_queries(plan: RefreshPlan) -> dict[str, str]:
             out[name] = queries.RECENT_CASES.format(sql=sql, start=plan.rewrite_from.isoformat())
         elif name == "callback_cases":
             out[name] = queries.RECENT_CALLBACK_CASES.format(days=days("callbacks"))
+        elif name in queries.STAGED_INPUTS and _all_exist(files := [store.data_path(name, d) for d in plan.partitions(name)]):
+            out[name] = queries.PARTITION_FILES.format(
+                columns=queries.STAGED_INPUTS[name][1], files=sql_files(files), days=days(name)
+            )
         else:
             out[name] = queries.IN_PARTITIONS.format(sql=sql, days=days(name))
     return out
+
+
+def _all_exist(files: list[Path]) -> bool:
+    return bool(files) and all(p.exists() for p in files)
 
 
 def recomputed_part(table: str, plan: RefreshPlan) -> tuple[str, str]:

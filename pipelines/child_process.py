@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pipelines.process_gc import skip_collection_at_exit

@@ -272,17 +272,19 @@ def input_queries(plan: RefreshPlan, store: StagedStore) -> dict[str, str]:
             out[name] = queries.RECENT_CASES.format(sql=sql, start=plan.rewrite_from.isoformat())
         elif name == "callback_cases":
             out[name] = queries.RECENT_CALLBACK_CASES.format(days=days("callbacks"))
-        elif name in queries.STAGED_INPUTS and _all_exist(files := [store.data_path(name, d) for d in plan.partitions(name)]):
+        elif name in queries.STAGED_INPUTS and (files := _partition_files(store, name, plan.partitions(name))):
             out[name] = queries.PARTITION_FILES.format(
                 columns=queries.STAGED_INPUTS[name][1], files=sql_files(files), days=days(name)
             )
-        else:
+        else:  # no partition to read (or a file gone): through the view
             out[name] = queries.IN_PARTITIONS.format(sql=sql, days=days(name))
     return out
 
 
-def _all_exist(files: list[Path]) -> bool:
-    return bool(files) and all(p.exists() for p in files)
+def _partition_files(store: StagedStore, source: str, days: list[date]) -> list[Path]:
+    """The staged files of ``days``; none unless every one exists."""
+    files = [store.data_path(source, d) for d in days]
+    return files if all(p.exists() for p in files) else []
 
 
 def recomputed_part(table: str, plan: RefreshPlan) -> tuple[str, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import date, timedelta
@@ -507,11 +508,7 @@ def item_rows_markup(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") ->
     that repeat are made once per value, ids and descriptions escaped in polars."""
     if items.height == 0:
         return pl.Series(item_row_column(prefix), [], dtype=pl.String)
-    pairs = items.select("hall_id", "window_id").unique()
-    windows = pairs.with_columns(
-        pl.Series("_window", [t(ctx.window_link(h, w, prefix)) if w else t("—") for h, w in pairs.iter_rows()], dtype=pl.String)
-    )
-    framed = items.join(windows, on=["hall_id", "window_id"], how="left", nulls_equal=True, maintain_order="left")
+    framed = with_window_cells(items, lambda h, w: ctx.window_link(h, w, prefix) if w else "—")
     cells = [
         esc_expr(pl.col("item_id").cast(pl.String)).fill_null(""),
         cell_per_value(items, "rule", rule_cell),
@@ -528,6 +525,54 @@ def item_rows_markup(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") ->
         .otherwise(esc_expr(pl.col("description").cast(pl.String))),
     ]
     return rows_markup(framed, ITEM_COLUMNS, cells).alias(item_row_column(prefix))
+
+
+def with_window_cells(frame: pl.DataFrame, make: Callable[[str, str | None], Text]) -> pl.DataFrame:
+    """``frame`` with ``_window``: the markup ``t(make(hall_id, window_id))``
+    of each row's window, made once per window."""
+    pairs = frame.select("hall_id", "window_id").unique()
+    windows = pairs.with_columns(pl.Series("_window", [t(make(h, w)) for h, w in pairs.iter_rows()], dtype=pl.String))
+    return frame.join(windows, on=["hall_id", "window_id"], how="left", nulls_equal=True, maintain_order="left")
+
+
+@functools.cache  # two levels
+def warning_tag(level: str | None) -> Html:
+    return tag(code("warning_level", level), "bad" if level == "overdue" else "warn")
+
+
+# The open cases past or near their deadline (case_warnings), as the
+# overview lists them; a window's page leaves out the window and department.
+WARNING_PLACE_COLUMNS = [Col(Bi("窗口", "Window")), Col(Bi("部门", "Department"))]
+
+
+def warning_columns(with_place: bool) -> list[Col]:
+    return [
+        Col(Bi("等级", "Level")),
+        Col(Bi("办件编号", "Case")),
+        *(WARNING_PLACE_COLUMNS if with_place else []),
+        Col(Bi("经办人", "Handled by")),
+        Col(Bi("受理日期", "Received")),
+        Col(Bi("办结期限", "Deadline")),
+        Col(Bi("超期天数", "Days late"), True),
+    ]
+
+
+def warning_rows(ctx: SiteContext, warnings: pl.DataFrame, *, with_place: bool = False) -> pl.Series:
+    """Each open case's row of a warning table (``warning_columns``): level,
+    case, (window and department, linked,) staff member, received, deadline,
+    days past it; made column-wise, each repeated cell once."""
+    framed = with_window_cells(warnings, ctx.window_link) if with_place else warnings
+    place = [pl.col("_window"), cell_per_value(framed, "dept_id", ctx.dept_link)] if with_place else []
+    cells = [
+        cell_per_value(framed, "level", warning_tag),
+        esc_expr(pl.col("case_id").cast(pl.String)).fill_null(""),
+        *place,
+        cell_per_value(framed, "staff_id", ctx.staff_label),
+        cell_per_value(framed, "received_date", date_cell),
+        cell_per_value(framed, "deadline", date_cell),
+        cell_per_value(framed, "days_past_deadline", fmt_int),
+    ]
+    return rows_markup(framed, warning_columns(with_place), cells)
 
 
 def first_per(items: pl.DataFrame, keys: list[str], n: int) -> pl.DataFrame:

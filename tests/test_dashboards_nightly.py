@@ -280,7 +280,8 @@ def test_window_tables_made_column_wise(tmp_path):
     ``Page.table`` makes of the same cells."""
     from dashboards.html import Page
     from dashboards.labels import Bi
-    from dashboards.pages.windows import DEDUCTION_COLUMNS, WARNING_COLUMNS, deduction_rows, warning_rows
+    from dashboards.context import warning_columns, warning_rows
+    from dashboards.pages.windows import DEDUCTION_COLUMNS, deduction_rows
 
     deductions = pl.DataFrame(
         {
@@ -292,7 +293,8 @@ def test_window_tables_made_column_wise(tmp_path):
     )  # fmt: skip
     warnings = pl.DataFrame(
         {
-            "case_id": ["C<1>&", None], "hall_id": ["H1", "H1"], "window_id": ["W1", "W1"], "staff_id": ["S9", None],
+            "case_id": ["C<1>&", None], "hall_id": ["H1", "H1"], "window_id": ["W1", "W1"], "dept_id": ["D1", None],
+            "staff_id": ["S9", None],
             "received_date": [date(2026, 3, 1), date(2026, 3, 2)], "deadline": [date(2026, 3, 4), None],
             "level": ["overdue", "due_soon"], "days_past_deadline": [12345, None],
         }
@@ -301,6 +303,7 @@ def test_window_tables_made_column_wise(tmp_path):
         ctx = SiteContext(data=data, as_of=AS_OF)
         ded = deduction_rows(ctx, deductions).to_list()
         warn = warning_rows(ctx, warnings).to_list()
+        placed = warning_rows(ctx, warnings, with_place=True).to_list()
 
     def bi(zh, en):
         return f'<span class="l-zh">{zh}</span><span class="l-en">{en}</span>'
@@ -324,6 +327,12 @@ def test_window_tables_made_column_wise(tmp_path):
         f'<tr><td class=""><span class="tag warn">{bi("预警", "Due soon")}</span></td><td class=""></td>'
         f'<td class="">—</td><td class="">{bi("2026年3月2日", "2 Mar 2026")}</td><td class="">—</td><td class="num">—</td></tr>',
     ]
+    # the overview's rows: the window and the department after the case (W1
+    # and D1 have no page in this warehouse, so they are named, not linked)
+    case_cell = '<td class="">C&lt;1&gt;&amp;</td>'
+    assert placed[0] == warn[0].replace(case_cell, case_cell + '<td class="">W1</td><td class="">D1</td>')
+    assert placed[1].count("<td") == 8 and '<td class="">W1</td><td class="">—</td>' in placed[1]
+    assert [c.header for c in warning_columns(with_place=True)][2:4] == [Bi("窗口", "Window"), Bi("部门", "Department")]
     page = Page("x.html", "x", Bi("x", "x"))
     page.table(DEDUCTION_COLUMNS, [[Bi("2026年3月4日", "4 Mar 2026"), "", "S9", "0.5"]])
     assert page.parts[-1].endswith("<tbody>" + ded[2] + "</tbody></table>")

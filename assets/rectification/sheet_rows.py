@@ -162,7 +162,6 @@ def splice_rows(xlsx: Path, sheet_part: str, rows: Iterator[bytes], last_row: in
                 fh.write(sep + tail)
 
 
-
 def fast_deflate(entry) -> None:
     """Compress a zip entry just opened for writing with ISA-L's deflate at
     level 1 instead of zlib's: the sheet part of a department's list is tens

@@ -15,9 +15,11 @@ from dashboards.context import (
     item_table,
     month_totals,
     score_trend_chart,
+    warning_columns,
+    warning_rows,
 )
 from dashboards.html import Col, Kpi, Page, tag
-from dashboards.labels import Bi, code, fmt_date, fmt_int, fmt_month, fmt_pct, fmt_score
+from dashboards.labels import Bi, code, fmt_int, fmt_month, fmt_pct, fmt_score
 from dashboards.rectification_data import LATE_STATUSES, UNRESOLVED
 
 
@@ -190,33 +192,10 @@ def build(ctx: SiteContext) -> list[Page]:
             Bi("超期与预警办件", "Open cases past or near their deadline")
             + Bi(f"（超期 {fmt_int(n_over)} 件，预警 {fmt_int(n_soon)} 件）", f" ({fmt_int(n_over)} overdue, {fmt_int(n_soon)} due soon)")
         )
-        rows = [
-            [
-                tag(code("warning_level", r["level"]), "bad" if r["level"] == "overdue" else "warn"),
-                r["case_id"],
-                ctx.window_link(r["hall_id"], r["window_id"]),
-                ctx.dept_link(r["dept_id"]),
-                ctx.staff_label(r["staff_id"]),
-                fmt_date(r["received_date"]),
-                fmt_date(r["deadline"]),
-                fmt_int(r["days_past_deadline"]) if r["days_past_deadline"] is not None else "—",
-            ]
-            for r in warnings.head(WARNINGS_SHOWN).iter_rows(named=True)
-        ]
-        page.table(
-            [
-                Col(Bi("等级", "Level")),
-                Col(Bi("办件编号", "Case")),
-                Col(Bi("窗口", "Window")),
-                Col(Bi("部门", "Department")),
-                Col(Bi("经办人", "Handled by")),
-                Col(Bi("受理日期", "Received")),
-                Col(Bi("办结期限", "Deadline")),
-                Col(Bi("超期天数", "Days late"), True),
-            ],
-            rows,
+        page.table_of_rows(
+            warning_columns(with_place=True),
+            warning_rows(ctx, warnings.head(WARNINGS_SHOWN), with_place=True).to_list(),
             empty=Bi("没有超期或即将到期的在办件。", "No open case is past or near its deadline."),
-            limit=WARNINGS_SHOWN,
             total=warnings.height,
         )
     if counts is None:

@@ -18,9 +18,11 @@ from dashboards.context import (
     date_cell,
     item_table,
     ranking_chart,
+    warning_columns,
+    warning_rows,
     score_trend_chart,
 )
-from dashboards.html import Col, Kpi, Page, cell_per_value, esc_expr, join, link, rows_markup, tag
+from dashboards.html import Col, Kpi, Page, cell_per_value, join, link, rows_markup, tag
 from dashboards.labels import Bi, code, fmt_int, fmt_num, fmt_pct, fmt_score, same
 from dashboards.rectification_data import UNRESOLVED, WINDOW_ITEMS_SHOWN
 
@@ -197,7 +199,7 @@ def _window_pages(ctx: SiteContext) -> list[Page]:
         )
         item_counts = {(h, w): (n, o) for h, w, n, o in counts.select("hall_id", "window_id", "items", "open").iter_rows()}
     warnings = data.case_warnings
-    by_warn = _group(None if warnings is None else warnings.with_columns(warning_rows(ctx, warnings)), ["hall_id", "window_id"])
+    by_warn = _group(None if warnings is None else warnings.with_columns(warning_rows(ctx, warnings).alias(ROW)), ["hall_id", "window_id"])
 
     pages = []
     for w in data.windows.iter_rows(named=True):
@@ -223,14 +225,6 @@ def _window_pages(ctx: SiteContext) -> list[Page]:
 
 ROW = "_tr"  # a table row's markup, made for all windows at once
 DEDUCTION_COLUMNS = [Col(Bi("日期", "Date")), Col(Bi("事由", "Reason")), Col(Bi("工作人员", "Staff")), Col(Bi("扣分", "Points"), True)]
-WARNING_COLUMNS = [
-    Col(Bi("等级", "Level")),
-    Col(Bi("办件编号", "Case")),
-    Col(Bi("经办人", "Handled by")),
-    Col(Bi("受理日期", "Received")),
-    Col(Bi("办结期限", "Deadline")),
-    Col(Bi("超期天数", "Days late"), True),
-]
 # A reason is a list of code words; as one string it is a key to make its
 # cell once (code words hold neither separator).
 _WORD_SEP, _NO_WORD = "\x1f", "\x00"
@@ -254,20 +248,6 @@ def deduction_rows(ctx: SiteContext, deductions: pl.DataFrame) -> pl.Series:
         cell_per_value(keyed, "points", lambda x: fmt_num(x, 1)),
     ]
     return rows_markup(keyed, DEDUCTION_COLUMNS, cells).alias(ROW)
-
-
-def warning_rows(ctx: SiteContext, warnings: pl.DataFrame) -> pl.Series:
-    """Each open case's row of a window page's warning table (ROW): level,
-    case, staff member, received, deadline, days past it."""
-    cells = [
-        cell_per_value(warnings, "level", lambda lv: tag(code("warning_level", lv), "bad" if lv == "overdue" else "warn")),
-        esc_expr(pl.col("case_id").cast(pl.String)).fill_null(""),
-        cell_per_value(warnings, "staff_id", ctx.staff_label),
-        cell_per_value(warnings, "received_date", date_cell),
-        cell_per_value(warnings, "deadline", date_cell),
-        cell_per_value(warnings, "days_past_deadline", fmt_int),
-    ]
-    return rows_markup(warnings, WARNING_COLUMNS, cells).alias(ROW)
 
 
 def _deductions_by_kind(deductions: pl.DataFrame) -> pl.DataFrame:
@@ -397,7 +377,7 @@ def _window_page(ctx, w, cur, prev, daily, daily_open, waits, deductions, deduct
     # -- open cases ----------------------------------------------------
     page.h2(Bi("超期与预警办件", "Open cases past or near their deadline"))
     page.table_of_rows(
-        WARNING_COLUMNS,
+        warning_columns(with_place=False),
         [] if warnings is None else warnings.get_column(ROW).to_list(),
         empty=Bi("没有超期或即将到期的在办件。", "No open case is past or near its deadline."),
     )

@@ -639,5 +639,7 @@ def delta_vs_last_month(cur, prev, *, kind: str = "rate", higher_is_better: bool
         return Bi("上月无可比数据", "no figure for last month"), ""
     d = cur - prev
     text = fmt_delta_points(d) if kind == "rate" else fmt_delta(d, 2, Bi("分", "pts"))
-    kind_css = "" if abs(d) < 1e-9 else ("good" if (d > 0) == higher_is_better else "bad")
+    # coloured by the change as shown, so '0.0' is never green or red
+    shown = round(d * 100, 1) if kind == "rate" else round(d, 2)
+    kind_css = "" if shown == 0 else ("good" if (shown > 0) == higher_is_better else "bad")
     return Bi("较上月 ", "vs last month ") + text, kind_css

@@ -208,15 +208,24 @@ def fmt_delta_points(d, digits: int = 1) -> Bi:
     """A change of a share in percentage points: '+1.2个百分点' / '+1.2 pts'."""
     if _missing(d):
         return same(DASH)
-    v = f"{d * 100:+.{digits}f}"
+    v = signed(d * 100, digits)
     return Bi(f"{v}个百分点", f"{v} pts")
 
 
 def fmt_delta(d, digits: int = 2, unit: Bi | None = None) -> Bi:
     if _missing(d):
         return same(DASH)
-    v = f"{d:+,.{digits}f}"
+    v = signed(d, digits, thousands=True)
     return Bi(v + (unit.zh if unit else ""), v + (" " + unit.en if unit else ""))
+
+
+def signed(x: float, digits: int, *, thousands: bool = False) -> str:
+    """'+1.2' / '-1.2', and '0.0' for a change that rounds to nothing: a card
+    saying '-0.0' reads as a fall that did not happen."""
+    shown = round(x, digits)
+    if shown == 0:
+        return f"{0:.{digits}f}"
+    return f"{shown:+,.{digits}f}" if thousands else f"{shown:+.{digits}f}"
 
 
 def fmt_count(n, unit: Bi) -> Bi:

@@ -319,6 +319,25 @@ def test_the_publication_step_builds_the_same_site_in_a_child_process(demo_home,
     assert lists == sorted(p.name for p in (demo_home / "exports" / "rectification").rglob("*.xlsx")) and lists
 
 
+def test_a_month_on_month_change_reads_as_shown():
+    """A change that rounds to nothing reads '0.0' and is not coloured; the
+    colour follows the sign shown and which way is better."""
+    from dashboards.context import delta_vs_last_month
+
+    def card(cur, prev, **kw):
+        text, css = delta_vs_last_month(cur, prev, **kw)
+        return text.zh, css
+
+    # bad rate 7.12% against 7.16%: -0.04 points, shown as no change
+    assert card(0.0712, 0.0716, higher_is_better=False) == ("较上月 0.0个百分点", "")
+    assert card(0.95, 0.938) == ("较上月 +1.2个百分点", "good")
+    assert card(0.0712, 0.0832, higher_is_better=False) == ("较上月 -1.2个百分点", "good")
+    # composite 91.084 against 91.087: -0.003, shown as 0.00
+    assert card(91.084, 91.087, kind="score") == ("较上月 0.00分", "")
+    assert card(91.08, 88.38, kind="score") == ("较上月 +2.70分", "good")
+    assert card(1234.5, 0.0, kind="score") == ("较上月 +1,234.50分", "good")
+
+
 def test_figure_json_is_what_the_standard_library_writes_and_safe_in_a_script():
     """dashboards.html._json (orjson) writes what json.dumps(default=str)
     wrote: dates and dataclasses as their str(), str and int subclasses

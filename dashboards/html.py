@@ -247,8 +247,10 @@ class Page:
             self.empty(empty or Bi("暂无数据", "No data"))
             return 0
         markup = f'<table class="data">{_table_head(tuple(columns))}<tbody>{"".join(rows)}</tbody></table>'
-        if scroll and len(rows) > 14:
-            markup = f'<div class="tablewrap">{markup}</div>'
+        # a long table scrolls in a box of its own; a short one only sideways,
+        # so that a wide one never makes the page wider than the screen
+        box = "tablewrap" if scroll and len(rows) > 14 else "tablewide"
+        markup = f'<div class="{box}">{markup}</div>'
         self.parts.append(markup)
         if len(rows) < total:
             shown = len(rows)

@@ -157,6 +157,7 @@ table.data td.wrap { white-space: normal; min-width: 16rem; }
 table.data tr:nth-child(even) td { background: #f8f9fb; }
 table.data td.num, table.data th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .tablewrap { max-height: 34rem; overflow: auto; border: 1px solid var(--line); border-radius: .4rem; }
+.tablewide { overflow-x: auto; }
 .tag { display: inline-block; padding: 0 .45rem; border-radius: .3rem; font-size: .9rem; color: #fff; white-space: nowrap; }
 .tag.red { background: %(red_list)s; } .tag.black { background: %(black_list)s; }
 .tag.bad { background: var(--bad); } .tag.warn { background: var(--warn); } .tag.good { background: var(--good); }

@@ -501,9 +501,12 @@ class Browser:
         self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Runtime", "Log", "Network", "Page"):
             self.call(f"{domain}.enable", session=True)
+        self.set_width(1600)
+
+    def set_width(self, width: int) -> None:
         self.call(
             "Emulation.setDeviceMetricsOverride",
-            {"width": 1600, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
+            {"width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
             session=True,
         )
 
@@ -725,6 +728,32 @@ def test_every_page_renders_offline_in_chromium(browser, demo_site, tmp_path):
     _check_loaded(browser, window_page.name, browser.open(window_page.as_uri() + "?lang=zh"))
     browser.screenshot(shots / "screenshot-window.png", max_height=2600)
     assert (shots / "screenshot-overview.png").stat().st_size > 50_000
+
+
+# the first elements reaching past the window's right edge: what to look at when a page is too wide
+WIDER_THAN_THE_WINDOW_JS = """
+Array.from(document.querySelectorAll('main *'))
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .slice(0, 6)
+  .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
+"""
+
+
+def test_pages_fit_a_laptop_screen(browser, demo_site):
+    """On a 1366 px screen (the office's common laptop) no page is wider than
+    the window: the red and black lists once pushed the overview 80 px wider."""
+    out, _ = demo_site
+    pages = [*(out / p for p in PAGES), min(out.glob("windows/*.html")), min(out.glob("departments/*.html"))]
+    browser.set_width(1366)
+    try:
+        for page in pages:
+            _check_page(browser, page)
+            wide, shown = browser.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            assert wide <= shown, (page.name, wide, shown, browser.evaluate(WIDER_THAN_THE_WINDOW_JS))
+    finally:
+        browser.set_width(1600)
 
 
 def test_messy_and_empty_pages_render_too(browser, messy_site):

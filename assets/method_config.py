@@ -112,6 +112,7 @@ class Attendance:
     shift_start: time = _f(TIME)
     shift_end: time = _f(TIME)
     grace_minutes: float = _f(NUM)
+    leave_gap_minutes: float = _f(NUM)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ attendance file was delivered. Rules, after approved-leave waivers:
   shift_start + grace, early (早退) when the last is strictly before shift_end;
 - approved leave covering the shift start waives late, covering the shift end
   waives early, covering both waives the whole day (no deduction at all).
+  Several leave rows cover the shift together when no stretch between them
+  is longer than ``attendance.leave_gap_minutes`` (a lunch break between a
+  morning's and an afternoon's leave): 09:00-10:00 and 16:00-17:00 do not.
 """
 
 from __future__ import annotations
@@ -82,11 +85,16 @@ def staff_attendance_days(
     punches = punch_days(attendance, staff, as_of).select("staff_id", "date", "punches", "first_punch", "last_punch")
 
     lv = daily(leave, "leave", as_of).filter(pl.col("approved").fill_null(False))
+    day = ["staff_id", "date"]
     cover = (
         grid.select("staff_id", "date", "shift_start", "shift_end")
         .join(lv.select("staff_id", "leave_start", "leave_end"), on="staff_id", how="inner")
         .filter((pl.col("leave_start") <= pl.col("shift_end")) & (pl.col("leave_end") >= pl.col("shift_start")))
-        .group_by("staff_id", "date")
+        .sort(*day, "leave_start")
+        # how far the day's earlier leave rows reach when this one starts:
+        # a positive difference is time in the shift that no leave covers
+        .with_columns(gap=pl.col("leave_start") - pl.col("leave_end").cum_max().shift(1).over(day))
+        .group_by(day)
         .agg(
             leave_covers_start=(
                 (pl.col("leave_start") <= pl.col("shift_start")) & (pl.col("leave_end") >= pl.col("shift_start"))
@@ -94,6 +102,7 @@ def staff_attendance_days(
             leave_covers_end=(
                 (pl.col("leave_start") <= pl.col("shift_end")) & (pl.col("leave_end") >= pl.col("shift_end"))
             ).any(),
+            widest_gap=pl.col("gap").max(),
         )
     )
 
@@ -105,7 +114,11 @@ def staff_attendance_days(
             leave_covers_start=pl.col("leave_covers_start").fill_null(False),
             leave_covers_end=pl.col("leave_covers_end").fill_null(False),
         )
-        .with_columns(leave_full_day=pl.col("leave_covers_start") & pl.col("leave_covers_end"))
+        .with_columns(
+            leave_full_day=pl.col("leave_covers_start")
+            & pl.col("leave_covers_end")
+            & (pl.col("widest_gap").is_null() | (pl.col("widest_gap") <= timedelta(minutes=a.leave_gap_minutes)))
+        )
         .with_columns(
             absent=(pl.col("punches") == 0) & ~pl.col("leave_full_day"),
             missing_punch=(pl.col("punches") == 1) & ~pl.col("leave_full_day"),

@@ -382,7 +382,7 @@ def find_overdue_cases(
     Input (case timeliness rows, one per evaluated case, rejected/returned/
     withdrawn already left out): case_id, window_id, deadline (Date, the case's
     promised deadline); optional hall_id, staff_id, dept_id, late (Boolean),
-    completed_at (Datetime), matter_code, matter_name.
+    completed_at (Datetime) or completed_date (Date), matter_code, matter_name.
     When ``late`` is absent it is derived: completed after the deadline, or not
     completed and as_of > deadline. subject_ref = case_id,
     detected_on = deadline + 1 calendar day (the evaluation date of a late
@@ -394,12 +394,16 @@ def find_overdue_cases(
     df = _with_hall(cases)
     for c in ("staff_id", "matter_code", "matter_name"):
         df = _opt(df, c)
-    df = _opt(df, "completed_at", pl.Datetime("us"))
+    # the warehouse's case_timeliness holds the completion's date only
+    if "completed_at" in df.columns:
+        df = df.with_columns(pl.col("completed_at").dt.date().alias("_done"))
+    else:
+        df = _opt(df, "completed_date", pl.Date()).with_columns(pl.col("completed_date").cast(pl.Date).alias("_done"))
     df = df.with_columns(pl.col("deadline").cast(pl.Date))
+    done = pl.col("_done")
     if "late" not in df.columns:
-        done = pl.col("completed_at").dt.date()
         df = df.with_columns(
-            pl.when(pl.col("completed_at").is_not_null() & (done <= as_of))
+            pl.when(done.is_not_null() & (done <= as_of))
             .then(done > pl.col("deadline"))
             .otherwise(pl.lit(as_of) > pl.col("deadline"))
             .alias("late")
@@ -407,9 +411,8 @@ def find_overdue_cases(
     df = df.with_columns((pl.col("deadline") + pl.duration(days=1)).alias("_detected"))
     df = df.filter(pl.col("late").fill_null(False) & (pl.col("_detected") <= as_of))
     df = _with_windows(df, windows)
-    done = pl.col("completed_at")
     tail = (
-        pl.when(done.is_not_null() & (done.dt.date() <= as_of))
+        pl.when(done.is_not_null() & (done <= as_of))
         .then(pl.format("于{}办结，超过承诺期限{}", _zh_date(done), _zh_date(pl.col("deadline"))))
         .otherwise(pl.format("承诺期限{}，逾期未办结", _zh_date(pl.col("deadline"))))
     )
@@ -580,6 +583,9 @@ def find_callback_problems(
             ["hall_id", "case_id"], keep="last", maintain_order=True
         )
         df = df.drop([x for x in ("staff_id",) if x in df.columns]).join(c, on=["hall_id", "case_id"], how="left")
+    elif "staff_id" not in df.columns and "case_staff_id" in df.columns:
+        # the warehouse's callbacks carry their case's window and staff member
+        df = df.rename({"case_staff_id": "staff_id"})
     for col in ("staff_id", "comment"):
         df = _opt(df, col)
     df = df.filter(

@@ -56,6 +56,11 @@ What is NOT caught (documented limits)
 * Phones written with other groupings (``1381-234-5678``) or glued to Latin
   letters (``abc13812345678``), except after ``tel``/``Tel``/``TEL``: letters
   directly before a digit run mark an identifier (``SP13812345678`` stays).
+  ID numbers likewise, except after ``ID``/``Id``/``id``/``SFZ``/``sfz``.
+* Digits typed full-width (``１３８１２３４５６７８``) are caught: a text that
+  holds any is masked with them written half-width (``138****5678``).
+* Numbers glued into a longer digit run (two phones written together, a phone
+  inside an order number): a run of more than 11 or 18 digits is not split.
 * An 11-digit amount that looks like a mobile (``15800000000元``) is masked.
 * Over-masking by one character can happen (``感谢张三女士`` -> ``感谢**女士``):
   the name is still hidden, the sentence loses a character.
@@ -81,13 +86,16 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # phones and IDs
 # ---------------------------------------------------------------------------
+# letters right before a digit run mark an identifier (SP13812345678), except
+# the ones people write before their own number
+_ID_CUE = r"(?:(?<=ID)|(?<=Id)|(?<=id)|(?<=SFZ)|(?<=sfz)|(?<![0-9A-Za-z]))"
 _ID18 = re.compile(
-    r"(?<![0-9A-Za-z])"
+    _ID_CUE +
     r"([1-8]\d{5})((?:18|19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(\d{3})([0-9Xx])"
     r"(?![0-9A-Za-z])"
 )
 _ID15 = re.compile(
-    r"(?<![0-9A-Za-z])([1-8]\d{5})(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(\d{3})(?![0-9A-Za-z])"
+    _ID_CUE + r"([1-8]\d{5})(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(\d{3})(?![0-9A-Za-z])"
 )
 _MOBILE = re.compile(
     r"(?:(?<=tel)|(?<=Tel)|(?<=TEL)|(?<![0-9A-Za-z+]))"
@@ -287,6 +295,9 @@ def mask_name(name: str | None) -> str | None:
 
 # quick filter: text with none of these cannot contain anything to mask
 _MAYBE_PERSONAL = re.compile(r"\d{7}|\d[ \-]\d{4}|先生|女士|小姐|" + "|".join(_CUES))
+# full-width digits (a Chinese input method's ０１２…) and the signs around numbers
+_FULL_WIDTH = re.compile("[０-９＋－Ｘｘ]")
+_TO_HALF_WIDTH = str.maketrans("０１２３４５６７８９＋－Ｘｘ", "0123456789+-Xx")
 
 
 def mask_text(text: str | None) -> str | None:
@@ -294,6 +305,9 @@ def mask_text(text: str | None) -> str | None:
     if text is None:
         return None
     text = str(text)
+    if _FULL_WIDTH.search(text):
+        # written half-width, so that a number typed full-width is caught too
+        text = text.translate(_TO_HALF_WIDTH)
     if not _MAYBE_PERSONAL.search(text):
         return text
     text = mask_id_number(text)

@@ -365,6 +365,10 @@ def _read_yaml(path: Path) -> Any:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as e:
         raise ConfigError("", f"{path}: cannot read the config file ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            "", f"{path}: 不是 UTF-8 编码，请另存为 UTF-8 (not UTF-8 text at byte {e.start}; save the file as UTF-8)"
+        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as e:

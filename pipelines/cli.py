@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import warnings
@@ -17,6 +18,9 @@ from pathlib import Path
 
 EXIT_USAGE = 2
 EXIT_RUN_FAILED = 1
+# assets.ingest.assets.PARTITION_START, copied: that module imports Dagster,
+# which the command line loads only once the children have started
+EARLIEST_AS_OF = date(2015, 1, 1)
 
 
 class UserError(Exception):
@@ -37,6 +41,18 @@ def _iso_date(text: str) -> date:
 
 def _home(args) -> Path:
     return Path(args.home or os.environ.get("WINDOWWATCH_HOME") or "./var").resolve()
+
+
+def _as_of(args) -> date:
+    from pipelines.clock import yesterday_in_shanghai  # not pipelines.resources: that imports Dagster
+
+    as_of = args.as_of or yesterday_in_shanghai()
+    if as_of < EARLIEST_AS_OF:  # Dagster would refuse the partition range with a traceback
+        raise UserError(
+            f"--as-of {as_of.isoformat()} 早于最早可处理日期 {EARLIEST_AS_OF.isoformat()} "
+            f"(--as-of must be {EARLIEST_AS_OF.isoformat()} or later)"
+        )
+    return as_of
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,12 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args, home: Path) -> int:
-    from pipelines.clock import yesterday_in_shanghai  # not pipelines.resources: that imports Dagster
-
+    as_of = _as_of(args)
     inbox = Path(args.inbox).resolve() if args.inbox else home / "inbox"
     if not inbox.is_dir():
         raise UserError(f"收件箱不存在 inbox does not exist: {inbox}")
-    as_of = args.as_of or yesterday_in_shanghai()
     config = args.config or ""
     if config:
         check_config(Path(config))
@@ -110,14 +124,22 @@ def check_config(path: Path) -> None:
 
 
 def run_and_report(home: Path, inbox: Path, as_of: date, config: str) -> int:
-    from pipelines.run_lock import HomeBusy, hold_home
-
     # The lock is taken before the heavy imports, so that a second run on a
-    # busy home stops at once. Nothing inside the block raises HomeBusy.
+    # busy home stops at once.
+    with holding_home(home):
+        return _run_holding_home(home, inbox, as_of, config)
+
+
+@contextmanager
+def holding_home(home: Path):
+    """run_lock.hold_home, a busy or unusable home refused in one line.
+    Nothing inside the block raises HomeBusy or HomeUnusable."""
+    from pipelines.run_lock import HomeBusy, HomeUnusable, hold_home
+
     try:
         with hold_home(home):
-            return _run_holding_home(home, inbox, as_of, config)
-    except HomeBusy as exc:
+            yield
+    except (HomeBusy, HomeUnusable) as exc:
         raise UserError(str(exc)) from None
 
 
@@ -153,17 +175,26 @@ def _run_holding_home(home: Path, inbox: Path, as_of: date, config: str) -> int:
 
 
 def cmd_demo(args, home: Path) -> int:
-    from pipelines.demo_inbox import write_inbox
-    from pipelines.clock import yesterday_in_shanghai
-
-    as_of = args.as_of or yesterday_in_shanghai()
+    as_of = _as_of(args)
     inbox = home / "inbox"
-    print(f"生成示例收件箱 writing the demo inbox: {inbox}", file=sys.stderr)
-    write_inbox(inbox, as_of)
-    return run_and_report(home, inbox, as_of, "")
+    # The lock before the inbox: writing it clears the dated files a run
+    # holding the home may be reading.
+    with holding_home(home):
+        from pipelines.demo_inbox import write_inbox
+
+        print(f"生成示例收件箱 writing the demo inbox: {inbox}", file=sys.stderr)
+        write_inbox(inbox, as_of)
+        return _run_holding_home(home, inbox, as_of, "")
+
+
+def _cannot_write(out: Path, reason: str) -> str:
+    return f"无法写入 cannot write {out}: {reason}"
 
 
 def cmd_export(args, home: Path) -> int:
+    import duckdb
+    from xlsxwriter.exceptions import FileCreateError
+
     from pipelines import exports
     from pipelines.rectify import UpdateRefused, export_rectification
     from pipelines.resources import Warehouse
@@ -176,25 +207,35 @@ def cmd_export(args, home: Path) -> int:
         "rectification": lambda out: export_rectification(warehouse, out, args.dept),
         "staffing": lambda out: exports.export_staffing(warehouse, out, args.hall),
     }
+    out = Path(args.out)
+    if out.is_dir():  # refused before writing: the writers would leave their temporary file beside it
+        raise UserError(_cannot_write(out, os.strerror(errno.EISDIR)))
     try:
-        out = writers[args.what](Path(args.out))
+        written = writers[args.what](out)
     except (exports.NothingToExport, UpdateRefused) as exc:
         raise UserError(str(exc)) from None
-    print(out)
+    except OSError as exc:
+        raise UserError(_cannot_write(out, exc.strerror or str(exc))) from None
+    except FileCreateError as exc:  # xlsxwriter's wrapper of the OSError
+        cause = exc.args[0] if exc.args else exc
+        raise UserError(_cannot_write(out, getattr(cause, "strerror", None) or str(cause))) from None
+    except duckdb.IOException as exc:
+        # DuckDB writes the ledger CSV (COPY); its message names the file it could not open
+        raise UserError(f"导出失败 export to {out} failed: {str(exc).splitlines()[0]}") from None
+    print(written)
     return 0
 
 
 def cmd_rectify(args, home: Path) -> int:
     from pipelines.rectify import UpdateRefused, record_update
     from pipelines.clock import SHANGHAI
-    from pipelines.run_lock import HomeBusy, hold_home
     from datetime import datetime
 
     on = args.on or datetime.now(SHANGHAI).date()
     try:
-        with hold_home(home):
+        with holding_home(home):
             record_update(home / "ledger" / "ledger.duckdb", args.item_id, args.status, args.note, args.by, on)
-    except (UpdateRefused, HomeBusy) as exc:
+    except UpdateRefused as exc:
         raise UserError(str(exc)) from None
     print(f"已记录 recorded: {args.item_id} → {args.status}（{on.isoformat()}）；截至该日及以后的运行生效 (applies to runs as of {on.isoformat()} or later)")
     return 0

@@ -58,8 +58,15 @@ def read_table(warehouse: Warehouse, table: str) -> pl.DataFrame:
 def write_csv_bom(frame: pl.DataFrame, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_beside(out)
-    frame.write_csv(tmp, include_bom=True, null_value="")
-    tmp.replace(out)
+    try:
+        # opened here rather than by polars, whose error carries no strerror
+        # for the command line's one-line refusal
+        with open(tmp, "wb") as fh:
+            frame.write_csv(fh, include_bom=True, null_value="")
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return out
 
 

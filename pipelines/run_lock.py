@@ -17,15 +17,24 @@ class HomeBusy(Exception):
     pass
 
 
+class HomeUnusable(Exception):
+    """The home cannot hold a lock: a file, or a place no folder can be made."""
+
+
 def lock_path(home: Path) -> Path:
     return home / ".run.lock"
 
 
 @contextlib.contextmanager
 def hold_home(home: Path) -> Iterator[None]:
-    home.mkdir(parents=True, exist_ok=True)
     path = lock_path(home)
-    fh = open(path, "a+")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "a+")
+    except OSError as exc:
+        # mkdir's "File exists" would not tell the user their home is a file
+        reason = "不是文件夹 not a folder" if home.exists() and not home.is_dir() else exc.strerror or str(exc)
+        raise HomeUnusable(f"无法使用 home cannot use home {home}: {reason}") from None
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

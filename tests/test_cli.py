@@ -155,3 +155,90 @@ def test_bad_config_refused_with_key(tmp_path):
     proc = cli("run", "--config", str(config), home=home)
     assert proc.returncode == 2
     assert "scoring.wait_target_minutes" in one_clear_line(proc)
+
+
+def test_as_of_before_the_partitions_refused(tmp_path):
+    from assets.ingest.assets import PARTITION_START
+
+    home = tmp_path / "home"
+    (home / "inbox").mkdir(parents=True)
+    for command in ("run", "demo"):
+        proc = cli(command, "--as-of", "2010-01-01", home=home)
+        assert proc.returncode == 2, proc.stderr
+        assert PARTITION_START in one_clear_line(proc)
+    assert os.listdir(home / "inbox") == []  # demo refused before writing its inbox
+
+    from pipelines.cli import EARLIEST_AS_OF
+
+    assert EARLIEST_AS_OF.isoformat() == PARTITION_START  # the command line keeps its own copy
+
+
+def test_export_to_an_unwritable_out_refused(tmp_path):
+    home = tmp_path / "home"
+    write_messy_inbox(home / "inbox")
+    assert cli("run", "--as-of", "2026-03-20", home=home).returncode == 0
+    folder = tmp_path / "outs"
+    exports = [
+        ("quality", ".csv"), ("quarantine", ".csv"), ("scores", ".csv"),
+        ("rectification", ".csv"), ("rectification", ".xlsx"), ("staffing", ".xlsx"),
+    ]
+    for what, suffix in exports:
+        extra = ["--period", "day"] if what == "scores" else []
+        taken = folder / f"taken{suffix}"
+        taken.mkdir(parents=True, exist_ok=True)
+        for out, reason in [
+            (taken, os.strerror(21)),  # EISDIR
+            (Path("/proc/nope") / f"x{suffix}", ""),  # a folder that cannot be made
+            (Path("/proc") / f"x{suffix}", ""),  # a folder where no file can be made
+        ]:
+            proc = cli("export", what, *extra, "--out", str(out), home=home)
+            assert proc.returncode == 2, (what, out, proc.stderr)
+            line = one_clear_line(proc)
+            assert str(out) in line and reason in line, line
+    assert sorted(p.name for p in folder.iterdir()) == ["taken.csv", "taken.xlsx"]  # no temporary left behind
+
+
+def test_home_that_is_a_file_refused(tmp_path):
+    home = tmp_path / "home"
+    home.write_text("not a folder\n")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for args in (
+        ["run", "--inbox", str(inbox)],
+        ["demo", "--as-of", "2026-03-06"],
+        ["rectify", "RX-000000000000", "--status", "in_progress", "--note", "x", "--by", "李四"],
+    ):
+        proc = cli(*args, home=home)
+        assert proc.returncode == 2, (args, proc.stderr)
+        line = one_clear_line(proc)
+        assert str(home) in line and "not a folder" in line, line
+    assert home.read_text() == "not a folder\n"
+
+
+def test_config_not_utf8_refused(tmp_path):
+    home = tmp_path / "home"
+    (home / "inbox").mkdir(parents=True)
+    config = tmp_path / "office.yaml"
+    config.write_bytes("# 我的配置\nscoring:\n  wait_target_minutes: 10\n".encode("gbk"))
+    proc = cli("run", "--config", str(config), home=home)
+    assert proc.returncode == 2
+    line = one_clear_line(proc)
+    assert str(config) in line and "UTF-8" in line, line
+
+
+def test_demo_on_a_held_home_touches_nothing(tmp_path):
+    from pipelines.run_lock import hold_home
+
+    home = tmp_path / "home"
+    write_messy_inbox(home / "inbox")
+
+    def files():
+        return {p.relative_to(home): p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file()}
+
+    with hold_home(home):
+        before = files()
+        proc = cli("demo", "--as-of", "2026-03-06", home=home)
+        after = files()
+    assert proc.returncode == 2, proc.stderr
+    assert "home is held by another run" in one_clear_line(proc)
+    assert after == before

@@ -352,6 +352,12 @@ def _check_groups(obj: Any, path: str) -> None:
             f"{path}.shift_end",
             f"must be after shift_start {obj.shift_start:%H:%M}, got {obj.shift_end:%H:%M}",
         )
+    if isinstance(obj, Scoring) and obj.bad_max_score >= obj.good_min_score:
+        # a rating counted both good and bad would make good_rate + bad_rate exceed 100%
+        raise ConfigError(
+            f"{path}.bad_max_score",
+            f"must be below good_min_score {obj.good_min_score}, got {obj.bad_max_score}",
+        )
     if isinstance(obj, CalendarConfig):
         both = sorted(set(obj.holidays) & set(obj.workdays))
         if both:

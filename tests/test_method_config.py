@@ -102,6 +102,10 @@ def test_empty_file_gives_the_defaults(tmp_path):
         ({"scoring": {"ranking": {"min_volume": 2.5}}}, "scoring.ranking.min_volume: expected a whole number, got 2.5"),
         ({"scoring": {"bad_max_score": 6}}, "scoring.bad_max_score: must be a score from 1 to 5, got 6"),
         ({"scoring": {"wait_target_minutes": 0}}, "scoring.wait_target_minutes: must be greater than 0, got 0"),
+        ({"scoring": {"good_min_score": 2, "bad_max_score": 3}},
+         "scoring.bad_max_score: must be below good_min_score 2, got 3"),  # a 2 or 3 would be good and bad
+        ({"scoring": {"good_min_score": 2}}, "scoring.bad_max_score: must be below good_min_score 2, got 2"),
+        ({"attendance": {"leave_gap_minutes": -1}}, "attendance.leave_gap_minutes: must not be negative, got -1"),
         ({"attendance": {"shift_start": "9h"}}, "attendance.shift_start: expected a time HH:MM, got '9h'"),
         ({"attendance": {"shift_end": "25:00"}}, "attendance.shift_end: expected a time HH:MM, got '25:00'"),
         ({"attendance": {"shift_end": "08:00"}}, "attendance.shift_end: must be after shift_start 09:00, got 08:00"),

@@ -271,7 +271,7 @@ def test_item_rows_made_column_wise(tmp_path):
          date_cell(date(2026, 3, 9)), status_tag("open"), items["description"][0]],
         ["R2", rule_cell("absence"), "—", "—", date_cell(date(2026, 3, 2)), date_cell(None), status_tag("escalated"), "—"],
     ])  # fmt: skip
-    assert by_cells.parts[-1].endswith("<tbody>" + "".join(got) + "</tbody></table>")
+    assert by_cells.parts[-1].endswith("<tbody>" + "".join(got) + "</tbody></table></div>")
 
 
 def test_window_tables_made_column_wise(tmp_path):
@@ -335,7 +335,7 @@ def test_window_tables_made_column_wise(tmp_path):
     assert [c.header for c in warning_columns(with_place=True)][2:4] == [Bi("窗口", "Window"), Bi("部门", "Department")]
     page = Page("x.html", "x", Bi("x", "x"))
     page.table(DEDUCTION_COLUMNS, [[Bi("2026年3月4日", "4 Mar 2026"), "", "S9", "0.5"]])
-    assert page.parts[-1].endswith("<tbody>" + ded[2] + "</tbody></table>")
+    assert page.parts[-1].endswith("<tbody>" + ded[2] + "</tbody></table></div>")
 
 
 def test_break_gaps_by_hand():

@@ -9,6 +9,29 @@ from assets.db import row, table_names
 from pipelines.resources import Warehouse
 
 
+# Rejected files named in the summary; the rest are in `export quality`.
+REJECTED_SHOWN = 10
+
+
+def print_rejected_files(con, rejected: int, out) -> None:
+    """Each rejected inbox file (daily, reference, reply files of
+    rectification_updates/) as folder/file and why, the first REJECTED_SHOWN."""
+    if not rejected:
+        return
+    rows = con.sql(
+        "SELECT source, file, message FROM file_quality WHERE status = 'rejected'"
+        f" ORDER BY source, partition_date NULLS LAST, file LIMIT {REJECTED_SHOWN}"
+    ).fetchall()
+    print("拒收的文件 rejected files:", file=out)
+    for source, file, message in rows:
+        print(f"  {source}/{file}: {message}", file=out)
+    if rejected > len(rows):
+        print(
+            f"  …另有 {rejected - len(rows)} 个，见 windowwatch export quality ({rejected - len(rows)} more)",
+            file=out,
+        )
+
+
 def print_summary(home: Path, outcome) -> None:
     out = sys.stdout
     warehouse = Warehouse(path=str(home / "warehouse.duckdb"))
@@ -29,6 +52,7 @@ def print_summary(home: Path, outcome) -> None:
                 " coalesce(sum(duplicates_removed), 0) FROM file_quality",
             )
             print(f"文件 files: {files}（拒收 rejected {rejected}）", file=out)
+            print_rejected_files(con, rejected, out)
             print(
                 f"行 rows: 读取 read {read:,} · 入库 loaded {loaded:,} · 隔离 quarantined {quarantined:,} · 重复 duplicates {dups:,}",
                 file=out,

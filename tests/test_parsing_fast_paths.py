@@ -38,6 +38,9 @@ TIMES = {
     "2026-03-05 09:00:07.25+08:00": dt.datetime(2026, 3, 5, 9, 0, 7, 250000),
     " 2026-03-05 09:00:07 ": dt.datetime(2026, 3, 5, 9, 0, 7),
     "2026-03-05 24:00:00": None,  # the canonical shape, but no such hour
+    "2026-03-05 09:00:60": None,  # the canonical shape: strptime rolls it over to 09:01
+    "2026-12-31 23:59:60": None,  # (to the next year)
+    "2026-03-05 9:00:60": None,  # the general pass alike
     "2026-02-30 10:00:00": None,
     "2026-03-05  09:00:07": None,  # two spaces: strptime alone would take it
     "2026-03-0509:00:07": None,

@@ -24,6 +24,7 @@ from assets.ingest.reference import (
     ReferenceMissing,
     load_reference,
     read_reference_snapshot,
+    record_reference_failure,
     reference_keys,
     write_reference_snapshot,
 )
@@ -64,6 +65,8 @@ def reference_data(context: dg.AssetExecutionContext, home: WindowWatchHome, war
     try:
         data = load_reference(home.inbox_dir / "reference")
     except ReferenceMissing as exc:
+        # the rejected reference file's row, for export quality and the summary
+        record_reference_failure(warehouse, exc.quality)
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     write_reference_snapshot(data, home.reference_snapshot_dir)
     frames = dict(data.tables)

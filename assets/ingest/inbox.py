@@ -10,6 +10,10 @@ from pathlib import Path
 from assets.ingest.contract import DAILY_SOURCES
 
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# inputs.md: a daily file is YYYY-MM-DD.<csv|xlsx|parquet>. The extension may
+# come in any letter case (Windows shows 2026-03-05.CSV as the same file).
+_DELIVERY_NAME = re.compile(r"\d{4}-\d{2}-\d{2}\.(?:csv|xlsx|parquet)", re.IGNORECASE)
+DELIVERY_NAME_FORM = "YYYY-MM-DD.csv / YYYY-MM-DD.xlsx / YYYY-MM-DD.parquet"
 
 
 def date_in_name(name: str) -> date | None:
@@ -21,6 +25,12 @@ def date_in_name(name: str) -> date | None:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:  # 2026-02-30 in a file name is no date either
         return None
+
+
+def is_delivery_name(name: str) -> bool:
+    """Exactly a day's delivery name; '2026-03-05.csv.bak', '2026-03-05 (1).csv'
+    or 'cases_2026-03-05.csv' carry the date but are not one."""
+    return _DELIVERY_NAME.fullmatch(name) is not None
 
 
 def is_hidden(path: Path) -> bool:
@@ -35,6 +45,10 @@ class InboxFile:
     partition: date | None
     size: int
     mtime_ns: int
+
+    @property
+    def is_delivery(self) -> bool:
+        return self.partition is not None and is_delivery_name(self.path.name)
 
     @property
     def fingerprint(self) -> str:
@@ -58,6 +72,8 @@ def all_daily_files(inbox: Path) -> list[InboxFile]:
 
 
 def files_by_partition(inbox: Path, source: str) -> dict[date, list[InboxFile]]:
+    """The files of each day: its deliveries and any other file whose name
+    carries the date (staging reports those, never reads them)."""
     out: dict[date, list[InboxFile]] = {}
     for f in daily_files(inbox, source):
         if f.partition is not None:

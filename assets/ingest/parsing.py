@@ -21,11 +21,21 @@ import polars as pl
 
 from assets.ingest import contract as c
 
+# An offset in use on Earth: -12:00 to +14:00, minutes 00-59. Any other
+# (+25:00, +08:60, -13:00) leaves the text unmatched: an impossible time. Said
+# in the regex, which runs anyway, rather than by checks on every row.
+_OFFSET_RE = (
+    r"[+-](?:0\d|1[01])(?::?[0-5]\d)?"  # -11:59 .. +11:59
+    r"|\+1[23](?::?[0-5]\d)?"  # +12:00 .. +13:59
+    r"|\+14(?::?00)?|-12(?::?00)?"
+)
 # YYYY-MM-DD or YYYY/MM/DD, then ' ' or 'T', then H:MM[:SS[.f]], then an
 # optional offset. Month, day and hour may have one digit (2026/3/5 9:05).
+# Minutes and seconds stop at 59: strptime would take a 60th second and roll
+# it over into the next minute (23:59:60 into the next year).
 _TIMESTAMP_RE = (
-    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})"
-    r"(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
+    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):([0-5]\d)"
+    rf"(?::([0-5]\d)(?:[.,](\d{{1,9}}))?)?\s*(Z|z|{_OFFSET_RE})?$"
 )
 # A date alone; Excel date cells read as text carry a midnight time.
 _DATE_RE = r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?$"
@@ -35,7 +45,7 @@ _DATE_RE = r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?
 # already two digits wide, so the general parser would hand strptime the very
 # same text: both passes give the same value.
 CANONICAL_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
-CANONICAL_TIMESTAMP_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+CANONICAL_TIMESTAMP_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-5][0-9]:[0-5][0-9]$"
 CANONICAL_DATE = "%Y-%m-%d"
 CANONICAL_DATE_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
@@ -181,7 +191,9 @@ def parse_count(text: pl.Expr) -> pl.Expr:
 
 
 def parse_number(text: pl.Expr) -> pl.Expr:
-    return text.cast(pl.Float64, strict=False)
+    """A finite number: the cast reads 'nan' and 'inf' too, which are none."""
+    value = text.cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(value)
 
 
 def parse_score(text: pl.Expr) -> pl.Expr:

@@ -18,8 +18,12 @@ from assets.ingest.inbox import all_daily_files, is_hidden
 from assets.ingest.staging import FILE_QUALITY_SCHEMA, StagedStore
 from assets.ingest.validate import QUARANTINE_SCHEMA
 from assets.rectification.masking import mask_text_expr
+from assets.rectification.updates_quality import stored_reply_accounting
 from pipelines.resources import WindowWatchHome, Warehouse
 
+# rectification_updates/ is accounted for by the ledger step, which reads the
+# reply files (assets/rectification/updates_quality.py); its rows are taken
+# into file_quality and quarantine below.
 KNOWN_FOLDERS = {"reference", "rectification_updates", *c.DAILY_SOURCES}
 
 
@@ -38,12 +42,26 @@ def unusable_inbox_files(inbox: Path) -> pl.DataFrame:
         rows.append((f.source, f.path.name, None, "rejected", 0, 0, 0, 0, message, f.fingerprint, ""))
     if inbox.is_dir():
         for folder in sorted(inbox.iterdir()):
-            if folder.is_dir() and folder.name not in KNOWN_FOLDERS and not is_hidden(folder):
+            if is_hidden(folder):
+                continue
+            if folder.is_file():
+                rows.append(("inbox", folder.name, None, "rejected", 0, 0, 0, 0, AT_THE_TOP, "", ""))
+            elif folder.name not in KNOWN_FOLDERS:
                 for path in sorted(p for p in folder.rglob("*") if p.is_file()):
                     rows.append(
                         (folder.name, path.name, None, "rejected", 0, 0, 0, 0, f"未知的文件夹 {folder.name} (unknown folder)", "", "")
                     )
+            elif folder.name in c.DAILY_SOURCES:
+                for sub in sorted(x for x in folder.iterdir() if x.is_dir() and not is_hidden(x)):
+                    for path in sorted(p for p in sub.rglob("*") if p.is_file() and not is_hidden(p)):
+                        name = path.relative_to(folder).as_posix()
+                        rows.append((folder.name, name, None, "rejected", 0, 0, 0, 0, IN_A_SUBFOLDER, "", ""))
     return pl.DataFrame(rows, schema=FILE_QUALITY_SCHEMA, orient="row")
+
+
+# files the staging never reads, listed so that none is left out silently
+AT_THE_TOP = "收件箱根目录下的文件不读取，请放入所属数据的文件夹 (files at the top of the inbox are not read: put them in their source's folder)"
+IN_A_SUBFOLDER = "子文件夹中的文件不读取，请直接放在数据文件夹下 (files in a subfolder are not read: put them in the source's folder itself)"
 
 
 def read_many(files: list[Path], schema: dict) -> pl.DataFrame:
@@ -103,9 +121,13 @@ def ingest_quality(context: dg.AssetExecutionContext, home: WindowWatchHome, war
         ref_quality = con.sql("SELECT * FROM reference_quality").pl()
         ref_quarantine = con.sql("SELECT * FROM reference_quarantine").pl()
         unmatched = con.sql("SELECT * FROM callbacks_unmatched").pl()
+        reply_quality, reply_quarantine = stored_reply_accounting(con)
     quality, quarantine = collect_quality(
         store, home.as_of_date, ref_quality, ref_quarantine, unmatched, unusable_inbox_files(home.inbox_dir)
     )
+    # the reply files' rows, as the ledger step last wrote them (already masked)
+    quality = pl.concat([quality, reply_quality]).sort("source", "partition_date", "file", nulls_last=True)
+    quarantine = pl.concat([quarantine, reply_quarantine])
     write_frames(warehouse, {"file_quality": quality, "quarantine": quarantine})
     totals = quality.select(pl.col("rows_read", "rows_loaded", "rows_quarantined", "duplicates_removed").sum()).row(0, named=True)
     return dg.MaterializeResult(

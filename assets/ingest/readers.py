@@ -13,6 +13,8 @@ parses it whenever the column's kind does not match the cell's type.
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -66,10 +68,40 @@ def read_csv_text(path: Path) -> pl.DataFrame:
 def read_xlsx_text(path: Path) -> pl.DataFrame:
     try:
         # Every cell as text: calamine writes datetime cells as
-        # 'YYYY-MM-DD HH:MM:SS' and whole numbers without '.0'.
-        return pl.read_excel(path, sheet_id=1, engine="calamine", infer_schema_length=0)
+        # 'YYYY-MM-DD HH:MM:SS' and whole numbers without '.0'. Blank rows are
+        # kept (and dropped by read_text_frame once numbered), so that row
+        # numbers count them as they do in a CSV.
+        frame = pl.read_excel(path, sheet_id=1, engine="calamine", infer_schema_length=0, drop_empty_rows=False)
     except Exception as exc:  # fastexcel raises its own exception types
         raise FileRejected(f"Excel 文件无法读取: {_first_line(exc)}") from exc
+    return _time_only_cells_as_times(frame, _excel_day_zero(path))
+
+
+def _excel_day_zero(path: Path) -> str:
+    """The day calamine gives a cell holding a time alone (a serial below 1):
+    1899-12-31, or 1904-01-01 in a workbook on the 1904 date system."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            workbook = book.read("xl/workbook.xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return "1899-12-31"
+    return "1904-01-01" if _DATE_1904.search(workbook) else "1899-12-31"
+
+
+_DATE_1904 = re.compile(rb"""\bdate1904\s*=\s*["'](?:1|true)["']""")
+
+
+def _time_only_cells_as_times(frame: pl.DataFrame, day_zero: str) -> pl.DataFrame:
+    """A time-only cell (9:05) reads as '<day zero> 09:05:00': it becomes the
+    time it shows, '09:05:00', which is unparseable where a timestamp is due,
+    as the text '09:05' is (inputs.md: a time alone)."""
+    pattern = rf"^{day_zero} ([0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(?:\.[0-9]+)?)$"
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not text:
+        return frame
+    # Rewriting is done only in the columns that have such a cell (most have none).
+    found = frame.select(pl.col(text).str.starts_with(day_zero).any()).row(0, named=True)
+    return frame.with_columns(pl.col(name).str.replace(pattern, "$1") for name in text if found[name])
 
 
 def read_parquet_text(path: Path) -> pl.DataFrame:
@@ -105,9 +137,16 @@ def as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Boolean:
         return col.cast(pl.String).alias(name)
     if dtype.is_float():
-        whole = col == col.round(0)
+        # NaN is how pandas writes a missing number: an empty cell. Infinity
+        # and whole numbers past Int64 stay as written (no number: bad_number
+        # where a number is due), never an empty cell.
+        whole = col.cast(pl.Int64, strict=False)
         return (
-            pl.when(whole).then(col.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(col.cast(pl.String))
+            pl.when(col.is_nan())
+            .then(pl.lit(None, pl.String))
+            .when(col.is_finite() & (col == col.round(0)) & whole.is_not_null())
+            .then(whole.cast(pl.String))
+            .otherwise(col.cast(pl.String))
         ).alias(name)
     return col.cast(pl.String).alias(name)
 

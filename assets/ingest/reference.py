@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from assets.atomic_files import write_text_atomic
+from assets.db import table_names
 from assets.ingest import contract as c
 from assets.ingest.inbox import InboxFile, is_hidden, newest_first
 from assets.ingest.readers import FileRejected, read_text_frame
@@ -24,7 +25,14 @@ from assets.ingest.validate import KEY_SEP, QUARANTINE_SCHEMA, ReferenceKeys, va
 
 
 class ReferenceMissing(Exception):
-    """A required reference table is absent or unusable: nothing can be checked."""
+    """A required reference table is absent or unusable: nothing can be checked.
+
+    ``quality``: the reference files' file_quality rows as far as they were
+    read (the rejected file with its reason among them), or None."""
+
+    def __init__(self, message: str, quality: pl.DataFrame | None = None):
+        super().__init__(message)
+        self.quality = quality
 
 
 @dataclass
@@ -52,6 +60,7 @@ def reference_files(ref_dir: Path) -> dict[str, list[InboxFile]]:
 def load_reference(ref_dir: Path) -> ReferenceData:
     files = reference_files(ref_dir)
     quality: list[tuple] = []
+    rejected: dict[str, str] = {}  # table -> "file: why", for a table whose delivery was rejected
     quarantine: list[pl.DataFrame] = []
     tables: dict[str, pl.DataFrame] = {}
     for stem, candidates in files.items():
@@ -70,6 +79,7 @@ def load_reference(ref_dir: Path) -> ReferenceData:
             result = validate_file(source, read_text_frame(f.path), ReferenceKeys.empty(), f.path.name, None)
         except FileRejected as exc:
             quality.append(_row(f, "rejected", 0, 0, 0, 0, str(exc)))
+            rejected[stem] = f"的文件 {f.path.name} 被拒收 (rejected): {exc}"
             continue
         table = result.loaded.drop("partition_date")
         if "hall_id" in table.columns:
@@ -82,9 +92,9 @@ def load_reference(ref_dir: Path) -> ReferenceData:
 
     missing = [name for name in c.REQUIRED_REFERENCE if name not in tables]
     if missing:
-        reasons = [f"{name}（{c.REFERENCE_SOURCES[name].zh}）" for name in missing]
         raise ReferenceMissing(
-            f"基础数据缺失或无法读取: {'、'.join(reasons)}；请把文件放入 {ref_dir} (reference data missing)"
+            missing_reference_message(ref_dir, missing, rejected, files),
+            pl.DataFrame(quality, schema=FILE_QUALITY_SCHEMA, orient="row"),
         )
     tables, link_quarantine = _check_links(tables)
     quarantine.append(link_quarantine)
@@ -94,6 +104,56 @@ def load_reference(ref_dir: Path) -> ReferenceData:
     data.version = reference_version(tables)
     data.keys = reference_keys(tables)
     return data
+
+
+def missing_reference_message(
+    ref_dir: Path, missing: list[str], rejected: dict[str, str], files: dict[str, list[InboxFile]]
+) -> str:
+    """One line: each required table that could not be loaded, with its
+    file's name and why it was rejected (the missing columns, say), or that
+    no file was found, and where it goes."""
+    parts = []
+    for name in missing:
+        label = f"{name}（{c.REFERENCE_SOURCES[name].zh}）"
+        parts.append(f"{label}{rejected[name]}" if name in rejected else f"{label}没有文件 (no file)")
+    message = f"基础数据无法使用 reference data unusable: {'；'.join(parts)}"
+    if any(name not in rejected for name in missing):
+        unknown = sorted(f.path.name for stem, fs in files.items() if stem not in c.REFERENCE_SOURCES for f in fs)
+        message += f"。请把文件放入 {ref_dir}，文件名为表名（如 staff.csv）(put the files in {ref_dir})"
+        if unknown:
+            message += f"；未识别的文件 unrecognised files: {'、'.join(unknown)}"
+    else:
+        message += "。请改正文件后重新运行 (fix the file and run again)"
+    return message
+
+
+def record_reference_failure(warehouse, quality: pl.DataFrame | None) -> None:
+    """After a run stopped on its reference data: the reference files' rows of
+    file_quality (the rejected file and why) in place of the last run's, so
+    that ``export quality`` and the summary show them (a first run has no
+    other rows). ``warehouse``: pipelines.resources.Warehouse."""
+    if quality is None:
+        return
+    with warehouse.connect() as con:
+        exists = "file_quality" in table_names(con)
+        con.register("__reference_quality", quality.cast(FILE_QUALITY_SCHEMA))
+        try:
+            con.execute("BEGIN TRANSACTION")
+            if exists:
+                con.execute(
+                    """CREATE OR REPLACE TABLE file_quality AS
+                       SELECT * FROM (SELECT * FROM file_quality WHERE source <> 'reference'
+                                      UNION ALL BY NAME SELECT * FROM __reference_quality)
+                       ORDER BY source, partition_date NULLS LAST, file"""
+                )
+            else:
+                con.execute("CREATE TABLE file_quality AS SELECT * FROM __reference_quality ORDER BY file")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("__reference_quality")
 
 
 def _row(f: InboxFile, status, read, loaded, quarantined, dups, message) -> tuple:

@@ -19,7 +19,7 @@ import polars as pl
 
 from assets.atomic_files import temporary_beside, write_text_atomic
 from assets.ingest import contract as c
-from assets.ingest.inbox import InboxFile, newest_first
+from assets.ingest.inbox import DELIVERY_NAME_FORM, InboxFile, newest_first
 from assets.ingest.readers import FileRejected, read_text_frame
 from assets.ingest.validate import QUARANTINE_SCHEMA, ReferenceKeys, validate_file
 
@@ -168,50 +168,67 @@ def stage_partition(
 ) -> pl.DataFrame:
     """Stage one (source, day) from its inbox files; returns its manifest rows.
 
-    When a day was delivered more than once under different names, the newest
-    file is the delivery; older ones are listed as rejected (superseded), so
-    nothing is counted twice and nothing disappears without a line saying so.
+    Only a file named as a delivery (YYYY-MM-DD.csv|xlsx|parquet) is read; any
+    other file carrying the day's date (2026-03-05.csv.bak, '2026-03-05 (1).csv')
+    is listed as rejected with the name form expected, and never supersedes a
+    delivery. When a day was delivered more than once under delivery names
+    (2026-03-05.csv and 2026-03-05.xlsx), the newest file is the delivery;
+    older ones are listed as rejected (superseded), so nothing is counted twice
+    and nothing disappears without a line saying so.
     """
     source = c.DAILY_SOURCES[source_name]
     if not files:
         store.drop(source_name, day)
         return pl.DataFrame(schema=FILE_QUALITY_SCHEMA)
 
-    ordered = newest_first(files)
-    delivery, superseded = ordered[0], ordered[1:]
+    # A stray file is listed, never read: it cannot supersede the delivery.
     quality_rows = [
-        _quality_row(
-            f, day, "rejected", 0, 0, 0, 0, f"被同日更新的文件 {delivery.path.name} 取代 (superseded)", reference_version
-        )
-        for f in superseded
+        _quality_row(f, day, "rejected", 0, 0, 0, 0, NOT_A_DELIVERY_NAME, reference_version)
+        for f in files
+        if not f.is_delivery
     ]
     loaded = empty_staged(source_name)
     quarantined = pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    try:
-        text = read_text_frame(delivery.path)
-        result = validate_file(source, text, reference, delivery.path.name, day)
-        loaded, quarantined = result.loaded, result.quarantined
-        quality_rows.append(
+    ordered = newest_first([f for f in files if f.is_delivery])
+    if ordered:
+        delivery, superseded = ordered[0], ordered[1:]
+        quality_rows += [
             _quality_row(
-                delivery,
-                day,
-                "loaded",
-                result.rows_read,
-                loaded.height,
-                quarantined.height,
-                result.duplicates_removed,
-                "",
-                reference_version,
+                f, day, "rejected", 0, 0, 0, 0, f"被同日更新的文件 {delivery.path.name} 取代 (superseded)", reference_version
             )
-        )
-    except FileRejected as exc:
-        quality_rows.append(_quality_row(delivery, day, "rejected", 0, 0, 0, 0, str(exc), reference_version))
+            for f in superseded
+        ]
+        try:
+            text = read_text_frame(delivery.path)
+            result = validate_file(source, text, reference, delivery.path.name, day)
+            loaded, quarantined = result.loaded, result.quarantined
+            quality_rows.append(
+                _quality_row(
+                    delivery,
+                    day,
+                    "loaded",
+                    result.rows_read,
+                    loaded.height,
+                    quarantined.height,
+                    result.duplicates_removed,
+                    "",
+                    reference_version,
+                )
+            )
+        except FileRejected as exc:
+            quality_rows.append(_quality_row(delivery, day, "rejected", 0, 0, 0, 0, str(exc), reference_version))
 
     manifest = pl.DataFrame(quality_rows, schema=FILE_QUALITY_SCHEMA, orient="row")
     write_parquet_atomic(loaded, store.data_path(source_name, day))
     write_parquet_atomic(quarantined, store.quarantine_path(source_name, day))
     write_parquet_atomic(manifest, store.manifest_path(source_name, day))
     return manifest
+
+
+NOT_A_DELIVERY_NAME = (
+    f"文件名不是日文件名 {DELIVERY_NAME_FORM}，未读取；如是当日数据请改名 "
+    f"(not a delivery name: expected {DELIVERY_NAME_FORM}; not read)"
+)
 
 
 def _quality_row(f: InboxFile, day, status, read, loaded, quarantined, dups, message, reference_version) -> tuple:

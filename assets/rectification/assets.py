@@ -16,9 +16,9 @@ import polars as pl
 
 from assets.calendar import WorkCalendar
 from assets.ingest.assets import callbacks, cases_current, reference_data, source_tables
+from assets.ingest.quality import ingest_quality
 from assets.method_config import MethodConfig, config_hash
 from assets.rectification import items as finders
-from assets.rectification.department_lists import read_returned_list_with_counts
 from assets.rectification.attached import attached
 from assets.rectification.found_refresh import (
     CASE_VERSIONS,
@@ -38,7 +38,13 @@ from assets.rectification.ledger_store import (
     merge_found,
     open_ledger,
 )
-from assets.rectification.status import update_item_ids, validate_updates
+from assets.rectification.status import REFUSED_COLUMNS, UPDATE_COLUMNS, update_item_ids, validate_updates
+from assets.rectification.updates_quality import (
+    publish_reply_accounting,
+    read_update_files,
+    reply_file_quality,
+    reply_quarantine,
+)
 from assets.scores.assets import method_config, scores
 from pipelines.resources import WindowWatchHome, Warehouse
 
@@ -157,27 +163,12 @@ def ledger_path(home: WindowWatchHome) -> Path:
     return home.home_dir / "ledger" / "ledger.duckdb"
 
 
-def read_update_files(folder: Path) -> tuple[pl.DataFrame, int, list[str]]:
-    """Every reply file in rectification_updates/, with skipped-row count and
-    files that could not be read at all."""
-    frames, skipped, unreadable = [], 0, []
-    if folder.is_dir():
-        for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))):
-            try:
-                frame, n_skipped = read_returned_list_with_counts(path)
-            except Exception as exc:  # a broken reply file must not stop the ledger
-                unreadable.append(f"{path.name}: {exc}")
-                continue
-            frames.append(frame)
-            skipped += n_skipped
-    if not frames:
-        return pl.DataFrame(), skipped, unreadable
-    return pl.concat(frames, how="diagonal_relaxed"), skipped, unreadable
-
-
 @dg.asset(
     group_name="rectification",
-    deps=[found_items],
+    # after ingest_quality, which rewrites file_quality and quarantine: the
+    # reply files' rows this step puts there must not be overwritten by a
+    # parallel step holding the last run's
+    deps=[found_items, ingest_quality],
     kinds={"duckdb"},
 )
 def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHome, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -193,7 +184,9 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
     calendar = WorkCalendar.from_config(cfg)
     as_of = home.as_of_date
 
-    updates, skipped, unreadable = read_update_files(home.inbox_dir / "rectification_updates")
+    replies = read_update_files(home.inbox_dir / "rectification_updates")
+    updates = replies.updates
+    accepted, refused = pl.DataFrame(schema=UPDATE_COLUMNS), pl.DataFrame(schema=REFUSED_COLUMNS)
     ledger = open_ledger(ledger_path(home))
     try:
         with attached(ledger, warehouse.path, "wh", lock_timeout_s=warehouse.lock_timeout_s):
@@ -203,13 +196,16 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
         update_counts = {"appended": 0, "refused_appended": 0}
         if updates.height:
             known = ledger_item_ids(ledger, among=update_item_ids(updates))
-            checked = validate_updates(updates, known)
-            update_counts = append_updates(ledger, checked.accepted, checked.refused, run_id=context.run_id)
+            accepted, refused = validate_updates(updates, known)
+            update_counts = append_updates(ledger, accepted, refused, run_id=context.run_id)
         escalation = ledger_escalation_dates(ledger, as_of, calendar.add_working_days, rules=rules)
     finally:
         ledger.close()
-    for line in unreadable:
-        context.log.warning(f"整改反馈文件无法读取 unreadable reply file: {line}")
+    # Rejected files and refused rows are reported where the office looks:
+    # file_quality / quarantine (export quality, export quarantine, the run
+    # summary, the quality page); the log says it too.
+    for f in replies.rejected:
+        context.log.warning(f"整改反馈文件被拒收 rejected reply file: {f.name}: {f.rejected}")
     run_counts = pl.DataFrame(
         [{**item_counts, "updates_appended": update_counts["appended"], "updates_refused": update_counts["refused_appended"]}]
     )
@@ -218,6 +214,7 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
             con, ledger_path(home), as_of=as_of, escalation=escalation, run_counts=run_counts,
             lock_timeout_s=warehouse.lock_timeout_s,
         )
+        publish_reply_accounting(con, reply_file_quality(replies.files, accepted, refused), reply_quarantine(refused))
     return dg.MaterializeResult(
         metadata={
             **{f"items_{k}": v for k, v in item_counts.items()},
@@ -225,7 +222,9 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
             "ledger_merge": "changed" if scope.scoped else "whole",
             "updates_appended": update_counts["appended"],
             "updates_refused": update_counts["refused_appended"],
-            "reply_rows_skipped": skipped,
+            "reply_rows_skipped": replies.skipped,
+            "reply_files": len(replies.files),
+            "reply_files_rejected": len(replies.rejected),
             "published_rows_written": rewritten,
             **{f"status_{k}": int(v) for k, v in by_status.items()},
         }

@@ -571,29 +571,58 @@ def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]]:
     return -1, {}
 
 
+class ReplyFileRejected(ValueError):
+    """A returned list that cannot be used at all; the message says why
+    (Chinese, then English), without the file's name, which the caller shows
+    beside it (the run's file_quality row, the run summary)."""
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
+
+
 def _read_rows(path: Path) -> list[list[Any]]:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         import openpyxl
 
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
-            ws = wb.worksheets[0]
-            return [list(r) for r in ws.iter_rows(values_only=True)]
-        finally:
-            wb.close()
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                ws = wb.worksheets[0]
+                return [list(r) for r in ws.iter_rows(values_only=True)]
+            finally:
+                wb.close()
+        except Exception as exc:  # zipfile, openpyxl and XML errors alike
+            raise ReplyFileRejected(f"Excel 文件无法读取 (cannot read the workbook): {_first_line(exc)}") from exc
     if suffix == ".parquet":
-        df = pl.read_parquet(path)
-        return [list(df.columns)] + [list(r) for r in df.iter_rows()]
-    data = path.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        text = data[3:].decode("utf-8")
-    else:
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("gb18030")
-    return [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
+            df = pl.read_parquet(path)
+        except Exception as exc:
+            raise ReplyFileRejected(f"Parquet 文件无法读取 (cannot read the file): {_first_line(exc)}") from exc
+        return [list(df.columns)] + [list(r) for r in df.iter_rows()]
+    if suffix != ".csv":
+        raise ReplyFileRejected(
+            f"不支持的文件类型 {suffix or '(无扩展名)'}；只接受 CSV、XLSX、Parquet (unsupported file type)"
+        )
+    data = path.read_bytes()
+    try:
+        if data.startswith(b"\xef\xbb\xbf"):
+            text = data[3:].decode("utf-8")
+        else:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise ReplyFileRejected(
+            f"无法识别文件编码（既不是 UTF-8 也不是 GB18030）(unknown encoding): {_first_line(exc)}"
+        ) from exc
+    try:
+        return [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise ReplyFileRejected(f"CSV 格式错误 (malformed CSV): {_first_line(exc)}") from exc
 
 
 def read_returned_list_with_counts(
@@ -603,12 +632,16 @@ def read_returned_list_with_counts(
     that name an item but leave 整改状态 empty (unanswered lines)."""
     path = Path(path)
     rows = _read_rows(path)
+    if not any(_cell_text(v) is not None for row in rows for v in row):
+        raise ReplyFileRejected("文件为空 (empty file)")
     h, cols = _find_header(rows)
-    missing = [c for c in ("item_id", "status") if c not in cols]
-    if h < 0 or missing:
-        raise ValueError(
-            f"{path.name}: not a rectification reply list, missing column(s) "
-            + ", ".join(f"{c} ({UPDATES_SOURCE.column(c).zh})" for c in (missing or ["item_id", "status"]))
+    # The contract's required reply columns: 整改编号, 整改状态, 填报时间
+    # (整改情况 and 填报人 may be missing; an empty cell is judged per row).
+    missing = [col for col in UPDATES_SOURCE.columns if col.required and col.name not in cols]
+    if missing:
+        raise ReplyFileRejected(
+            "缺少必需列 missing required columns: " + "、".join(f"{col.name}（{col.zh}）" for col in missing)
+            + ("" if h >= 0 else "（前 20 行中没有找到表头 no header row in the first 20 lines）")
         )
     src = source_name or path.name
 
@@ -644,8 +677,11 @@ def read_returned_list(path: str | Path, *, source_name: str | None = None) -> p
     """Read a returned list (XLSX first sheet / CSV / Parquet) into update rows.
 
     Header: the first of the first 20 rows that has 整改编号/item_id (any case,
-    spaces, BOM); 整改状态/status must be there too, 整改情况/note,
-    填报人/updated_by, 填报时间/updated_at are optional, other columns ignored.
+    spaces, BOM); 整改状态/status and 填报时间/updated_at must be there too
+    (the contract's required columns), 整改情况/note and 填报人/updated_by are
+    optional, other columns ignored. A file that cannot be read, is empty,
+    is not CSV/XLSX/Parquet or lacks a required column raises
+    ``ReplyFileRejected`` (a ValueError) saying why.
     Output columns: item_id, status (raw text, e.g. 已整改), note, updated_by,
     updated_at (Datetime: Excel date-time or date cells, serial numbers, text
     in the contract's forms, date-only text -> 00:00), source_file (file name,

@@ -1,0 +1,284 @@
+"""Edge cases of the input contract, each with real files written here (CSV,
+XLSX by openpyxl, Parquet by polars) and the expected rows worked out by hand
+from inputs.md and docs/INGEST.md:
+
+- XLSX row numbers count blank lines, as CSV ones do;
+- an Excel cell holding a time alone is unparseable, as the text '09:05' is;
+- impossible seconds and offsets are quarantined, not rolled over;
+- 'nan' and 'inf' are no number;
+- a stray file (2026-03-05.csv.bak, '2026-03-05 (1).csv') is reported, never
+  taken for the day's delivery.
+"""
+
+import datetime as dt
+import json
+import os
+
+import openpyxl
+import polars as pl
+import pytest
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+from assets.ingest import contract as c
+from assets.ingest.inbox import files_by_partition
+from assets.ingest.readers import read_text_frame
+from assets.ingest.staging import StagedStore, stage_partition
+from assets.ingest.validate import KEY_SEP, ReferenceKeys, validate_file
+
+DAY = dt.date(2026, 3, 5)
+KEYS = ReferenceKeys(
+    halls=frozenset({"main"}),
+    windows=frozenset({f"main{KEY_SEP}A01"}),
+    staff_hall={"S1": "main"},
+    matters=frozenset({"M1"}),
+)
+
+
+def stage(source: str, path):
+    return validate_file(c.DAILY_SOURCES[source], read_text_frame(path), KEYS, path.name, DAY)
+
+
+def bad_rows(result) -> dict[int, str]:
+    return dict(zip(result.quarantined["row"], result.quarantined["reason"]))
+
+
+def write_xlsx(path, rows, epoch=None):
+    wb = openpyxl.Workbook()
+    if epoch is not None:
+        wb.epoch = epoch
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+# ---- XLSX row numbers -------------------------------------------------------
+
+# Data rows as a person sees them under the header: 2, 4 and 5 are blank.
+PUNCHES = [
+    ("S1", "2026-03-05 09:00:00"),  # 1 ok
+    (None, None),  # 2 blank
+    ("S1", "nonsense"),  # 3 bad_timestamp
+    (None, None),  # 4 blank
+    (None, None),  # 5 blank
+    ("S1", "2026-03-05 17:00:00"),  # 6 ok
+    ("S9", "2026-03-05 17:05:00"),  # 7 unknown staff
+]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_row_numbers_count_blank_lines_in_csv_and_xlsx(tmp_path, suffix):
+    path = tmp_path / f"2026-03-05.{suffix}"
+    if suffix == "csv":
+        lines = ["staff_id,punch_at", *(",".join(cell or "" for cell in row) if row[0] else "" for row in PUNCHES)]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        write_xlsx(path, [["staff_id", "punch_at"], *PUNCHES])
+    result = stage("attendance", path)
+    assert bad_rows(result) == {3: "bad_timestamp", 7: "unknown_code"}
+    assert result.loaded["source_row"].to_list() == [1, 6]
+    # Blank lines are not rows: read = loaded + quarantined + duplicates.
+    assert (result.rows_read, result.loaded.height, result.quarantined.height, result.duplicates_removed) == (4, 2, 2, 0)
+
+
+def test_xlsx_blank_rows_before_a_duplicate_keep_the_sheet_numbers(tmp_path):
+    path = write_xlsx(
+        tmp_path / "2026-03-05.xlsx",
+        [["staff_id", "punch_at"], ["S1", "2026-03-05 09:00:00"], [None, None], ["S1", "2026-03-05 09:00:00"], ["S1", "x"]],
+    )
+    result = stage("attendance", path)
+    assert result.duplicates_removed == 1
+    assert bad_rows(result) == {4: "bad_timestamp"}
+    assert result.rows_read == 3
+
+
+# ---- a time alone in an Excel cell ------------------------------------------
+
+
+@pytest.mark.parametrize("epoch", [None, CALENDAR_MAC_1904], ids=["1900", "1904"])
+def test_xlsx_time_only_cell_is_a_bad_timestamp_like_the_text(tmp_path, epoch):
+    path = write_xlsx(
+        tmp_path / "2026-03-05.xlsx",
+        [
+            ["staff_id", "punch_at"],
+            ["S1", dt.time(9, 5)],  # 1 a time cell
+            ["S1", "09:05"],  # 2 the same as text
+            ["S1", dt.time(0, 0)],  # 3 midnight, time alone
+            ["S1", dt.datetime(2026, 3, 5, 9, 5)],  # 4 ok
+            ["S1", dt.date(2026, 3, 5)],  # 5 a date cell: midnight (INGEST.md)
+        ],
+        epoch,
+    )
+    result = stage("attendance", path)
+    assert bad_rows(result) == {1: "bad_timestamp", 2: "bad_timestamp", 3: "bad_timestamp"}
+    assert result.loaded["punch_at"].to_list() == [dt.datetime(2026, 3, 5, 9, 5), dt.datetime(2026, 3, 5)]
+    # The office sees the time the cell shows, not Excel's day zero.
+    raw = json.loads(result.quarantined.filter(pl.col("row") == 1)["raw_values"][0])
+    assert raw["punch_at"] == "09:05:00"
+
+
+# ---- impossible times and offsets -------------------------------------------
+
+# punch_at as written -> the local time it stands for (None: bad_timestamp)
+TIMES = {
+    "2026-03-05 09:00:59": dt.datetime(2026, 3, 5, 9, 0, 59),
+    "2026-03-05 09:00:60": None,  # no 60th second (was 09:01:00)
+    "2026-12-31 23:59:60": None,  # (was the next year)
+    "2026/3/5 9:00:60": None,
+    "2026-03-05T09:00:60Z": None,
+    "2026-03-05 09:60": None,
+    "2026-03-05T09:00:00+25:00": None,  # no such offset (was accepted)
+    "2026-03-05T09:00:00+08:60": None,
+    "2026-03-05T09:00:00-13:00": None,
+    "2026-03-05T09:00:00+1400": dt.datetime(2026, 3, 5, 3, 0),  # Kiribati, the easternmost
+    "2026-03-05T09:00:00-12:00": dt.datetime(2026, 3, 6, 5, 0),  # the westernmost
+    "2026-03-05T09:00:00-00:00": dt.datetime(2026, 3, 5, 17, 0),
+}
+
+
+def test_impossible_seconds_and_offsets_are_bad_timestamps(tmp_path):
+    path = tmp_path / "2026-03-05.csv"
+    path.write_text("staff_id,punch_at\n" + "".join(f"S1,{text}\n" for text in TIMES), encoding="utf-8")
+    result = stage("attendance", path)
+    loaded = dict(zip(result.loaded["source_row"], result.loaded["punch_at"]))
+    bad = bad_rows(result)
+    for row, (text, expected) in enumerate(TIMES.items(), start=1):
+        if expected is None:
+            assert bad.get(row) == "bad_timestamp", text
+        else:
+            assert loaded.get(row) == expected, text
+    assert result.rows_read == len(TIMES)
+
+
+# ---- numbers ----------------------------------------------------------------
+
+MONITORING_HEADER = "event_id,occurred_at,window_id,staff_id,event_type,duration_minutes,source,confirmed,evidence_ref"
+
+
+def test_nan_and_inf_durations_are_bad_numbers(tmp_path):
+    durations = ["5", "nan", "inf", "-inf", "NaN", "Infinity", "2.5", "", "1e1"]
+    path = tmp_path / "2026-03-05.csv"
+    lines = [f"E{i},2026-03-05 10:00:00,A01,S1,phone,{d},patrol,是," for i, d in enumerate(durations, start=1)]
+    path.write_text("\n".join([MONITORING_HEADER, *lines]) + "\n", encoding="utf-8")
+    result = stage("monitoring", path)
+    assert bad_rows(result) == {2: "bad_number", 3: "bad_number", 4: "bad_number", 5: "bad_number", 6: "bad_number"}
+    loaded = dict(zip(result.loaded["event_id"], result.loaded["duration_minutes"]))
+    assert loaded == {"E1": 5.0, "E7": 2.5, "E8": None, "E9": 10.0}
+
+
+def test_parquet_float_nan_is_an_empty_cell_and_inf_a_bad_number(tmp_path):
+    # pandas writes a missing float as NaN; infinity is no duration.
+    path = tmp_path / "2026-03-05.parquet"
+    pl.DataFrame(
+        {
+            "event_id": ["E1", "E2", "E3", "E4"],
+            "occurred_at": ["2026-03-05 10:00:00"] * 4,
+            "window_id": ["A01"] * 4,
+            "event_type": ["phone"] * 4,
+            "duration_minutes": [float("nan"), float("inf"), 3.0, 1e20],
+            "source": ["patrol"] * 4,
+            "confirmed": ["是"] * 4,
+        }
+    ).write_parquet(path)
+    result = stage("monitoring", path)
+    assert bad_rows(result) == {2: "bad_number"}
+    loaded = dict(zip(result.loaded["event_id"], result.loaded["duration_minutes"]))
+    assert loaded == {"E1": None, "E3": 3.0, "E4": 1e20}
+
+
+# ---- stray files beside a day's delivery -------------------------------------
+
+
+def write_punches(path, staff: str, mtime: int) -> None:
+    path.write_text(f"staff_id,punch_at\n{staff},2026-03-05 09:00:00\n", encoding="utf-8")
+    os.utime(path, ns=(mtime, mtime))
+
+
+def stage_day(inbox, store, day):
+    files = files_by_partition(inbox, "attendance").get(day, [])
+    manifest = stage_partition(store, "attendance", day, files, KEYS, "ref-v1")
+    return {row["file"]: row for row in manifest.iter_rows(named=True)}
+
+
+def test_stray_files_never_supersede_the_delivery(tmp_path):
+    inbox, store = tmp_path / "inbox", StagedStore(tmp_path / "staged")
+    folder = inbox / "attendance"
+    folder.mkdir(parents=True)
+    t = 1_772_700_000_000_000_000
+    write_punches(folder / "2026-03-05.csv", "S1", t)  # the delivery, oldest
+    strays = ["2026-03-05.csv.bak", "2026-03-05 (1).csv", "2026-03-05.csv~", "attendance_2026-03-05.csv"]
+    for i, name in enumerate(strays, start=1):
+        write_punches(folder / name, "S9", t + i * 1_000_000_000)  # each newer
+    rows = stage_day(inbox, store, DAY)
+    assert set(rows) == {"2026-03-05.csv", *strays}
+    delivery = rows["2026-03-05.csv"]
+    assert (delivery["status"], delivery["rows_read"], delivery["rows_loaded"]) == ("loaded", 1, 1)
+    for name in strays:
+        assert rows[name]["status"] == "rejected", name
+        assert "YYYY-MM-DD.csv" in rows[name]["message"] and "superseded" not in rows[name]["message"], name
+        assert rows[name]["rows_read"] == 0
+    staged = pl.read_parquet(store.data_path("attendance", DAY))
+    assert staged["staff_id"].to_list() == ["S1"]
+
+
+def test_a_day_with_only_a_stray_file_loads_nothing_and_says_why(tmp_path):
+    inbox, store = tmp_path / "inbox", StagedStore(tmp_path / "staged")
+    (inbox / "attendance").mkdir(parents=True)
+    write_punches(inbox / "attendance" / "2026-03-05 (1).csv", "S1", 1_772_700_000_000_000_000)
+    rows = stage_day(inbox, store, DAY)
+    assert list(rows) == ["2026-03-05 (1).csv"]
+    assert rows["2026-03-05 (1).csv"]["status"] == "rejected"
+    assert "YYYY-MM-DD.csv" in rows["2026-03-05 (1).csv"]["message"]
+    assert pl.read_parquet(store.data_path("attendance", DAY)).height == 0
+
+
+def test_delivery_names_newest_wins_and_extension_case_is_free(tmp_path):
+    inbox, store = tmp_path / "inbox", StagedStore(tmp_path / "staged")
+    folder = inbox / "attendance"
+    folder.mkdir(parents=True)
+    t = 1_772_700_000_000_000_000
+    write_punches(folder / "2026-03-05.csv", "S1", t)
+    write_punches(folder / "2026-03-05.CSV", "S9", t + 1_000_000_000)  # newer, a delivery name too
+    rows = stage_day(inbox, store, DAY)
+    assert rows["2026-03-05.CSV"]["status"] == "loaded"
+    assert rows["2026-03-05.csv"]["status"] == "rejected"
+    assert "superseded" in rows["2026-03-05.csv"]["message"]
+
+
+def test_stray_backup_through_the_graph_keeps_the_day(tmp_path):
+    from pipelines.runner import run_graph
+    from tests.messy_inbox import write_reference
+    from tests.warehouse_reading import table
+
+    home, inbox = tmp_path / "home", tmp_path / "inbox"
+    home.mkdir()
+    write_reference(inbox)
+    folder = inbox / "attendance"
+    folder.mkdir()
+    t = 1_772_700_000_000_000_000
+    (folder / "2026-03-05.csv").write_text("staff_id,punch_at\nS001,2026-03-05 08:55\nS002,2026-03-05 09:10\n")
+    os.utime(folder / "2026-03-05.csv", ns=(t, t))
+    (folder / "2026-03-05.csv.bak").write_text("staff_id,punch_at\nS001,2026-03-05 08:00\n")
+    os.utime(folder / "2026-03-05.csv.bak", ns=(t + 10**9, t + 10**9))
+    # never read either, and listed too: a file in a subfolder, one at the top of the inbox
+    (folder / "old").mkdir()
+    (folder / "old" / "2026-03-05.csv").write_text("staff_id,punch_at\nS001,2026-03-05 07:00\n")
+    (inbox / "2026-03-05.csv").write_text("staff_id,punch_at\n")
+    outcome = run_graph(home, inbox, DAY, progress=False)
+    assert outcome.success, outcome.failures
+    elsewhere = table(home, "file_quality").filter(
+        pl.col("source").is_in(["inbox", "attendance"]) & pl.col("file").is_in(["old/2026-03-05.csv", "2026-03-05.csv"])
+    )
+    assert sorted(elsewhere.select("source", "file", "status", "rows_read").rows()) == [
+        ("attendance", "2026-03-05.csv", "loaded", 2),
+        ("attendance", "old/2026-03-05.csv", "rejected", 0),
+        ("inbox", "2026-03-05.csv", "rejected", 0),
+    ]
+    quality = table(home, "file_quality").filter(pl.col("source") == "attendance")
+    rows = {row["file"]: row for row in quality.iter_rows(named=True)}
+    assert set(rows) == {"2026-03-05.csv", "2026-03-05.csv.bak", "old/2026-03-05.csv"}
+    assert "子文件夹" in rows["old/2026-03-05.csv"]["message"]
+    assert (rows["2026-03-05.csv"]["status"], rows["2026-03-05.csv"]["rows_loaded"]) == ("loaded", 2)
+    assert rows["2026-03-05.csv.bak"]["status"] == "rejected"
+    assert "YYYY-MM-DD.csv" in rows["2026-03-05.csv.bak"]["message"]

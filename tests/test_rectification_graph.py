@@ -64,7 +64,7 @@ def test_descriptions_say_what_where_when(ledger_home):
     assert bad["dept_id"] == "D02" and bad["window_id"] == "A02"
     # case items name the case's matter (matters.csv: M1 营业执照, M2 不动产登记)
     by_subject = dict(zip(items["subject_ref"], items["description"]))
-    assert "办件C20（营业执照）" in by_subject["C20"] and "逾期未办结" in by_subject["C20"]
+    assert "办件C20（营业执照）未在承诺期限2026年3月6日内办结。" in by_subject["C20"]
     assert "办件C2（不动产登记）要求申请人补正2次" in by_subject["C2"]
     # K1 called about C1, which S001 handled at A01: the item names the staff member
     k1 = items.filter(pl.col("subject_ref") == "K1").row(0, named=True)
@@ -72,9 +72,12 @@ def test_descriptions_say_what_where_when(ledger_home):
     assert "工号S001" in k1["description"]
 
 
-def test_a_case_completed_late_says_when(ledger_home):
+def test_a_case_completed_late_is_found_and_described_as_before(ledger_home):
     """The warehouse's case rows hold the completion's date: C20 as if it had
-    been completed on Tue 03-10, a working day after its 03-06 deadline."""
+    been completed on Tue 03-10, a working day after its 03-06 deadline. Its
+    item is the one found while it was open, description included, so that
+    the completion rewrites no item (the description said '逾期未办结', not
+    done, of every late case, completed or not)."""
     from assets.calendar import WorkCalendar
     from assets.rectification.items import find_overdue_cases
 
@@ -82,7 +85,9 @@ def test_a_case_completed_late_says_when(ledger_home):
     late_done = c20.with_columns(completed_date=pl.lit(D(2026, 3, 10)), is_completed=True, late=True)
     found = find_overdue_cases(late_done, as_of=AS_OF, add_working_days=WorkCalendar().add_working_days)
     # without the windows and matters frames the window and the matter go by their codes
-    assert found["description"].item() == "A01窗口（工号S001）受理的办件C20（M1）于2026年3月10日办结，超过承诺期限2026年3月6日。"
+    assert found["description"].item() == "A01窗口（工号S001）受理的办件C20（M1）未在承诺期限2026年3月6日内办结。"
+    open_c20 = find_overdue_cases(c20, as_of=AS_OF, add_working_days=WorkCalendar().add_working_days)
+    assert open_c20.equals(found)
     assert (found["detected_on"].item(), found["deadline"].item()) == (D(2026, 3, 7), D(2026, 3, 11))
 
 

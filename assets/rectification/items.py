@@ -411,11 +411,10 @@ def find_overdue_cases(
     df = df.with_columns((pl.col("deadline") + pl.duration(days=1)).alias("_detected"))
     df = df.filter(pl.col("late").fill_null(False) & (pl.col("_detected") <= as_of))
     df = _with_windows(df, windows)
-    tail = (
-        pl.when(done.is_not_null() & (done <= as_of))
-        .then(pl.format("于{}办结，超过承诺期限{}", _zh_date(done), _zh_date(pl.col("deadline"))))
-        .otherwise(pl.format("承诺期限{}，逾期未办结", _zh_date(pl.col("deadline"))))
-    )
+    # What triggered the item, true before and after the case is completed: a
+    # description naming the completion would change on the night a late case
+    # is done, and rewrite its item and its month's archived lists for it.
+    tail = pl.format("未在承诺期限{}内办结", _zh_date(pl.col("deadline")))
     description = pl.concat_str([_window_label(), _staff_part(), pl.lit("受理的"), _matter_what(), tail, pl.lit("。")])
     return _finish(
         df.with_columns(

@@ -193,3 +193,18 @@ CREATE OR REPLACE TABLE {CASES_CURRENT_TOUCHED} AS
 SELECT a.case_id, n.case_id IS NOT NULL AS present, n.hall_id, n.window_id, n.staff_id
 FROM cases_affected AS a LEFT JOIN cases_new AS n ON n.case_id = a.case_id
 """
+
+
+# file_quality with one source's rows in place of its last ones, in the order
+# ingest_quality writes the table. {source}: the source; {rows}: a relation
+# of the new rows. Used by the steps that account for files outside the
+# staging (the reference files of a failed run, the reply files).
+FILE_QUALITY_WITH_SOURCE_ROWS = """
+CREATE OR REPLACE TABLE file_quality AS
+SELECT * FROM (
+    SELECT * FROM file_quality WHERE source <> '{source}'
+    UNION ALL BY NAME
+    SELECT * FROM {rows}
+)
+ORDER BY source, partition_date NULLS LAST, file
+"""

@@ -17,7 +17,7 @@ import polars as pl
 
 from assets.atomic_files import write_text_atomic
 from assets.db import table_names
-from assets.ingest import contract as c
+from assets.ingest import contract as c, queries
 from assets.ingest.inbox import InboxFile, is_hidden, newest_first
 from assets.ingest.readers import FileRejected, read_text_frame
 from assets.ingest.staging import FILE_QUALITY_SCHEMA, write_parquet_atomic
@@ -140,12 +140,7 @@ def record_reference_failure(warehouse, quality: pl.DataFrame | None) -> None:
         try:
             con.execute("BEGIN TRANSACTION")
             if exists:
-                con.execute(
-                    """CREATE OR REPLACE TABLE file_quality AS
-                       SELECT * FROM (SELECT * FROM file_quality WHERE source <> 'reference'
-                                      UNION ALL BY NAME SELECT * FROM __reference_quality)
-                       ORDER BY source, partition_date NULLS LAST, file"""
-                )
+                con.execute(queries.FILE_QUALITY_WITH_SOURCE_ROWS.format(source="reference", rows="__reference_quality"))
             else:
                 con.execute("CREATE TABLE file_quality AS SELECT * FROM __reference_quality ORDER BY file")
             con.execute("COMMIT")

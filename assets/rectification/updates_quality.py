@@ -35,6 +35,7 @@ import duckdb
 import polars as pl
 
 from assets.db import table_names
+from assets.ingest import queries
 from assets.ingest.staging import FILE_QUALITY_SCHEMA
 from assets.ingest.validate import QUARANTINE_SCHEMA
 from assets.rectification.department_lists import ReplyFileRejected, read_returned_list_with_counts
@@ -166,13 +167,7 @@ def publish_reply_accounting(con: duckdb.DuckDBPyConnection, quality: pl.DataFra
         con.execute(f"CREATE OR REPLACE TABLE {REPLY_QUALITY_TABLE} AS SELECT * FROM __quality")
         con.execute(f"CREATE OR REPLACE TABLE {REPLY_QUARANTINE_TABLE} AS SELECT * FROM __quarantine")
         if "file_quality" in tables:
-            # rewritten in ingest_quality's order (a few rows per inbox day)
-            con.execute(
-                f"""CREATE OR REPLACE TABLE file_quality AS
-                    SELECT * FROM (SELECT * FROM file_quality WHERE source <> '{REPLY_SOURCE}'
-                                   UNION ALL BY NAME SELECT * FROM {REPLY_QUALITY_TABLE})
-                    ORDER BY source, partition_date NULLS LAST, file"""
-            )
+            con.execute(queries.FILE_QUALITY_WITH_SOURCE_ROWS.format(source=REPLY_SOURCE, rows=REPLY_QUALITY_TABLE))
         if "quarantine" in tables:
             con.execute(f"DELETE FROM quarantine WHERE source = '{REPLY_SOURCE}'")
             con.execute(f"INSERT INTO quarantine BY NAME SELECT * FROM {REPLY_QUARANTINE_TABLE}")

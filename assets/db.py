@@ -6,6 +6,8 @@ open result blocks the next statement on that connection: always fetch all.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -82,3 +84,15 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM __frame")
     finally:
         con.unregister("__frame")
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block's statements all done or, when it raises, none."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

@@ -117,7 +117,8 @@ def test_export_quarantine_lists_the_refused_reply_row(replied, tmp_path):
     assert "RX-000000000000" in row["detail"] and '"note":"无此编号"' in row["raw_values"]
 
 
-def test_reference_file_missing_a_column_is_named_in_the_error(tmp_path):
+def run_with_staff_lacking_role(tmp_path):
+    """A run of the messy inbox whose staff.csv has no role column: it stops."""
     home = tmp_path / "home"
     inbox = write_messy_inbox(home / "inbox")
     (inbox / "reference" / "staff.csv").write_text(
@@ -126,6 +127,11 @@ def test_reference_file_missing_a_column_is_named_in_the_error(tmp_path):
     proc = cli("run", "--as-of", AS_OF, home=home)
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
+    return home, proc
+
+
+def test_reference_file_missing_a_column_is_named_in_the_error(tmp_path):
+    _, proc = run_with_staff_lacking_role(tmp_path)
     failure = [line for line in proc.stderr.splitlines() if line.startswith("  - reference_data: ")]
     assert failure == [
         "  - reference_data: 基础数据无法使用 reference data unusable: staff（人员）的文件 staff.csv 被拒收 (rejected): "
@@ -148,13 +154,7 @@ def test_reference_file_absent_or_misnamed_is_told_apart(tmp_path):
 
 
 def test_export_quality_after_a_reference_failure_shows_the_file(tmp_path):
-    home = tmp_path / "home"
-    inbox = write_messy_inbox(home / "inbox")
-    (inbox / "reference" / "staff.csv").write_text(
-        "staff_id,staff_name,dept_id,window_id\nS001,张三,D01,A01\n", encoding="utf-8"
-    )
-    proc = cli("run", "--as-of", AS_OF, home=home)
-    assert proc.returncode != 0
+    home, proc = run_with_staff_lacking_role(tmp_path)
     assert "  reference/staff.csv: 缺少必需列 missing required columns: role（岗位）" in proc.stdout.splitlines()
     quality = export(home, "quality", tmp_path / "quality.csv")
     assert quality.select("source", "file", "status", "message").rows() == [

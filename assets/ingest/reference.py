@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from assets.atomic_files import write_text_atomic
-from assets.db import table_names
+from assets.db import table_names, transaction
 from assets.ingest import contract as c, queries
 from assets.ingest.inbox import InboxFile, is_hidden, newest_first
 from assets.ingest.readers import FileRejected, read_text_frame
@@ -137,18 +137,11 @@ def record_reference_failure(warehouse, quality: pl.DataFrame | None) -> None:
     with warehouse.connect() as con:
         exists = "file_quality" in table_names(con)
         con.register("__reference_quality", quality.cast(FILE_QUALITY_SCHEMA))
-        try:
-            con.execute("BEGIN TRANSACTION")
+        with transaction(con):
             if exists:
                 con.execute(queries.FILE_QUALITY_WITH_SOURCE_ROWS.format(source="reference", rows="__reference_quality"))
             else:
                 con.execute("CREATE TABLE file_quality AS SELECT * FROM __reference_quality ORDER BY file")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("__reference_quality")
 
 
 def _row(f: InboxFile, status, read, loaded, quarantined, dups, message) -> tuple:

@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from assets.db import table_names
+from assets.db import table_names, transaction
 from assets.ingest import queries
 from assets.ingest.staging import FILE_QUALITY_SCHEMA
 from assets.ingest.validate import QUARANTINE_SCHEMA
@@ -160,10 +160,9 @@ def publish_reply_accounting(con: duckdb.DuckDBPyConnection, quality: pl.DataFra
     quarantine in place of the last run's (when ingest_quality has made
     those tables), in one transaction."""
     tables = table_names(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("__quality", quality.cast(FILE_QUALITY_SCHEMA))
-        con.register("__quarantine", quarantine.cast(QUARANTINE_SCHEMA))
+    con.register("__quality", quality.cast(FILE_QUALITY_SCHEMA))
+    con.register("__quarantine", quarantine.cast(QUARANTINE_SCHEMA))
+    with transaction(con):
         con.execute(f"CREATE OR REPLACE TABLE {REPLY_QUALITY_TABLE} AS SELECT * FROM __quality")
         con.execute(f"CREATE OR REPLACE TABLE {REPLY_QUARANTINE_TABLE} AS SELECT * FROM __quarantine")
         if "file_quality" in tables:
@@ -171,13 +170,8 @@ def publish_reply_accounting(con: duckdb.DuckDBPyConnection, quality: pl.DataFra
         if "quarantine" in tables:
             con.execute(f"DELETE FROM quarantine WHERE source = '{REPLY_SOURCE}'")
             con.execute(f"INSERT INTO quarantine BY NAME SELECT * FROM {REPLY_QUARANTINE_TABLE}")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("__quality")
-        con.unregister("__quarantine")
+    con.unregister("__quality")
+    con.unregister("__quarantine")
 
 
 def stored_reply_accounting(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:

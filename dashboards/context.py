@@ -633,13 +633,13 @@ def month_totals(frame: pl.DataFrame | None) -> dict:
 
 def delta_vs_last_month(cur, prev, *, kind: str = "rate", higher_is_better: bool = True) -> tuple[Bi | None, str]:
     """('较上月 +1.2个百分点', 'good'|'bad'|'') for a KPI card."""
-    from dashboards.labels import fmt_delta, fmt_delta_points
+    from dashboards.labels import fmt_delta, fmt_delta_points, half_away
 
     if cur is None or prev is None:
         return Bi("上月无可比数据", "no figure for last month"), ""
     d = cur - prev
     text = fmt_delta_points(d) if kind == "rate" else fmt_delta(d, 2, Bi("分", "pts"))
     # coloured by the change as shown, so '0.0' is never green or red
-    shown = round(d * 100, 1) if kind == "rate" else round(d, 2)
+    shown = half_away(d * 100, 1) if kind == "rate" else half_away(d, 2)
     kind_css = "" if shown == 0 else ("good" if (shown > 0) == higher_is_better else "bad")
     return Bi("较上月 ", "vs last month ") + text, kind_css

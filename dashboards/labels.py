@@ -183,8 +183,22 @@ def fmt_int(n) -> str:
     return DASH if _missing(n) else f"{int(round(n)):,}"
 
 
+def half_away(x: float, digits: int) -> float:
+    """``x`` rounded half away from zero, as polars' round(mode="half_away_from_zero")
+    does for the scores export: Python's format rounds a tie to even, so the
+    site would show 98.12 where the export says 98.13."""
+    if not math.isfinite(x):
+        return x
+    scale = 10.0**digits
+    scaled = abs(x) * scale
+    whole = math.floor(scaled)
+    if scaled - whole >= 0.5:
+        whole += 1
+    return math.copysign(whole / scale, x)
+
+
 def fmt_num(x, digits: int = 1) -> str:
-    return DASH if _missing(x) else f"{x:,.{digits}f}"
+    return DASH if _missing(x) else f"{half_away(x, digits):,.{digits}f}"
 
 
 def fmt_score(x) -> str:
@@ -194,7 +208,7 @@ def fmt_score(x) -> str:
 
 def fmt_pct(share, digits: int = 1) -> str:
     """A share 0..1 -> '92.5%'."""
-    return DASH if _missing(share) else f"{share * 100:.{digits}f}%"
+    return DASH if _missing(share) else f"{half_away(share * 100, digits):.{digits}f}%"
 
 
 def fmt_minutes(minutes, digits: int = 1) -> Bi:
@@ -222,7 +236,7 @@ def fmt_delta(d, digits: int = 2, unit: Bi | None = None) -> Bi:
 def signed(x: float, digits: int, *, thousands: bool = False) -> str:
     """'+1.2' / '-1.2', and '0.0' for a change that rounds to nothing: a card
     saying '-0.0' reads as a fall that did not happen."""
-    shown = round(x, digits)
+    shown = half_away(x, digits)
     if shown == 0:
         return f"{0:.{digits}f}"
     return f"{shown:+,.{digits}f}" if thousands else f"{shown:+.{digits}f}"

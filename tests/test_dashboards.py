@@ -338,6 +338,20 @@ def test_a_month_on_month_change_reads_as_shown():
     assert card(1234.5, 0.0, kind="score") == ("较上月 +1,234.50分", "good")
 
 
+def test_figures_are_rounded_as_the_scores_export_rounds():
+    """Half away from zero, as the export: Python's format would round a tie
+    to even (98.125 -> 98.12 on the page, 98.13 in the CSV)."""
+    import polars as pl
+
+    from dashboards.labels import fmt_num, fmt_pct, fmt_score
+
+    ties = [98.125, 0.125, -0.125, 2.675]
+    assert [fmt_score(v) for v in ties] == ["98.13", "0.13", "-0.13", "2.68"]
+    # 2.675 is a little less in binary, but 2.675 x 100 is 267.5 exactly: up, in the export too
+    assert pl.Series(ties).round(2, mode="half_away_from_zero").to_list() == [98.13, 0.13, -0.13, 2.68]
+    assert [fmt_pct(104 / 128), fmt_pct(0.0625), fmt_num(-2.25), fmt_num(1234.5, 0)] == ["81.3%", "6.3%", "-2.3", "1,235"]
+
+
 def test_figure_json_is_what_the_standard_library_writes_and_safe_in_a_script():
     """dashboards.html._json (orjson) writes what json.dumps(default=str)
     wrote: dates and dataclasses as their str(), str and int subclasses

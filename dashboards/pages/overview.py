@@ -72,7 +72,8 @@ def build(ctx: SiteContext) -> list[Page]:
         n_open = item_count(counts, pl.col("status").is_in(UNRESOLVED))
         n_late = item_count(counts, pl.col("status").is_in(LATE_STATUSES))
         escalated = item_count(counts, pl.col("status") == "escalated")
-        found = item_count(counts, pl.col("found_this_month"))
+        # withdrawn items (no longer found in corrected data) are not counted, as on the rectification page
+        found = item_count(counts, pl.col("found_this_month") & (pl.col("status") != "withdrawn"))
         kpis.append(
             Kpi(
                 Bi("未完成整改事项", "Open rectification items"),

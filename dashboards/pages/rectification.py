@@ -43,9 +43,11 @@ def build(ctx: SiteContext) -> list[Page]:
     page.kpis(
         [
             Kpi(Bi("未完成", "Open"), fmt_int(n_open),
-                Bi(f"待整改 {n['open']} · 整改中 {n['in_progress']} · 申诉中 {n['disputed']}",
-                   f"open {n['open']} · in progress {n['in_progress']} · disputed {n['disputed']}")),
-            Kpi(Bi("已超期", "Overdue"), fmt_int(n["overdue"]), Bi("过了整改期限", "past the deadline"), alert=bool(n["overdue"])),
+                Bi(f"待整改 {fmt_int(n['open'])} · 整改中 {fmt_int(n['in_progress'])} · 申诉中 {fmt_int(n['disputed'])}",
+                   f"open {fmt_int(n['open'])} · in progress {fmt_int(n['in_progress'])} · disputed {fmt_int(n['disputed'])}")),
+            # escalated items are past the deadline too: this card holds the others
+            Kpi(Bi("已超期", "Overdue"), fmt_int(n["overdue"]),
+                Bi("过了整改期限，未满5个工作日", "past the deadline, under 5 working days"), alert=bool(n["overdue"])),
             Kpi(Bi("超期通报", "Escalated"), fmt_int(n["escalated"]), Bi("超过期限5个工作日以上", "over 5 working days late"),
                 alert=bool(n["escalated"])),
             Kpi(Bi("本周到期", "Due this week"), fmt_int(n_due),
@@ -69,7 +71,7 @@ def build(ctx: SiteContext) -> list[Page]:
     item_table(ctx, page, due, limit=ITEMS_SHOWN, total=n_due, empty=Bi("本周没有到期的事项。", "Nothing falls due this week."))
     n_late = item_count(counts, status.is_in(LATE_STATUSES))
     late = shown.filter(status.is_in(LATE_STATUSES))
-    page.h2(Bi(f"超期未整改（{n_late} 件）", f"Past the deadline ({n_late})"), anchor="late")
+    page.h2(Bi(f"超期未整改（{fmt_int(n_late)} 件）", f"Past the deadline ({fmt_int(n_late)})"), anchor="late")
     item_table(ctx, page, late, limit=ITEMS_SHOWN, total=n_late, empty=Bi("没有超期事项。", "No item is past its deadline."))
     _refused_replies(ctx, page)
     page.note(

@@ -388,7 +388,7 @@ def _window_page(ctx, w, cur, prev, daily, daily_open, waits, deductions, deduct
         page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
     else:
         total, open_n = item_counts
-        page.p(Bi(f"未完成 {open_n} 件；按紧急程度排列（超期通报、已超期在前）。", f"{open_n} open; most urgent first."))
+        page.p(Bi(f"未完成 {fmt_int(open_n)} 件；按紧急程度排列（超期通报、已超期在前）。", f"{fmt_int(open_n)} open; most urgent first."))
         item_table(ctx, page, items if items is not None else ctx.data.rectification_shown.clear(), prefix="../",
                    limit=ITEMS_SHOWN, total=total, empty=Bi("本窗口没有整改事项。", "No rectification item for this window."))
     return page

@@ -256,6 +256,30 @@ def test_item_tables_show_the_most_urgent_first_with_the_total(demo_site, monkey
     assert f'<td class="wrap">{esc(first)[:20]}' in page  # its description as stored, read for it
 
 
+def test_found_this_month_leaves_withdrawn_items_out(demo_home, tmp_path):
+    """The overview's 本月新发现: items detected in the as-of month, not
+    withdrawn (their trigger no longer holds), as the rectification page counts."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_home / "warehouse.duckdb", warehouse)
+    month_start = AS_OF.replace(day=1)
+    con = duckdb.connect(str(warehouse))
+    try:
+        this_month = "detected_on BETWEEN ? AND ?"
+        found = con.execute(f"SELECT count(*) FROM rectification_items WHERE {this_month}", [month_start, AS_OF]).fetchone()[0]
+        # the first item found this month, as if corrected data had withdrawn it
+        con.execute(
+            f"UPDATE rectification_items SET status = 'withdrawn' WHERE item_id = "
+            f"(SELECT min(item_id) FROM rectification_items WHERE {this_month})",
+            [month_start, AS_OF],
+        )
+    finally:
+        con.close()
+    assert found >= 2, "the demo finds items in its as-of month"
+    _build(demo_home, tmp_path / "site", warehouse)
+    overview = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert f"本月新发现 {found - 1:,} 件" in overview
+
+
 def test_with_descriptions_keeps_the_order_and_reads_only_those_rows(demo_home):
     from dashboards.data import SiteData
 

@@ -62,7 +62,7 @@ def read_csv_text(path: Path) -> pl.DataFrame:
             infer_schema=False,
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        raise FileRejected(f"CSV 格式错误: {_first_line(exc)}") from exc
+        raise FileRejected(f"CSV 格式错误: {first_line(exc)}") from exc
 
 
 def read_xlsx_text(path: Path) -> pl.DataFrame:
@@ -73,7 +73,7 @@ def read_xlsx_text(path: Path) -> pl.DataFrame:
         # numbers count them as they do in a CSV.
         frame = pl.read_excel(path, sheet_id=1, engine="calamine", infer_schema_length=0, drop_empty_rows=False)
     except Exception as exc:  # fastexcel raises its own exception types
-        raise FileRejected(f"Excel 文件无法读取: {_first_line(exc)}") from exc
+        raise FileRejected(f"Excel 文件无法读取: {first_line(exc)}") from exc
     return _time_only_cells_as_times(frame, _excel_day_zero(path))
 
 
@@ -108,7 +108,7 @@ def read_parquet_text(path: Path) -> pl.DataFrame:
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:
-        raise FileRejected(f"Parquet 文件无法读取: {_first_line(exc)}") from exc
+        raise FileRejected(f"Parquet 文件无法读取: {first_line(exc)}") from exc
     return frame.select([_kept_or_text(name, dtype) for name, dtype in frame.schema.items()])
 
 
@@ -171,6 +171,7 @@ def read_text_frame(path: Path) -> pl.DataFrame:
     return frame.filter(~pl.all_horizontal(pl.col(cells).is_null()))
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """An error's first line, at most 300 characters, for a one-line reason."""
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__

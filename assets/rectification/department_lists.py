@@ -41,6 +41,7 @@ import polars as pl
 
 from assets.atomic_files import write_text_atomic
 from assets.ingest.contract import UPDATE_STATUS, UPDATES_SOURCE, header_aliases, normalise_header
+from assets.ingest.readers import first_line
 
 from . import sheet_rows
 from .status import STATUS_ZH, UNRESOLVED, parse_timestamp
@@ -577,11 +578,6 @@ class ReplyFileRejected(ValueError):
     beside it (the run's file_quality row, the run summary)."""
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
-
-
 def _read_rows(path: Path) -> list[list[Any]]:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
@@ -595,12 +591,12 @@ def _read_rows(path: Path) -> list[list[Any]]:
             finally:
                 wb.close()
         except Exception as exc:  # zipfile, openpyxl and XML errors alike
-            raise ReplyFileRejected(f"Excel 文件无法读取 (cannot read the workbook): {_first_line(exc)}") from exc
+            raise ReplyFileRejected(f"Excel 文件无法读取 (cannot read the workbook): {first_line(exc)}") from exc
     if suffix == ".parquet":
         try:
             df = pl.read_parquet(path)
         except Exception as exc:
-            raise ReplyFileRejected(f"Parquet 文件无法读取 (cannot read the file): {_first_line(exc)}") from exc
+            raise ReplyFileRejected(f"Parquet 文件无法读取 (cannot read the file): {first_line(exc)}") from exc
         return [list(df.columns)] + [list(r) for r in df.iter_rows()]
     if suffix != ".csv":
         raise ReplyFileRejected(
@@ -617,12 +613,12 @@ def _read_rows(path: Path) -> list[list[Any]]:
                 text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
         raise ReplyFileRejected(
-            f"无法识别文件编码（既不是 UTF-8 也不是 GB18030）(unknown encoding): {_first_line(exc)}"
+            f"无法识别文件编码（既不是 UTF-8 也不是 GB18030）(unknown encoding): {first_line(exc)}"
         ) from exc
     try:
         return [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
-        raise ReplyFileRejected(f"CSV 格式错误 (malformed CSV): {_first_line(exc)}") from exc
+        raise ReplyFileRejected(f"CSV 格式错误 (malformed CSV): {first_line(exc)}") from exc
 
 
 def read_returned_list_with_counts(

@@ -36,6 +36,7 @@ import polars as pl
 
 from assets.db import table_names, transaction
 from assets.ingest import queries
+from assets.ingest.readers import first_line
 from assets.ingest.staging import FILE_QUALITY_SCHEMA
 from assets.ingest.validate import QUARANTINE_SCHEMA
 from assets.rectification.department_lists import ReplyFileRejected, read_returned_list_with_counts
@@ -95,8 +96,7 @@ def read_update_files(folder: Path) -> ReplyFiles:
                 reply.rejected = str(exc)
                 continue
             except Exception as exc:  # a broken reply file must not stop the ledger
-                text = str(exc).strip().splitlines()
-                reply.rejected = f"文件无法读取 (cannot read the file): {text[0][:300] if text else type(exc).__name__}"
+                reply.rejected = f"文件无法读取 (cannot read the file): {first_line(exc)}"
                 continue
             reply.answered = frame.height
             frames.append(frame)

@@ -638,8 +638,9 @@ def delta_vs_last_month(cur, prev, *, kind: str = "rate", higher_is_better: bool
     if cur is None or prev is None:
         return Bi("上月无可比数据", "no figure for last month"), ""
     d = cur - prev
-    text = fmt_delta_points(d) if kind == "rate" else fmt_delta(d, 2, Bi("分", "pts"))
+    digits = 1 if kind == "rate" else 2
+    text = fmt_delta_points(d, digits) if kind == "rate" else fmt_delta(d, digits, Bi("分", "pts"))
     # coloured by the change as shown, so '0.0' is never green or red
-    shown = half_away(d * 100, 1) if kind == "rate" else half_away(d, 2)
+    shown = half_away(d * 100 if kind == "rate" else d, digits)
     kind_css = "" if shown == 0 else ("good" if (shown > 0) == higher_is_better else "bad")
     return Bi("较上月 ", "vs last month ") + text, kind_css

@@ -167,8 +167,7 @@ table.data td.num, table.data th.num { text-align: right; font-variant-numeric: 
          border-radius: .3rem; }
 .cols { display: grid; grid-template-columns: 1fr; gap: 1rem; }
 @media (min-width: 1600px) { .cols { grid-template-columns: 1fr 1fr; } }
-.cols > * { min-width: 0; overflow-x: auto; }
-.grid2 > * { min-width: 0; }
+.cols > *, .grid2 > * { min-width: 0; }
 footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; border-top: 1px solid var(--line); padding-top: .6rem; }
 ul.links { columns: 4 14rem; padding-left: 1.2rem; }
 """

@@ -8,30 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.cli_runner import ROOT, cli, one_clear_line
 from tests.messy_inbox import write_messy_inbox
-
-WINDOWWATCH = [sys.executable, "-m", "pipelines.cli"]
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def cli(*args, home=None, timeout=300):
-    env = {k: v for k, v in os.environ.items() if k != "WINDOWWATCH_HOME"}
-    proc = subprocess.run(
-        [*WINDOWWATCH, *args, *(["--home", str(home)] if home else [])],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env=env,
-    )
-    return proc
-
-
-def one_clear_line(proc):
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert "Traceback" not in proc.stderr
-    assert len(lines) == 1, proc.stderr
-    return lines[0]
 
 
 @pytest.mark.parametrize(

@@ -13,30 +13,19 @@ written by hand.
 """
 
 import hashlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from tests.cli_runner import cli
 from tests.messy_inbox import write_messy_inbox
 
-WINDOWWATCH = [sys.executable, "-m", "pipelines.cli"]
-ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2026-03-20"
 # R2 is rated 不满意 (2) on 03-05: a bad_rating item, open on 03-20.
 # item_id = "RX-" + sha1(rule ␟ hall_id ␟ subject_ref)[:12] (RECTIFICATION.md)
 R2_ITEM = "RX-" + hashlib.sha1("bad_rating\x1fmain\x1fR2".encode()).hexdigest()[:12]
 REPLY_HEADER = "整改编号,整改状态,整改情况,填报人,填报时间\n"
-
-
-def cli(*args, home):
-    env = {k: v for k, v in os.environ.items() if k != "WINDOWWATCH_HOME"}
-    return subprocess.run(
-        [*WINDOWWATCH, *args, "--home", str(home)], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env
-    )
 
 
 def export(home: Path, what: str, out: Path) -> pl.DataFrame:

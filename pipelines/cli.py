@@ -18,9 +18,6 @@ from pathlib import Path
 
 EXIT_USAGE = 2
 EXIT_RUN_FAILED = 1
-# assets.ingest.assets.PARTITION_START, copied: that module imports Dagster,
-# which the command line loads only once the children have started
-EARLIEST_AS_OF = date(2015, 1, 1)
 
 
 class UserError(Exception):
@@ -44,13 +41,13 @@ def _home(args) -> Path:
 
 
 def _as_of(args) -> date:
-    from pipelines.clock import yesterday_in_shanghai  # not pipelines.resources: that imports Dagster
+    from pipelines.clock import PARTITION_START, yesterday_in_shanghai  # not pipelines.resources: that imports Dagster
 
     as_of = args.as_of or yesterday_in_shanghai()
-    if as_of < EARLIEST_AS_OF:  # Dagster would refuse the partition range with a traceback
+    if as_of < date.fromisoformat(PARTITION_START):  # Dagster would refuse the partition range with a traceback
         raise UserError(
-            f"--as-of {as_of.isoformat()} 早于最早可处理日期 {EARLIEST_AS_OF.isoformat()} "
-            f"(--as-of must be {EARLIEST_AS_OF.isoformat()} or later)"
+            f"--as-of {as_of.isoformat()} 早于最早可处理日期 {PARTITION_START} "
+            f"(--as-of must be {PARTITION_START} or later)"
         )
     return as_of
 

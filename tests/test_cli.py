@@ -146,9 +146,9 @@ def test_as_of_before_the_partitions_refused(tmp_path):
         assert PARTITION_START in one_clear_line(proc)
     assert os.listdir(home / "inbox") == []  # demo refused before writing its inbox
 
-    from pipelines.cli import EARLIEST_AS_OF
+    from pipelines.clock import PARTITION_START as CHECKED_BY_THE_COMMAND_LINE
 
-    assert EARLIEST_AS_OF.isoformat() == PARTITION_START  # the command line keeps its own copy
+    assert CHECKED_BY_THE_COMMAND_LINE == PARTITION_START  # the same day, from one place
 
 
 def test_export_to_an_unwritable_out_refused(tmp_path):

@@ -32,10 +32,10 @@ from assets.ingest.daily_partitions import DailyPartitions
 from assets.ingest.run_files import staged_files_of_run
 from assets.ingest.staging import StagedStore, stage_partition
 from checks.gx_process import InProcessGx
+from pipelines.clock import PARTITION_START
 from pipelines.planning import record_reference_inputs, reference_changed
 from pipelines.resources import WindowWatchHome, Warehouse
 
-PARTITION_START = "2015-01-01"
 # end_offset=1: today's partition exists, so an as-of of today is accepted.
 DAILY_PARTITIONS = DailyPartitions(start_date=PARTITION_START, timezone="Asia/Shanghai", end_offset=1)
 

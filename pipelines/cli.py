@@ -13,6 +13,7 @@ import os
 import sys
 import warnings
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -160,13 +161,18 @@ def run_children():
         gx.close()
 
 
-def _run_holding_home(home: Path, inbox: Path, as_of: date, config: str) -> int:
+def _run_graph(home: Path, inbox: Path, as_of: date, config: str):
     with run_children() as (gx, site):
         from pipelines.runner import run_graph_holding_home
-        from pipelines.summary import print_summary
 
         print(f"WindowWatch: 处理 {inbox} （截至 {as_of.isoformat()}）", file=sys.stderr)
-        outcome = run_graph_holding_home(home, inbox, as_of, config, gx=gx, site=site)
+        return run_graph_holding_home(home, inbox, as_of, config, gx=gx, site=site)
+
+
+def _run_holding_home(home: Path, inbox: Path, as_of: date, config: str) -> int:
+    from pipelines.summary import print_summary
+
+    outcome = _run_graph(home, inbox, as_of, config)
     print_summary(home, outcome)
     return 0 if outcome.success else EXIT_RUN_FAILED
 
@@ -174,14 +180,35 @@ def _run_holding_home(home: Path, inbox: Path, as_of: date, config: str) -> int:
 def cmd_demo(args, home: Path) -> int:
     as_of = _as_of(args)
     inbox = home / "inbox"
+    updates = inbox / "rectification_updates"
     # The lock before the inbox: writing it clears the dated files a run
     # holding the home may be reading.
     with holding_home(home):
+        from assets.calendar import WorkCalendar
         from pipelines.demo_inbox import write_inbox
+        from pipelines.demo_replies import clear_demo_replies, exported_lists, fill_department_lists
+        from pipelines.summary import print_summary
 
         print(f"生成示例收件箱 writing the demo inbox: {inbox}", file=sys.stderr)
         write_inbox(inbox, as_of)
-        return _run_holding_home(home, inbox, as_of, "")
+        clear_demo_replies(updates)
+        first = _run_graph(home, inbox, as_of, "")
+        if not first.success:
+            print_summary(home, first)
+            return EXIT_RUN_FAILED
+        # The departments answer the lists the first run sent them, and the
+        # second run reads the answers as a night would.
+        filled = fill_department_lists(exported_lists(home, as_of), updates, as_of, WorkCalendar())
+        print(
+            f"各部门填报整改清单 departments answer their lists: {filled.files} 个文件 files，"
+            f"{filled.rows:,} 条反馈 replies → {updates}",
+            file=sys.stderr,
+        )
+        second = _run_graph(home, inbox, as_of, "")
+        # the days the demo loaded are the first run's; the second read only the replies
+        loaded = {"partition_start": first.partition_start, "partition_end": first.partition_end, "days_changed": first.days_changed}
+        print_summary(home, replace(second, **loaded))
+        return 0 if second.success else EXIT_RUN_FAILED
 
 
 def _cannot_write(out: Path, reason: str) -> str:

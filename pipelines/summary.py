@@ -62,13 +62,18 @@ def print_summary(home: Path, outcome) -> None:
                 print(f"评分 scored: {windows} 个窗口 windows · {months} 个月 months", file=out)
             if "rectification_items" in tables and "rectification_run_counts" in tables:
                 new = row(con, "SELECT inserted FROM rectification_run_counts")[0]
-                open_, overdue, escalated = row(
+                total, resolved, open_, overdue, escalated = row(
                     con,
-                    "SELECT count(*) FILTER (status IN ('open', 'in_progress', 'disputed')),"
+                    "SELECT count(*) FILTER (status <> 'withdrawn'), count(*) FILTER (status = 'resolved'),"
+                    " count(*) FILTER (status IN ('open', 'in_progress', 'disputed')),"
                     " count(*) FILTER (status = 'overdue'), count(*) FILTER (status = 'escalated')"
                     " FROM rectification_items",
                 )
-                print(f"整改 items: 新增 new {new} · 未到期 open {open_} · 超期 overdue {overdue} · 通报 escalated {escalated}", file=out)
+                print(
+                    f"整改 items: 共 total {total:,}（本次新增 new {new:,}）· 已整改 resolved {resolved:,}"
+                    f" · 未到期 open {open_:,} · 超期 overdue {overdue:,} · 通报 escalated {escalated:,}",
+                    file=out,
+                )
             if "rectification_refused_updates" in tables:
                 refused = con.sql("SELECT source_file, source_row, item_id, reason FROM rectification_refused_updates ORDER BY source_file, source_row").fetchall()
                 if refused:

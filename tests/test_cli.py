@@ -220,3 +220,29 @@ def test_demo_on_a_held_home_touches_nothing(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "home is held by another run" in one_clear_line(proc)
     assert after == before
+
+
+def _items_line(proc):
+    return next(line for line in proc.stdout.splitlines() if line.startswith("整改 items:"))
+
+
+def test_summary_counts_the_items(tmp_path):
+    """The messy inbox's eight items as of Fri 2026-03-20, worked out in
+    tests/test_rectification_graph.py: R2 open; C2 and K1 overdue; C14, E1,
+    E3, S003@2026-03-05 and C20 escalated. Then R2 is resolved by hand."""
+    home = tmp_path / "home"
+    write_messy_inbox(home / "inbox")
+    first = cli("run", "--as-of", "2026-03-20", home=home)
+    assert first.returncode == 0, first.stderr
+    assert _items_line(first) == (
+        "整改 items: 共 total 8（本次新增 new 8）· 已整改 resolved 0 · 未到期 open 1 · 超期 overdue 2 · 通报 escalated 5"
+    )
+    from tests.warehouse_reading import table
+
+    r2 = table(home, "rectification_items").filter(pl.col("subject_ref") == "R2")["item_id"].item()
+    assert cli("rectify", r2, "--status", "resolved", "--note", "已回访致歉", "--by", "王科长", "--on", "2026-03-19", home=home).returncode == 0
+    second = cli("run", "--as-of", "2026-03-20", home=home)
+    assert second.returncode == 0, second.stderr
+    assert _items_line(second) == (
+        "整改 items: 共 total 8（本次新增 new 0）· 已整改 resolved 1 · 未到期 open 0 · 超期 overdue 2 · 通报 escalated 5"
+    )

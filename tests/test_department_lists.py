@@ -133,7 +133,16 @@ def test_department_workbook_layout(ledger, tmp_path):
     header = [c.value for c in ws[1]]
     assert header[0] == "整改编号"
     assert header[-4:] == ["整改状态", "整改情况", "填报人", "填报时间"]
-    assert ws.freeze_panes == "A2"
+    assert ws.freeze_panes == "B2"  # the header and the item ids stay in view
+    # printed on A4 landscape, one page wide, the header repeated on every page
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0  # 1 wide is the default, left out
+    assert ws.print_title_rows == "$1:$1"
+    assert "不动产登记中心" in ws.oddFooter.left.text and "&P" in ws.oddFooter.center.text
+    # 整改情况 is written into wrapped, 填报时间 shows a date and a time
+    assert ws.cell(row=2, column=header.index("整改情况") + 1).alignment.wrap_text
+    assert ws.cell(row=2, column=header.index("填报时间") + 1).number_format == "yyyy-mm-dd hh:mm"
     # unresolved first by deadline, then the resolved one
     subjects = [ws.cell(row=r, column=header.index("问题对象") + 1).value for r in range(2, ws.max_row + 1)]
     assert subjects == ["C1", "R1", "E1", "S001@2026-03-03"]
@@ -155,6 +164,9 @@ def test_department_workbook_layout(ledger, tmp_path):
     cat_w = ws.column_dimensions[openpyxl.utils.get_column_letter(header.index("问题类别") + 1)].width
     assert cat_w >= display_width("行为规范问题") == 12
     assert wb.sheetnames == ["整改清单", "填报说明"]
+    notes = [row[0] for row in wb["填报说明"].iter_rows(values_only=True)]
+    assert any("填报时间必填" in line for line in notes)
+    assert any("archive" in line for line in notes)  # the daily list points to the archives
 
 
 def test_fill_two_replies_and_read_back(ledger, tmp_path):
@@ -188,6 +200,27 @@ def test_fill_two_replies_and_read_back(ledger, tmp_path):
     assert first["source_file"] == path.name
     accepted, refused = validate_updates(got, set(ledger["item_id"]))
     assert accepted["status"].to_list() == ["resolved", "disputed"] and refused.height == 0
+
+
+def test_a_sheet_added_in_front_is_passed_over(ledger, tmp_path):
+    """A department that puts a summary sheet first, or moves 填报说明 to the
+    front, still has its answers read from the list's own sheet."""
+    path = export_department_lists(ledger, tmp_path / "lists", as_of=AS_OF)["D_LAND"]
+    wb = openpyxl.load_workbook(path)
+    ws = wb["整改清单"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=3, column=header.index("整改状态") + 1, value="整改中")
+    ws.cell(row=3, column=header.index("填报时间") + 1, value=datetime(2026, 4, 11, 9, 30))
+    wb.move_sheet("填报说明", offset=-1)
+    wb.create_sheet("汇总", 0).append(["本月共反馈 1 条"])
+    wb.save(tmp_path / "returned.xlsx")
+    assert wb.sheetnames == ["汇总", "填报说明", "整改清单"]
+    got = read_returned_list(tmp_path / "returned.xlsx")
+    assert got.select("status", "source_row").rows() == [("整改中", 2)]
+    # a renamed list sheet behind a sheet without the header is found too
+    wb["整改清单"].title = "Sheet1"
+    wb.save(tmp_path / "renamed.xlsx")
+    assert read_returned_list(tmp_path / "renamed.xlsx").select("status", "source_row").rows() == [("整改中", 2)]
 
 
 def test_read_returned_csv_encodings_and_english_headers(tmp_path):

@@ -148,6 +148,25 @@ def test_returned_list_round_trip(ledger_home, tmp_path):
     )
 
 
+def test_a_list_sent_again_with_a_correction(ledger_home, tmp_path):
+    """A department answers R2 已整改, then sends the same file again with the
+    answer corrected to 整改中 and 填报时间 left as it was: the correction
+    stands (R2's deadline 03-26 is not past, so it reads 整改中)."""
+    home = tmp_path / "home"
+    shutil.copytree(ledger_home, home)
+    r2 = table(home, "rectification_items").filter(pl.col("subject_ref") == "R2")["item_id"].item()
+    workbook_path = next((home / "exports" / "rectification" / "departments").glob("整改清单_*.xlsx"))
+    returned = home / "inbox" / "rectification_updates" / workbook_path.name
+    returned.parent.mkdir(parents=True, exist_ok=True)
+    when = dt.datetime(2026, 3, 18, 10, 0)
+    for answer, status in [("已整改", "resolved"), ("整改中", "in_progress")]:
+        wb = openpyxl.load_workbook(workbook_path)
+        fill_reply(wb["整改清单"], r2, answer, "已回访评价人", "王科长", when)
+        wb.save(returned)
+        assert run_graph(home, home / "inbox", AS_OF, progress=False).success
+        assert table(home, "rectification_items").filter(pl.col("item_id") == r2)["status"].item() == status
+
+
 def test_ledger_survives_full_refresh(ledger_home, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(ledger_home, home)

@@ -206,6 +206,18 @@ def test_ties_broken_by_later_file_then_later_row():
     assert status_of(ND_DEADLINE, by_row.reverse(), date(2026, 10, 12))["status"] == "in_progress"
 
 
+def test_a_list_sent_again_with_a_correction_decides():
+    """The same file name, row and 填报时间 with another answer: the one a
+    later run recorded is the department's correction."""
+    t = datetime(2026, 10, 9, 9, 0)
+    first = updates(("resolved", t, "整改清单_D01_20261009.xlsx", 4)).with_columns(recorded_at=pl.lit(datetime(2026, 10, 10, 1, 30)))
+    again = updates(("in_progress", t, "整改清单_D01_20261009.xlsx", 4)).with_columns(recorded_at=pl.lit(datetime(2026, 10, 11, 1, 30)))
+    # without recorded_at the content decides, and resolved sorts after in_progress
+    assert status_of(ND_DEADLINE, pl.concat([first, again]).drop("recorded_at"), date(2026, 10, 12))["status"] == "resolved"
+    for order in (pl.concat([first, again]), pl.concat([again, first])):
+        assert status_of(ND_DEADLINE, order, date(2026, 10, 12))["status"] == "in_progress"
+
+
 def test_withdrawn_but_resolved_stays_resolved():
     r = status_of(ND_DEADLINE, NO_UPDATES, date(2026, 10, 20), withdrawn=True)
     assert r["status"] == "withdrawn"  # withdrawn beats escalated
@@ -287,6 +299,12 @@ def test_status_words_and_timestamps():
     assert normalise_update_status("In_Progress") == "in_progress"
     assert normalise_update_status("申诉 ") == "disputed"
     assert normalise_update_status("closed") is None
+    # the word the list's 当前状态 column shows for a disputed item
+    assert normalise_update_status("申诉中") == "disputed"
+    assert normalise_update_status("已完成") is None
+    assert parse_timestamp("2026年3月5日15时30分") == datetime(2026, 3, 5, 15, 30)
+    assert parse_timestamp("2026年3月5日15时30分20秒") == datetime(2026, 3, 5, 15, 30, 20)
+    assert parse_timestamp("2026年3月5日15时") is None
     assert parse_timestamp("2026-03-05 9:05") == datetime(2026, 3, 5, 9, 5)
     assert parse_timestamp("2026-03-05T09:05:00.5+08:00") == datetime(2026, 3, 5, 9, 5, 0, 500000)
     assert parse_timestamp("2026-03-05", allow_date_only=False) is None

@@ -11,7 +11,7 @@
   xlsxwriter writes the workbook around the data rows, which sheet_rows.py
   builds with polars; a workbook whose content hash has not changed since it
   was written is left alone (``.content_hashes.json`` beside the files).
-* ``read_returned_list(path)`` — the filled sheet (XLSX first sheet, CSV in
+* ``read_returned_list(path)`` — the filled sheet (XLSX: the 整改清单 sheet, else the first with a header; CSV in
   UTF-8/BOM/GB18030, or Parquet), Chinese or English headers, to update rows
   for ``status.validate_updates``.
 
@@ -84,6 +84,8 @@ REPLY_COLUMNS: list[tuple[str, str]] = [
     ("updated_by", "填报人"),
     ("updated_at", "填报时间"),
 ]
+# the empty reply cells' formats: 整改情况 wraps, 填报时间 shows a date and time
+_REPLY_CELL_KINDS = ["text", "wrap", "text", "datetime"]
 SHEET_NAME = "整改清单"
 OVERDUE_FILL = "#FFC7CE"
 ESCALATED_FILL = "#FF9B9B"
@@ -106,7 +108,7 @@ _BAD_FILENAME = re.compile(r'[\\/:*?"<>|\s]+')
 # date cells are written as Excel serial numbers (what write_datetime stores)
 _EXCEL_DAY0 = date(1899, 12, 30)
 # bump when the workbook layout changes, so unchanged-content skipping rewrites every file
-_LAYOUT_VERSION = "2"
+_LAYOUT_VERSION = "3"  # 3: print settings, 整改情况 wrapped, item ids frozen, longer notes
 HASH_FILE = ".content_hashes.json"
 _DATE_COLUMNS = frozenset({"detected_on", "deadline", "resolved_on"})
 
@@ -416,6 +418,11 @@ def widest_cell(col: pl.Series, *, cap: int = MAX_WIDTH, max_measured: int = 200
     return int(max(longest, measured))
 
 
+def dept_part(dept_name: str | None) -> str:
+    """（部门名） after a title, or nothing."""
+    return f"（{dept_name}）" if dept_name else ""
+
+
 def _write_workbook(
     sheet: pl.DataFrame, path: Path, *, as_of: date, dept_name: str | None, month: str | None = None
 ) -> Path:
@@ -454,8 +461,14 @@ def _write_workbook(
         for j, h in enumerate(headers):
             ws.write_string(0, j, h, fmt_header if j < n_info else fmt_reply_header)
         last_row = max(sheet.height, 1)
-        ws.freeze_panes(1, 0)
+        ws.freeze_panes(1, 1)  # the header and the item ids stay while the reply columns are filled in
         ws.autofilter(0, 0, last_row, len(headers) - 1)
+        # printed: A4 landscape, one page wide, the header on every page
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        ws.set_footer(f"&L{SHEET_NAME}{dept_part(dept_name)}&C第 &P 页，共 &N 页&R截至{as_of.year}年{as_of.month}月{as_of.day}日")
         ws.data_validation(
             1,
             n_info,
@@ -472,22 +485,24 @@ def _write_workbook(
         )
         ws.data_validation(
             1, n_info + 3, last_row, n_info + 3,
-            {"validate": "any", "input_title": "填报时间", "input_message": "例如 2026-03-12 09:30"},
+            {"validate": "any", "input_title": "填报时间（必填）", "input_message": "例如 2026-03-12 09:30"},
         )
         note = wb.add_worksheet("填报说明")
-        note.set_column(0, 0, 100)
-        dept_part = f"（{dept_name}）" if dept_name else ""
+        note.set_column(0, 0, 100, wb.add_format({"text_wrap": True, "valign": "top"}))
         if month:
-            first = (f"整改清单{dept_part}往月归档：{int(month[:4])}年{int(month[5:])}月发现、已通报或已整改的事项，"
+            first = (f"整改清单{dept_part(dept_name)}往月归档：{int(month[:4])}年{int(month[5:])}月发现、已通报或已整改的事项，"
                      f"生成于{as_of.year}年{as_of.month}月{as_of.day}日；事项状态有变化时重新生成。"
                      "本月和上月发现的事项、尚未通报的事项在每日的整改清单里。")
         else:
-            first = f"整改清单{dept_part}，截至{as_of.year}年{as_of.month}月{as_of.day}日。"
+            first = (f"整改清单{dept_part(dept_name)}，截至{as_of.year}年{as_of.month}月{as_of.day}日。"
+                     "更早月份发现、已超期通报仍未整改的事项在 archive 文件夹的往月归档清单里，请一并反馈。")
         lines = [
             first,
             "请在黄色表头的四列填写反馈：整改状态（整改中 / 已整改 / 申诉）、整改情况、填报人、填报时间。",
+            "填报时间必填，写到分钟，例如 2026-03-12 09:30 或 2026年3月12日 9:30；没有填报时间的反馈不予受理。",
             "选择“已整改”时必须填写整改情况；未填写整改状态的行视为未反馈，不作处理。",
-            "请勿修改“整改编号”列，也不要删除表头；填好后将本文件原样放回 rectification_updates 文件夹。",
+            "请勿修改“整改编号”列，不要删除表头，不要合并单元格；可以调整行的顺序、删除不需要反馈的行。",
+            "填好后将本文件原样发回督查室。已交的反馈需要改正时，改好后原名再交一次，以后交的为准。",
             "红色底纹为已超期事项，深红色为超期已通报事项。",
         ]
         for i, line in enumerate(lines):
@@ -509,7 +524,7 @@ def _write_workbook(
         }
         columns = [(c, "date" if c in _DATE_COLUMNS else "wrap" if c == "description" else "text")
                    for c, _ in SHEET_COLUMNS]
-        xml = sheet_rows.row_xml(columns, len(REPLY_COLUMNS) - 1, preserved)
+        xml = sheet_rows.row_xml(columns, _REPLY_CELL_KINDS, preserved)
         rows = sheet_rows.row_slices(cells, xml, styles, first_row=2)
         sheet_rows.splice_rows(shell, "xl/worksheets/sheet1.xml", rows, sheet.height + 1, tmp)
     finally:
@@ -586,8 +601,15 @@ def _read_rows(path: Path) -> list[list[Any]]:
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
             try:
-                ws = wb.worksheets[0]
-                return [list(r) for r in ws.iter_rows(values_only=True)]
+                # the list's own sheet first, then the others in order: a
+                # department may add a summary sheet in front or move 填报说明
+                first = None
+                for ws in sorted(wb.worksheets, key=lambda ws: ws.title != SHEET_NAME):
+                    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+                    if _find_header(rows)[0] >= 0:
+                        return rows
+                    first = rows if first is None else first
+                return first or []
             finally:
                 wb.close()
         except Exception as exc:  # zipfile, openpyxl and XML errors alike
@@ -670,7 +692,8 @@ def read_returned_list_with_counts(
 
 
 def read_returned_list(path: str | Path, *, source_name: str | None = None) -> pl.DataFrame:
-    """Read a returned list (XLSX first sheet / CSV / Parquet) into update rows.
+    """Read a returned list (XLSX: its 整改清单 sheet or the first sheet with a
+    header / CSV / Parquet) into update rows.
 
     Header: the first of the first 20 rows that has 整改编号/item_id (any case,
     spaces, BOM); 整改状态/status and 填报时间/updated_at must be there too

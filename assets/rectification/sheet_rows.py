@@ -84,12 +84,12 @@ def escape_cell_text(sheet: pl.DataFrame, columns: Sequence[str]) -> tuple[pl.Da
     ), frozenset(preserved)
 
 
-def row_xml(columns: Sequence[tuple[str, str]], n_blank: int, preserved: Collection[str] = frozenset()) -> pl.Expr:
+def row_xml(columns: Sequence[tuple[str, str]], blanks: Sequence[str], preserved: Collection[str] = frozenset()) -> pl.Expr:
     """One ``<row>`` string per frame row.
 
     ``columns``: (column, kind) with kind ``text`` / ``wrap`` (String, after
-    ``escape_cell_text``) or ``date`` (serial day, Int64); then ``n_blank``
-    empty reply cells in the text style and one in the ``datetime`` style.
+    ``escape_cell_text``) or ``date`` (serial day, Int64); then one empty
+    reply cell per kind in ``blanks`` (e.g. text, wrap, text, datetime).
     The frame also has ``_r`` (the sheet row number) and ``_style_<kind>``
     (the row's style index for kinds text, wrap, date, datetime), as text;
     ``row_slices`` adds them."""
@@ -115,8 +115,8 @@ def row_xml(columns: Sequence[tuple[str, str]], n_blank: int, preserved: Collect
             filled = pl.concat_str([*start, v, pl.lit("</t></is></c>")])
         parts.append(pl.when(v.is_null()).then(blank(j, "text")).otherwise(filled))
     n = len(columns)
-    parts += [blank(n + k, "text") for k in range(n_blank)]
-    parts += [blank(n + n_blank, "datetime"), pl.lit("</row>")]
+    parts += [blank(n + k, kind) for k, kind in enumerate(blanks)]
+    parts.append(pl.lit("</row>"))
     return pl.concat_str(parts)
 
 

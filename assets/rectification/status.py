@@ -17,8 +17,10 @@ Order (first that applies), with L the latest accepted update dated <= D
 (by date(updated_at) <= D; "latest" by updated_at, ties by the later
 source_file — compared as text, so ``…-03-12.xlsx`` is later than
 ``…-03-10.xlsx`` and ``cli`` sorts after file names starting with digits —
-then the later source_row, then the content, so the order never depends on
-the order rows were appended):
+then the later source_row, then the later recorded_at (a list sent back
+again under its own name with a reply corrected but 填报时间 unchanged: the
+correction was recorded by a later run), then the content, so the order
+never depends on the order rows were appended within a run):
 
 1. L is resolved -> ``resolved``; resolved_on = date(L.updated_at),
    resolved_late = resolved_on > deadline;
@@ -81,6 +83,9 @@ _STATUS_WORDS: dict[str, str] = {}
 for _code, _zh in UPDATE_STATUS.items():
     _STATUS_WORDS[normalise_header(_code)] = _code
     _STATUS_WORDS[normalise_header(_zh)] = _code
+# the list's 当前状态 column shows a disputed item as 申诉中: a department
+# that copies that word into 整改状态 means 申诉
+_STATUS_WORDS[normalise_header(STATUS_ZH["disputed"])] = "disputed"
 
 
 def normalise_update_status(value: Any) -> str | None:
@@ -99,7 +104,7 @@ _TS_RE = re.compile(
     r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 _ZH_TS_RE = re.compile(
-    r"^(\d{4})年(\d{1,2})月(\d{1,2})日?(?:\s*(\d{1,2})[:：时](\d{2})(?:[:：分](\d{2}))?秒?)?$"
+    r"^(\d{4})年(\d{1,2})月(\d{1,2})日?(?:\s*(\d{1,2})[:：时](\d{2})分?(?:[:：]?(\d{2})秒?)?)?$"
 )
 
 
@@ -254,15 +259,16 @@ def validate_updates(updates: pl.DataFrame, known_item_ids: Iterable[str]) -> Up
 # ---------------------------------------------------------------------------
 def latest_updates(updates: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """The deciding update per item: accepted, dated <= as_of, latest by
-    (updated_at, source_file, source_row, status, note, updated_by)."""
+    (updated_at, source_file, source_row, recorded_at, status, note,
+    updated_by)."""
     u = updates
-    for c, t in UPDATE_COLUMNS.items():
+    for c, t in {**UPDATE_COLUMNS, "recorded_at": pl.Datetime("us")}.items():
         if c not in u.columns:
             u = u.with_columns(pl.lit(None, dtype=t).alias(c))
     if "accepted" in u.columns:
         u = u.filter(pl.col("accepted").fill_null(True))
     u = u.filter(pl.col("updated_at").is_not_null() & (pl.col("updated_at").dt.date() <= as_of))
-    keys = ["updated_at", "source_file", "source_row", "status", "note", "updated_by"]
+    keys = ["updated_at", "source_file", "source_row", "recorded_at", "status", "note", "updated_by"]
     return (
         u.sort(["item_id", *keys], nulls_last=False)
         .group_by("item_id", maintain_order=True)

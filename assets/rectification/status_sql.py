@@ -44,7 +44,7 @@ WHERE coalesce(accepted, TRUE) AND CAST(updated_at AS DATE) <= $as_of
 QUALIFY row_number() OVER (
     PARTITION BY item_id
     ORDER BY updated_at DESC NULLS LAST, source_file DESC NULLS LAST, source_row DESC NULLS LAST,
-             status DESC NULLS LAST, note DESC NULLS LAST, updated_by DESC NULLS LAST
+             recorded_at DESC NULLS LAST, status DESC NULLS LAST, note DESC NULLS LAST, updated_by DESC NULLS LAST
 ) = 1
 """
 

@@ -79,7 +79,10 @@ def print_summary(home: Path, outcome) -> None:
                 if refused:
                     print(f"整改反馈被拒 refused replies: {len(refused)}", file=out)
                     for file, line, item, reason in refused[:5]:
-                        print(f"  {file} 第{line}行 {item or ''}: {reason}", file=out)
+                        # the row as the quarantine counts it: under the header, which a
+                        # department would otherwise take for the sheet's own row number
+                        where = f" 表头下第{line}行" if line is not None else ""
+                        print(f"  {file}{where} {item or ''}: {reason}", file=out)
     print("输出 outputs:", file=out)
     for label, path in [
         ("数据仓库 warehouse", warehouse.path),

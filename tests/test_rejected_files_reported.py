@@ -75,7 +75,7 @@ def test_summary_names_each_rejected_reply_file(replied):
     # the inbox's own rejected files are named too
     assert "  ratings/2026-03-06.csv: 缺少必需列 missing required columns: rated_at（评价时间）、score（评价等级）" in lines
     # the refused row is listed with its file and line
-    assert "  reply.csv 第2行 RX-000000000000: 未知整改编号 unknown item: RX-000000000000" in lines
+    assert "  reply.csv 表头下第2行 RX-000000000000: 未知整改编号 unknown item: RX-000000000000" in lines
 
 
 def test_export_quality_has_one_row_per_reply_file(replied, tmp_path):

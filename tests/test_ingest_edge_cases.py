@@ -218,6 +218,9 @@ def test_stray_files_never_supersede_the_delivery(tmp_path):
         assert rows[name]["status"] == "rejected", name
         assert "YYYY-MM-DD.csv" in rows[name]["message"] and "superseded" not in rows[name]["message"], name
         assert rows[name]["rows_read"] == 0
+    # a name that makes the delivery name plain is told it; a backup is not
+    assert "请改名为 2026-03-05.csv" in rows["attendance_2026-03-05.csv"]["message"]
+    assert "改名为" not in rows["2026-03-05.csv.bak"]["message"]
     staged = pl.read_parquet(store.data_path("attendance", DAY))
     assert staged["staff_id"].to_list() == ["S1"]
 
@@ -265,6 +268,10 @@ def test_stray_backup_through_the_graph_keeps_the_day(tmp_path):
     (folder / "old").mkdir()
     (folder / "old" / "2026-03-05.csv").write_text("staff_id,punch_at\nS001,2026-03-05 07:00\n")
     (inbox / "2026-03-05.csv").write_text("staff_id,punch_at\n")
+    # a date written without dashes, and a source's folder under its Chinese name
+    (folder / "20260305.csv").write_text("staff_id,punch_at\n")
+    (inbox / "办件").mkdir()
+    (inbox / "办件" / "2026-03-05.csv").write_text("case_id\n")
     outcome = run_graph(home, inbox, DAY, progress=False)
     assert outcome.success, outcome.failures
     elsewhere = table(home, "file_quality").filter(
@@ -275,10 +282,55 @@ def test_stray_backup_through_the_graph_keeps_the_day(tmp_path):
         ("attendance", "old/2026-03-05.csv", "rejected", 0),
         ("inbox", "2026-03-05.csv", "rejected", 0),
     ]
-    quality = table(home, "file_quality").filter(pl.col("source") == "attendance")
+    misplaced = table(home, "file_quality").filter(pl.col("file") == "20260305.csv").vstack(
+        table(home, "file_quality").filter(pl.col("source") == "办件")
+    )
+    assert misplaced.select("source", "file", "status", "message").rows() == [
+        ("attendance", "20260305.csv", "rejected",
+         "文件名中没有有效日期（应为 YYYY-MM-DD，如是当日数据请改名为 2026-03-05.csv）(no valid date in file name: 2026-03-05.csv?)"),
+        ("办件", "2026-03-05.csv", "rejected", "未知的文件夹 办件，办件数据应放在 cases/ 文件夹 (unknown folder: cases/?)"),
+    ]
+    quality = table(home, "file_quality").filter(pl.col("source") == "attendance", pl.col("file") != "20260305.csv")
     rows = {row["file"]: row for row in quality.iter_rows(named=True)}
     assert set(rows) == {"2026-03-05.csv", "2026-03-05.csv.bak", "old/2026-03-05.csv"}
     assert "子文件夹" in rows["old/2026-03-05.csv"]["message"]
     assert (rows["2026-03-05.csv"]["status"], rows["2026-03-05.csv"]["rows_loaded"]) == ("loaded", 2)
     assert rows["2026-03-05.csv.bak"]["status"] == "rejected"
     assert "YYYY-MM-DD.csv" in rows["2026-03-05.csv.bak"]["message"]
+
+
+@pytest.mark.parametrize(
+    "name, meant",
+    [
+        ("20260305.csv", "2026-03-05.csv"),
+        ("2026.3.5.XLSX", "2026-03-05.xlsx"),
+        ("2026年3月5日.parquet", "2026-03-05.parquet"),
+        ("cases_2026-03-05.csv", "2026-03-05.csv"),
+        ("20260305.xls", None),  # not a type the inbox reads
+        ("20261305.csv", None),  # no such month
+        ("2026-03-05_2026-03-06.csv", None),  # two dates: which one?
+        ("punches-march.csv", None),
+    ],
+)
+def test_the_delivery_name_a_file_was_meant_to_have(name, meant):
+    from assets.ingest.inbox import delivery_name_for
+
+    assert delivery_name_for(name) == meant
+
+
+@pytest.mark.parametrize(
+    "folder, hint",
+    [
+        ("Queue", "排队叫号数据应放在 queue/ 文件夹"),
+        ("ratting", "好差评数据应放在 ratings/ 文件夹"),
+        ("窗口", "窗口表应放在 reference/ 文件夹，文件名 windows.xlsx"),
+        ("整改反馈", "应为 rectification_updates/ 文件夹"),
+        ("misc", None),
+    ],
+)
+def test_an_unknown_folder_is_told_where_its_files_belong(folder, hint):
+    from assets.ingest.quality import unknown_folder_message
+
+    message = unknown_folder_message(folder)
+    assert message.startswith(f"未知的文件夹 {folder}")
+    assert (hint in message) if hint else message == f"未知的文件夹 {folder} (unknown folder)"

@@ -33,6 +33,36 @@ def is_delivery_name(name: str) -> bool:
     return _DELIVERY_NAME.fullmatch(name) is not None
 
 
+# a date written another way: 20260305, 2026.03.05, 2026-3-5, 2026_3_5, 2026年3月5日
+_OTHER_DATE_FORMS = re.compile(r"(?<!\d)(\d{4})(?:[-._/年 ]?)(\d{1,2})(?:[-._/月 ]?)(\d{1,2})日?(?!\d)")
+_DELIVERY_SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+
+def delivery_name_for(name: str) -> str | None:
+    """The delivery name a rejected file was most likely meant to have
+    ('20260305.CSV' -> '2026-03-05.csv'), or None when its name carries no
+    unambiguous date or its type is not one the inbox reads."""
+    path = Path(name)
+    suffix = path.suffix.lower()
+    if suffix not in _DELIVERY_SUFFIXES:
+        return None
+    found = {_valid_date(m) for m in _OTHER_DATE_FORMS.finditer(path.stem)} - {None}
+    if len(found) != 1:
+        return None
+    return f"{found.pop().isoformat()}{suffix}"
+
+
+def _valid_date(match: re.Match) -> date | None:
+    year, month, day = (int(g) for g in match.groups())
+    # 8 digits without separators read only as YYYYMMDD
+    if len(match[0]) == 8 and match[0].isdigit() and (len(match[2]) != 2 or len(match[3]) != 2):
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 def is_hidden(path: Path) -> bool:
     # Office software leaves lock files (~$x.xlsx) and editors dot-files.
     return path.name.startswith((".", "~$"))

@@ -6,6 +6,7 @@ arrive in a later file), so they move from loaded to quarantined here.
 """
 
 
+import difflib
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import polars as pl
 
 from assets.ingest import contract as c
 from assets.ingest.assets import PARTITION_START, STAGED_ASSETS, callbacks, reference_data, write_frames
-from assets.ingest.inbox import all_daily_files, is_hidden
+from assets.ingest.inbox import all_daily_files, delivery_name_for, is_hidden
 from assets.ingest.staging import FILE_QUALITY_SCHEMA, StagedStore
 from assets.ingest.validate import QUARANTINE_SCHEMA
 from assets.rectification.masking import mask_text_expr
@@ -34,7 +35,12 @@ def unusable_inbox_files(inbox: Path) -> pl.DataFrame:
     start = date.fromisoformat(PARTITION_START)
     for f in all_daily_files(inbox):
         if f.partition is None:
-            message = "文件名中没有有效日期（应为 YYYY-MM-DD）(no valid date in file name)"
+            meant = delivery_name_for(f.path.name)
+            message = (
+                "文件名中没有有效日期（应为 YYYY-MM-DD）(no valid date in file name)"
+                if meant is None
+                else f"文件名中没有有效日期（应为 YYYY-MM-DD，如是当日数据请改名为 {meant}）(no valid date in file name: {meant}?)"
+            )
         elif f.partition < start:
             message = f"日期早于 {PARTITION_START}，不予处理 (date before {PARTITION_START})"
         else:
@@ -49,7 +55,7 @@ def unusable_inbox_files(inbox: Path) -> pl.DataFrame:
             elif folder.name not in KNOWN_FOLDERS:
                 for path in sorted(p for p in folder.rglob("*") if p.is_file()):
                     rows.append(
-                        (folder.name, path.name, None, "rejected", 0, 0, 0, 0, f"未知的文件夹 {folder.name} (unknown folder)", "", "")
+                        (folder.name, path.name, None, "rejected", 0, 0, 0, 0, unknown_folder_message(folder.name), "", "")
                     )
             elif folder.name in c.DAILY_SOURCES:
                 for sub in sorted(x for x in folder.iterdir() if x.is_dir() and not is_hidden(x)):
@@ -57,6 +63,40 @@ def unusable_inbox_files(inbox: Path) -> pl.DataFrame:
                         name = path.relative_to(folder).as_posix()
                         rows.append((folder.name, name, None, "rejected", 0, 0, 0, 0, IN_A_SUBFOLDER, "", ""))
     return pl.DataFrame(rows, schema=FILE_QUALITY_SCHEMA, orient="row")
+
+
+# a folder's name as people write it -> the contract's folder: another
+# letter case, or the source's Chinese name (办件 -> cases)
+_FOLDER_SPELLINGS = {
+    **{name.lower(): name for name in KNOWN_FOLDERS},
+    **{s.zh: s.name for s in c.DAILY_SOURCES.values()},
+    "参考数据": "reference", "基础数据": "reference", "整改反馈": "rectification_updates",
+}
+# a reference table put in a folder of its own (windows/, 窗口/) -> the table
+_REFERENCE_SPELLINGS = {
+    **{s.name: s for s in c.REFERENCE_SOURCES.values()},
+    **{s.zh: s for s in c.REFERENCE_SOURCES.values()},
+}
+
+
+def unknown_folder_message(name: str) -> str:
+    """Why a folder's files are not read, naming where they most likely
+    belong (Cases -> cases/, 办件 -> cases/, ratting -> ratings/, 窗口 ->
+    reference/windows.xlsx)."""
+    key = name.strip().lower()
+    table = _REFERENCE_SPELLINGS.get(key)
+    if table is not None:
+        return (
+            f"未知的文件夹 {name}，{table.zh}表应放在 reference/ 文件夹，文件名 {table.name}.xlsx（或 .csv / .parquet）"
+            f" (unknown folder: reference/{table.name}.xlsx?)"
+        )
+    meant = _FOLDER_SPELLINGS.get(key) or next(
+        iter(difflib.get_close_matches(key, sorted(KNOWN_FOLDERS), n=1, cutoff=0.8)), None
+    )
+    if meant is None:
+        return f"未知的文件夹 {name} (unknown folder)"
+    where = f"{c.DAILY_SOURCES[meant].zh}数据应放在 {meant}/ 文件夹" if meant in c.DAILY_SOURCES else f"应为 {meant}/ 文件夹"
+    return f"未知的文件夹 {name}，{where} (unknown folder: {meant}/?)"
 
 
 # files the staging never reads, listed so that none is left out silently

@@ -19,7 +19,7 @@ import polars as pl
 
 from assets.atomic_files import temporary_beside, write_text_atomic
 from assets.ingest import contract as c
-from assets.ingest.inbox import DELIVERY_NAME_FORM, InboxFile, newest_first
+from assets.ingest.inbox import DELIVERY_NAME_FORM, InboxFile, delivery_name_for, newest_first
 from assets.ingest.readers import FileRejected, read_text_frame
 from assets.ingest.validate import QUARANTINE_SCHEMA, ReferenceKeys, validate_file
 
@@ -183,7 +183,7 @@ def stage_partition(
 
     # A stray file is listed, never read: it cannot supersede the delivery.
     quality_rows = [
-        _quality_row(f, day, "rejected", 0, 0, 0, 0, NOT_A_DELIVERY_NAME, reference_version)
+        _quality_row(f, day, "rejected", 0, 0, 0, 0, not_a_delivery_message(f.path.name), reference_version)
         for f in files
         if not f.is_delivery
     ]
@@ -229,6 +229,18 @@ NOT_A_DELIVERY_NAME = (
     f"文件名不是日文件名 {DELIVERY_NAME_FORM}，未读取；如是当日数据请改名 "
     f"(not a delivery name: expected {DELIVERY_NAME_FORM}; not read)"
 )
+
+
+def not_a_delivery_message(name: str) -> str:
+    """NOT_A_DELIVERY_NAME, naming the delivery name when the file's own
+    name makes it plain (cases_2026-03-05.csv: 改名为 2026-03-05.csv)."""
+    meant = delivery_name_for(name)
+    if meant is None:
+        return NOT_A_DELIVERY_NAME
+    return (
+        f"文件名不是日文件名 {DELIVERY_NAME_FORM}，未读取；如是当日数据请改名为 {meant} "
+        f"(not a delivery name: expected {DELIVERY_NAME_FORM}, e.g. {meant}; not read)"
+    )
 
 
 def _quality_row(f: InboxFile, day, status, read, loaded, quarantined, dups, message, reference_version) -> tuple:

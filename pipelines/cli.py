@@ -14,7 +14,7 @@ import sys
 import warnings
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 EXIT_USAGE = 2
@@ -44,11 +44,20 @@ def _home(args) -> Path:
 def _as_of(args) -> date:
     from pipelines.clock import PARTITION_START, yesterday_in_shanghai  # not pipelines.resources: that imports Dagster
 
-    as_of = args.as_of or yesterday_in_shanghai()
+    yesterday = yesterday_in_shanghai()
+    as_of = args.as_of or yesterday
     if as_of < date.fromisoformat(PARTITION_START):  # Dagster would refuse the partition range with a traceback
         raise UserError(
             f"--as-of {as_of.isoformat()} 早于最早可处理日期 {PARTITION_START} "
             f"(--as-of must be {PARTITION_START} or later)"
+        )
+    # A mistyped year would publish every item as escalated and leave
+    # department lists dated in the future, which the 31-day clean-up keeps.
+    today = yesterday + timedelta(days=1)
+    if as_of > today:
+        raise UserError(
+            f"--as-of {as_of.isoformat()} 晚于今天 {today.isoformat()}（上海时间），请检查日期 "
+            f"(--as-of is after today in Asia/Shanghai)"
         )
     return as_of
 

@@ -151,6 +151,21 @@ def test_as_of_before_the_partitions_refused(tmp_path):
     assert CHECKED_BY_THE_COMMAND_LINE == PARTITION_START  # the same day, from one place
 
 
+def test_as_of_after_today_refused(tmp_path):
+    from datetime import datetime, timedelta
+
+    from pipelines.clock import SHANGHAI
+
+    home = tmp_path / "home"
+    (home / "inbox").mkdir(parents=True)
+    tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).date().isoformat()
+    for command in ("run", "demo"):
+        proc = cli(command, "--as-of", tomorrow, home=home)
+        assert proc.returncode == 2, proc.stderr
+        assert f"--as-of {tomorrow} 晚于今天" in one_clear_line(proc)
+    assert os.listdir(home / "inbox") == []  # demo refused before writing its inbox
+
+
 def test_export_to_an_unwritable_out_refused(tmp_path):
     home = tmp_path / "home"
     write_messy_inbox(home / "inbox")

@@ -26,6 +26,7 @@ from dashboards.labels import (
     fmt_date_short,
     fmt_int,
     fmt_month,
+    fmt_num,
     fmt_score,
     same,
 )
@@ -38,6 +39,8 @@ PARTS = [
     ("quality", Bi("服务质量 Q", "Quality Q")),
     ("satisfaction", Bi("满意度 S", "Satisfaction S")),
 ]
+TQS = PARTS[1:]  # (column, label) of T, Q and S
+TQS_COLUMNS = [Col(label, True) for _, label in TQS]  # their table headers
 
 
 def _safe(s: str) -> str:
@@ -125,6 +128,31 @@ class SiteContext:
     def month_text(self) -> Bi:
         m, d = fmt_month(self.period), fmt_date_short(self.as_of)
         return Bi(f"{m.zh}（截至{d.zh}）", f"{m.en} (to {d.en})")
+
+    # -- the method's figures --------------------------------------------
+    def wait_target(self) -> str | None:
+        """'20': the wait target in minutes the tickets were judged by
+        (``SiteData.wait_target_minutes``); None when the warehouse cannot tell."""
+        minutes = self.data.wait_target_minutes
+        return None if minutes is None else fmt_num(minutes, 0 if float(minutes).is_integer() else 1)
+
+    def wait_target_text(self) -> Bi:
+        """'20分钟内' / 'within 20 min', or the target's name."""
+        v = self.wait_target()
+        return Bi("在目标时长内", "within the wait target") if v is None else Bi(f"{v}分钟内", f"within {v} min")
+
+    def wait_rate_header(self) -> Bi:
+        """The short form for a table's header: 等候达标率（≤20分钟）."""
+        v = self.wait_target()
+        return Bi("等候达标率", "Wait target met") if v is None else Bi(f"等候达标率（≤{v}分钟）", f"Called ≤ {v} min")
+
+    def wait_rate_label(self, *notes: Bi) -> Bi:
+        """等候达标率（20分钟内叫号）, with ``notes`` (a unit, an axis) inside
+        the brackets: 等候达标率（20分钟内叫号，%）."""
+        w = self.wait_target_text()
+        zh = "".join("，" + n.zh for n in notes)
+        en = f" ({', '.join(n.en for n in notes)})" if notes else ""
+        return Bi(f"等候达标率（{w.zh}叫号{zh}）", f"Called {w.en}{en}")
 
     # -- names and links -----------------------------------------------
     def window_href(self, hall_id: str, window_id: str, prefix: str = "") -> str | None:

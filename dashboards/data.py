@@ -225,6 +225,27 @@ class SiteData:
             [start, self.as_of],
         )
 
+    @cached_property
+    def wait_target_minutes(self) -> float | None:
+        """The wait target (scoring.wait_target_minutes) the stored tickets
+        were judged by: the scores step keeps the method config beside its
+        hash in scores_state; None for a warehouse from before that."""
+        if "method_settings" not in self.columns("scores_state"):
+            return None
+        rows = self.con.execute(
+            "SELECT CAST(json_extract(method_settings, '$.scoring.wait_target_minutes') AS DOUBLE) FROM scores_state"
+        ).fetchall()
+        return rows[0][0] if len(rows) == 1 else None
+
+    @cached_property
+    def staffing_weeks(self) -> tuple[date, date] | None:
+        """The first Monday and the last Sunday of the weeks the staffing
+        advice was made from (staffing_state); None for a warehouse without it."""
+        if not {"weeks_from", "weeks_to"} <= self.columns("staffing_state"):
+            return None
+        rows = self.con.execute("SELECT weeks_from, weeks_to FROM staffing_state").fetchall()
+        return (rows[0][0], rows[0][1]) if len(rows) == 1 and None not in rows[0] else None
+
     def within_target_share(self, start: date) -> float | None:
         """Share of tickets from ``start`` called within target (None: no ticket judged)."""
         if "ticket_waits" not in self.tables:

@@ -70,6 +70,11 @@ def tag(text: Text, kind: str) -> Html:
     return Html(f'<span class="tag {esc(kind)}">{t(text)}</span>')
 
 
+def nobr(text: Text) -> Html:
+    """A text kept on one line (a figure and its label)."""
+    return Html(f'<span class="nobr">{t(text)}</span>')
+
+
 def bold(text: Text) -> Html:
     return Html(f"<strong>{t(text)}</strong>")
 

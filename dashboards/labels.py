@@ -265,6 +265,17 @@ def fmt_date(d: date | datetime | None) -> Bi:
     return Bi(f"{d.year}年{d.month}月{d.day}日", f"{d.day} {_MONTHS_EN[d.month - 1]} {d.year}")
 
 
+def fmt_date_range(first: date, last: date) -> Bi:
+    """2026年10月12日至12月6日 / 12 Oct to 6 Dec 2026: the year once when both
+    days are in it; one day is written as a date."""
+    if first == last:
+        return fmt_date(first)
+    a, b = fmt_date(first), fmt_date(last)
+    if first.year == last.year:
+        return Bi(f"{a.zh}至{fmt_date_short(last).zh}", f"{fmt_date_short(first).en} to {b.en}")
+    return Bi(f"{a.zh}至{b.zh}", f"{a.en} to {b.en}")
+
+
 def fmt_date_short(d: date | datetime | None) -> Bi:
     """3月5日 / 5 Mar."""
     if d is None:

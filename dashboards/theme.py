@@ -117,6 +117,8 @@ PLOTLY_CONFIG = {
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
 
+# th.num: a long header of a figure (办结及时 T, 等候达标率（≤20分钟）) wraps,
+# at a space or a bracket only, rather than widen its table past a laptop's screen
 CSS = """
 :root { --ink: %(ink)s; --muted: %(muted)s; --nav: %(nav)s; --line: #c8c8c8; --soft: #f3f5f9;
         --good: %(good)s; --bad: %(bad)s; --warn: %(warn)s; }
@@ -155,13 +157,16 @@ table.data th { background: #e4e9f2; text-align: left; padding: .35rem .5rem; bo
 table.data td { padding: .3rem .5rem; border-bottom: 1px solid #e0e0e0; vertical-align: top; white-space: nowrap; }
 table.data td.wrap { white-space: normal; min-width: 16rem; }
 table.data tr:nth-child(even) td { background: #f8f9fb; }
-table.data td.num, table.data th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.data td.num, table.data th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.data td.num { white-space: nowrap; } table.data th.num { word-break: keep-all; }
 .tablewrap { max-height: 34rem; overflow: auto; border: 1px solid var(--line); border-radius: .4rem; }
 .tablewide { overflow-x: auto; }
 .tag { display: inline-block; padding: 0 .45rem; border-radius: .3rem; font-size: .9rem; color: #fff; white-space: nowrap; }
 .tag.red { background: %(red_list)s; } .tag.black { background: %(black_list)s; }
 .tag.bad { background: var(--bad); } .tag.warn { background: var(--warn); } .tag.good { background: var(--good); }
 .tag.muted { background: #7a7a7a; }
+.nobr { white-space: nowrap; }
+.code { color: var(--muted); font-size: .8rem; font-family: monospace; }
 .note { background: #fff8e1; border-left: .35rem solid #f0b400; padding: .6rem .9rem; margin: .6rem 0; border-radius: .3rem; }
 .empty { background: #f1f1f1; border-left: .35rem solid #9e9e9e; padding: .6rem .9rem; margin: .6rem 0; color: #333;
          border-radius: .3rem; }

@@ -844,3 +844,221 @@ def test_the_daily_trends_read_their_90_days_only(tmp_path):
     assert daily["date"].min() == date(2026, 4, 2) and daily["date"].max() == date(2026, 6, 30)
     assert daily.height == 2 * 90
     assert "config_hash" not in daily.columns and "as_of" not in daily.columns
+
+
+# ---------------------------------------------------------------------------
+# what an office worker reads (the usability audit)
+# ---------------------------------------------------------------------------
+def _zh(html: str) -> str:
+    """The text a page shows in Chinese: the English halves, scripts and
+    styles left out, tags removed, entities read."""
+    import html as html_lib
+
+    html = re.sub(r"<script\b.*?</script>|<style\b.*?</style>", "", html, flags=re.S)
+    html = re.sub(r'<span class="l-en">.*?</span>', "", html, flags=re.S)
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def _headers(html: str) -> list[list[str]]:
+    """The Chinese column headers of every table of a page, table by table."""
+    return [
+        [_zh(th).strip() for th in re.findall(r"<th\b[^>]*>(.*?)</th>", head, flags=re.S)]
+        for head in re.findall(r"<thead>(.*?)</thead>", html, flags=re.S)
+    ]
+
+
+def test_cases_due_soon_are_listed_even_when_many_are_overdue(demo_home, tmp_path):
+    """With more overdue cases than a table shows, the cases due within one
+    working day (which can still be saved) have a table of their own, first;
+    each table says how many there are and where the rest are."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_home / "warehouse.duckdb", warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        hall, window, dept = con.execute("SELECT hall_id, window_id, dept_id FROM windows ORDER BY ALL LIMIT 1").fetchone()
+        staff = con.execute("SELECT min(staff_id) FROM staff").fetchone()[0]
+        # 35 overdue cases 1..35 days late, 3 due on the next working day (Monday 9 March)
+        for i in range(1, 36):
+            con.execute(
+                "INSERT INTO case_warnings (case_id, hall_id, window_id, dept_id, staff_id, received_date, deadline, level, days_past_deadline) "
+                "VALUES (?, ?, ?, ?, ?, DATE '2026-01-05', DATE '2026-03-06' - ?::INTEGER, 'overdue', ?)",
+                [f"ZZLATE{i:03d}", hall, window, dept, staff, i, i],
+            )
+        for i in range(1, 4):
+            con.execute(
+                "INSERT INTO case_warnings (case_id, hall_id, window_id, dept_id, staff_id, received_date, deadline, level) "
+                "VALUES (?, ?, ?, ?, ?, DATE '2026-03-02', DATE '2026-03-09', 'due_soon')",
+                [f"ZZSOON{i:03d}", hall, window, dept, staff],
+            )
+        n_over, n_soon = con.execute(
+            "SELECT count(*) FILTER (WHERE level = 'overdue'), count(*) FILTER (WHERE level = 'due_soon') FROM case_warnings"
+        ).fetchone()
+        soon = [r[0] for r in con.execute(
+            "SELECT case_id FROM case_warnings WHERE level = 'due_soon' ORDER BY deadline, case_id").fetchall()]
+        # most days late first: the 30 shown are the demo's own latest ones or ours, in that order
+        late = [r[0] for r in con.execute(
+            "SELECT case_id FROM case_warnings WHERE level = 'overdue' "
+            "ORDER BY days_past_deadline DESC NULLS LAST, deadline, case_id LIMIT 30").fetchall()]
+    assert n_over >= 35 and 3 <= n_soon <= 30
+    _build(demo_home, tmp_path / "site", warehouse)
+    page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    attention = page[page.index('id="attention"'):page.index("超期未整改事项")]
+    assert "超期未办结办件（" in attention, "the overdue cases have a table of their own, after the due ones"
+    soon_part, late_part = attention.split("超期未办结办件（", 1)
+    assert f"预警办件：一个工作日内到期，请抓紧办结（{n_soon}件）" in _zh(soon_part)
+    assert re.findall(r"<td[^>]*>(BJ[^<]*|ZZ[^<]*)</td>", soon_part) == soon  # every one, soonest first
+    assert _zh(late_part).startswith(f"{n_over}件）")
+    assert re.findall(r"<td[^>]*>(BJ[^<]*|ZZ[^<]*)</td>", late_part) == late
+    note = f"仅显示前 30 条，共 {n_over:,} 条。全部办件见各窗口页面的“超期与预警办件”"
+    assert note in _zh(late_part) and note not in _zh(soon_part)
+    # the window's own page lists all of them, as the note says
+    window_page = next((tmp_path / "site" / "windows").glob(f"{hall}_{window}*.html")).read_text(encoding="utf-8")
+    assert all(f">ZZLATE{i:03d}<" in window_page for i in range(1, 36))
+    assert all(f">ZZSOON{i:03d}<" in window_page for i in range(1, 4))
+
+
+def test_validation_results_show_the_data_days_and_failures_in_chinese(demo_home, tmp_path):
+    """The GX table's 最近一次校验（数据日期） shows the days the validation
+    covered, not the run's name; a later run that had no new file (it
+    validated an empty table) does not hide them; a failed expectation reads
+    in Chinese, GX's name of it after."""
+    docs = tmp_path / "gx" / "data_docs"
+    shutil.copytree(demo_home / "gx" / "data_docs" / ".validation_results", docs / ".validation_results")
+    (docs / "index.html").write_text("<html></html>", encoding="utf-8")
+    results = docs / ".validation_results"
+    cases = next((results / "cases").glob("cases-*/*/*.json"))
+    doc = json.loads(cases.read_text(encoding="utf-8"))
+    # a later night without a new cases file: GX validated an empty table, run name "cases"
+    doc["meta"]["run_id"]["run_name"] = "cases"
+    later = results / "cases" / "cases" / "29990101T000000.000000Z" / cases.name
+    later.parent.mkdir(parents=True)
+    later.write_text(json.dumps(doc), encoding="utf-8")
+    # queue: its latest validation found 3 tickets without a window
+    queue = next((results / "queue").glob("queue-*/*/*.json"))
+    doc = json.loads(queue.read_text(encoding="utf-8"))
+    failed = next(r for r in doc["results"] if r["expectation_config"]["type"] == "expect_column_values_to_not_be_null"
+                  and r["expectation_config"]["kwargs"].get("column") == "window_id")
+    failed["success"], failed["result"]["unexpected_count"] = False, 3
+    doc["success"] = False
+    queue.write_text(json.dumps(doc), encoding="utf-8")
+
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as con:
+        first, last = con.execute(
+            "SELECT min(partition_date), max(partition_date) FROM file_quality "
+            "WHERE source = 'cases' AND status = 'loaded' AND rows_loaded > 0"
+        ).fetchone()
+    assert first.year == last.year and first < last
+    build_site(demo_home / "warehouse.duckdb", tmp_path / "site", AS_OF, docs / "index.html", strict=True)
+    page = (tmp_path / "site" / "quality.html").read_text(encoding="utf-8")
+    gx = page[page.index('id="gx"'):]
+    rows = {_zh(r.split("</td>", 1)[0]).strip(): _zh(r) for r in re.findall(r"<tr><td[^>]*>(.*?)</tr>", gx, flags=re.S)}
+    assert rows["办件"].startswith(f"办件{first.year}年{first.month}月{first.day}日至{last.month}月{last.day}日")
+    assert "cases" not in rows["办件"]
+    assert "window_id 不得为空 ×3 expect_column_values_to_not_be_null" in rows["排队叫号"]
+    assert "未通过" in rows["排队叫号"]
+
+
+def test_the_open_card_adds_up(demo_site):
+    """未完成 on the rectification page: its breakdown lists every unfinished
+    status, and the parts add up to the card's number."""
+    out, _ = demo_site
+    with duckdb.connect(str(out.parent / "warehouse.duckdb"), read_only=True) as con:
+        n = dict(con.execute(
+            "SELECT status, count(*) FROM rectification_items WHERE detected_on <= ? GROUP BY status", [AS_OF]
+        ).fetchall())
+    parts = [("待整改", "open"), ("整改中", "in_progress"), ("申诉中", "disputed"), ("已超期", "overdue"), ("超期通报", "escalated")]
+    total = sum(n.get(s, 0) for _, s in parts)
+    assert n.get("overdue", 0) + n.get("escalated", 0) > 0, "the demo has items past their deadline"
+    card = " · ".join(f"{word} {n.get(s, 0):,}" for word, s in parts)
+    assert f"未完成{total:,}{card}" in _zh((out / "rectification.html").read_text(encoding="utf-8"))
+
+
+def test_score_tables_name_t_q_and_s(demo_site):
+    """No table header is a bare T, Q or S: the red and black lists, the
+    departments and staff tables say 办结及时 T / 服务质量 Q / 满意度 S, as the
+    windows page does."""
+    out, _ = demo_site
+    pages = ["index.html", "departments.html", "windows.html", *(f"departments/{p.name}" for p in out.glob("departments/*.html"))]
+    score_tables = 0
+    for name in pages:
+        for headers in _headers((out / name).read_text(encoding="utf-8")):
+            assert not {"T", "Q", "S"} & set(headers), (name, headers)
+            if "综合分" in headers:
+                score_tables += 1
+                i = headers.index("综合分")
+                assert headers[i + 1:i + 4] == ["办结及时 T", "服务质量 Q", "满意度 S"], (name, headers)
+    # overview: red and black lists; departments: ranking, stars (and maybe last month's);
+    # windows: ranking; every department page: its windows and its staff
+    assert score_tables >= 2 + 2 + 1 + 2 * len(list(out.glob("departments/*.html")))
+
+
+def test_score_tables_fit_a_laptop_screen_without_scrolling(browser, demo_site):
+    """The score tables with their full T/Q/S headers are read without
+    scrolling sideways on a 1366 px screen (the headers wrap)."""
+    out, _ = demo_site
+    browser.set_width(1366)
+    try:
+        for page in [out / "index.html", out / "departments.html", min(out.glob("departments/*.html"))]:
+            _check_page(browser, page)
+            wide = browser.evaluate(
+                "Array.from(document.querySelectorAll('.tablewide, .tablewrap'))"
+                ".filter(e => e.textContent.includes('办结及时') && e.scrollWidth > e.clientWidth + 1)"
+                ".map(e => [e.scrollWidth, e.clientWidth])"
+            )
+            assert wide == [], (page.name, wide)
+    finally:
+        browser.set_width(1600)
+
+
+def test_the_staffing_page_states_its_weeks(demo_site):
+    """The staffing advice is made of the last eight complete weeks: Friday 6
+    March 2026 leaves Monday 5 January to Sunday 1 March. The page says so,
+    and so does the no-show card, whose rate is that of those weeks (the
+    queues page's four weeks give another)."""
+    out, _ = demo_site
+    with duckdb.connect(str(out.parent / "warehouse.duckdb"), read_only=True) as con:
+        no_show = con.execute(
+            "SELECT count_if(status = 'no_show') / count(*) FROM queue_tickets "
+            "WHERE issued_at >= DATE '2026-01-05' AND issued_at < DATE '2026-03-02'"
+        ).fetchone()[0]
+    from dashboards.labels import fmt_pct
+
+    text = _zh((out / "staffing.html").read_text(encoding="utf-8"))
+    weeks = "2026年1月5日至3月1日，共8周"
+    assert f"统计区间：{weeks}" in text
+    assert f"过号率{fmt_pct(no_show)}{weeks}过号不占窗口" in text
+    assert f"分钟{weeks}按取号量加权" in text  # the mean handling time's card
+    assert "统计区间：近四周（2026年2月7日至2026年3月6日）" in _zh((out / "queues.html").read_text(encoding="utf-8"))
+
+
+def test_the_wait_target_is_stated(demo_home, tmp_path):
+    """等候达标率 says the target it counts against: 20 minutes, the default
+    of scoring.md; 15 after a run with an office's config that says 15 (the
+    scores step keeps the config in scores_state); the target's name alone
+    for a warehouse from before that."""
+    out = tmp_path / "site"
+    _build(demo_home, out)
+    window_page = min(out.glob("windows/*.html")).read_text(encoding="utf-8")
+    for page in ("index.html", "queues.html"):
+        assert "等候达标率（20分钟内叫号）" in _zh((out / page).read_text(encoding="utf-8")), page
+    assert "等候达标率（20分钟内叫号）" in _zh(window_page)
+    assert "等候达标率（20分钟内叫号，%）" in window_page  # the waits chart's axis
+    assert "等候达标率（≤20分钟）" in _headers((out / "windows.html").read_text(encoding="utf-8"))[0]
+    assert "等候达标率（≤20分钟）" in _headers((out / "departments.html").read_text(encoding="utf-8"))[0]
+    assert "目标时长" not in _zh((out / "index.html").read_text(encoding="utf-8"))
+
+    # an office's own config with a 15-minute target, through the real graph
+    home = tmp_path / "home15"
+    shutil.copytree(demo_home, home)
+    config = tmp_path / "office.yaml"
+    config.write_text("scoring:\n  wait_target_minutes: 15\n", encoding="utf-8")
+    outcome = run_graph(home, home / "inbox", AS_OF, config_path=str(config), progress=False)
+    assert outcome.success, outcome.failures
+    assert "等候达标率（15分钟内叫号）" in _zh((home / "dashboards" / "index.html").read_text(encoding="utf-8"))
+
+    # a warehouse whose scores_state does not keep the config
+    warehouse = tmp_path / "old.duckdb"
+    shutil.copyfile(demo_home / "warehouse.duckdb", warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("ALTER TABLE scores_state DROP COLUMN method_settings")
+    _build(demo_home, tmp_path / "site-old", warehouse)
+    assert "等候达标率（在目标时长内叫号）" in _zh((tmp_path / "site-old" / "index.html").read_text(encoding="utf-8"))

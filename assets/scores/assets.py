@@ -10,6 +10,7 @@ the step's metadata says which it did ('refresh': 'full' / 'incremental').
 """
 
 import contextlib
+import json
 import os
 import shutil
 import time
@@ -146,7 +147,10 @@ def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> tuple[di
                 inputs, cfg, as_of, calendar, spill_dir=through, days_from=plan.rewrite_from, earlier=earlier
             )
         with timed(seconds, "write"):
-            rows = write_score_tables(warehouse, {name: tables[attr] for name, attr in SCORE_TABLES.items()}, cfg_hash, plan)
+            settings = json.dumps(cfg.as_dict(), ensure_ascii=False, sort_keys=True)
+            rows = write_score_tables(
+                warehouse, {name: tables[attr] for name, attr in SCORE_TABLES.items()}, cfg_hash, plan, settings
+            )
     for year in sorted(calendar.fallback_years):
         context.log.warning(f"{year} 年的法定节假日安排未知，按周一至周五为工作日计算 (no holiday schedule for {year})")
     context.log.info(

@@ -343,20 +343,23 @@ def state_generation(con) -> int | None:
     return rows[0][0] if len(rows) == 1 else None
 
 
-def write_state(con, plan: RefreshPlan) -> None:
+def write_state(con, plan: RefreshPlan, settings: str | None = None) -> None:
     """Record what the score tables were just computed from (inside their
-    transaction), with the next generation number and the changed cases."""
+    transaction), with the next generation number and the changed cases.
+    ``settings``: the method config the hash stands for, as JSON, so that a
+    page can say the figures a table was judged by (the wait target)."""
     state = pl.DataFrame(
         {
             "as_of": [plan.stamp.as_of],
             "config_hash": [plan.stamp.config_hash],
+            "method_settings": [settings],
             "reference_hash": [plan.stamp.reference_hash],
             "refresh": [plan.refresh],
             "refresh_from": [plan.start],
             "days_from": [plan.rewrite_from],
             "generation": [(state_generation(con) or 0) + 1],
         },
-        schema={"as_of": pl.Date, "config_hash": pl.String, "reference_hash": pl.String,
+        schema={"as_of": pl.Date, "config_hash": pl.String, "method_settings": pl.String, "reference_hash": pl.String,
                 "refresh": pl.String, "refresh_from": pl.Date, "days_from": pl.Date, "generation": pl.Int64},
     )
     refreshed = plan.changed_cases.select(pl.col("case_id").cast(pl.String))

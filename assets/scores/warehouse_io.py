@@ -81,13 +81,18 @@ def stamped(frame: pl.DataFrame, cfg_hash: str, as_of: date) -> pl.DataFrame:
 
 
 def write_score_tables(
-    warehouse: Warehouse, frames: dict[str, pl.DataFrame | pl.LazyFrame | Path], cfg_hash: str, plan: RefreshPlan
+    warehouse: Warehouse,
+    frames: dict[str, pl.DataFrame | pl.LazyFrame | Path],
+    cfg_hash: str,
+    plan: RefreshPlan,
+    settings: str | None = None,
 ) -> dict[str, int]:
     """Write every score table and the refresh state in one transaction (a
     crash leaves all old or all new), stamped with the config hash and as-of
     date; a Path is a Parquet file DuckDB loads itself, a LazyFrame is
     collected first. A full plan replaces the tables, an incremental one
-    their recomputed part. Returns the row counts."""
+    their recomputed part. ``settings``: the config as JSON, kept in the
+    state. Returns the row counts."""
     as_of = plan.stamp.as_of
     rows = {}
     with warehouse.connect() as con:
@@ -110,7 +115,7 @@ def write_score_tables(
             else:
                 replace_table(con, table, stamped(frame, cfg_hash, as_of))
             rows[table] = scalar(con, f"SELECT count(*) FROM {table}")
-        write_state(con, plan)
+        write_state(con, plan, settings)
         con.unregister("changed_cases")
         con.execute("COMMIT")
     return rows

@@ -13,6 +13,8 @@ from dashboards.context import (
     absent_note,
     LIVE,
     SiteContext,
+    TQS,
+    TQS_COLUMNS,
     counts_by,
     delta_vs_last_month,
     first_per,
@@ -150,11 +152,9 @@ def _main_page(ctx: SiteContext, record: pl.DataFrame | None) -> Page:
                 Col(Bi("部门", "Department")),
                 Col(Bi("窗口数", "Windows"), True),
                 Col(Bi("综合分", "Composite"), True),
-                Col(Bi("T", "T"), True),
-                Col(Bi("Q", "Q"), True),
-                Col(Bi("S", "S"), True),
+                *TQS_COLUMNS,
                 Col(Bi("按时办结率", "On time"), True),
-                Col(Bi("等候达标率", "Wait target met"), True),
+                Col(ctx.wait_rate_header(), True),
                 Col(Bi("好评率", "Good ratings"), True),
                 Col(Bi("差评（条）", "Bad ratings"), True),
                 Col(Bi("扣分", "Points off"), True),
@@ -248,9 +248,7 @@ _STAFF_COLS = [
     Col(Bi("部门", "Department")),
     Col(Bi("常驻窗口", "Usual window")),
     Col(Bi("综合分", "Composite"), True),
-    Col(Bi("T", "T"), True),
-    Col(Bi("Q", "Q"), True),
-    Col(Bi("S", "S"), True),
+    *TQS_COLUMNS,
     Col(Bi("考核件", "Cases"), True),
     Col(Bi("评价（差评）", "Ratings (bad)"), True),
     Col(Bi("扣分", "Points off"), True),
@@ -379,8 +377,7 @@ def _dept_page(
         kpis.append(Kpi(Bi("综合分（窗口平均）", "Composite (mean of windows)"), fmt_score(cur["composite"]), d, k))
         kpis.append(Kpi(Bi("部门排名", "Department rank"),
                         Bi(f"第 {fmt_int(cur['dept_rank'])} 名 / {n_depts}", f"#{fmt_int(cur['dept_rank'])} of {n_depts}")))
-        for col, label in (("timeliness", Bi("办结及时 T", "Timeliness T")), ("quality", Bi("服务质量 Q", "Quality Q")),
-                           ("satisfaction", Bi("满意度 S", "Satisfaction S"))):
+        for col, label in TQS:
             d, k = delta_vs_last_month(cur[col], prev and prev[col], kind="score")
             kpis.append(Kpi(label, fmt_score(cur[col]), d, k))
         kpis.append(Kpi(Bi("按时办结率", "On-time rate"),
@@ -425,7 +422,7 @@ def _dept_page(
         )
     page.table(
         [Col(Bi("窗口", "Window")), Col(Bi("类型", "Type")), Col(Bi("大厅排名", "Hall rank"), True),
-         Col(Bi("综合分", "Composite"), True), Col(Bi("T", "T"), True), Col(Bi("Q", "Q"), True), Col(Bi("S", "S"), True),
+         Col(Bi("综合分", "Composite"), True), *TQS_COLUMNS,
          Col(Bi("榜单", "List"))],
         rows,
         empty=Bi("本部门没有窗口。", "This department has no window."),

@@ -7,8 +7,10 @@ import polars as pl
 
 from dashboards.context import (
     absent_note,
+    CASES,
     ITEMS,
     SiteContext,
+    TQS_COLUMNS,
     count_text,
     delta_vs_last_month,
     item_count,
@@ -23,7 +25,24 @@ from dashboards.labels import Bi, code, fmt_int, fmt_month, fmt_pct, fmt_score
 from dashboards.rectification_data import LATE_STATUSES, UNRESOLVED
 
 
-WARNINGS_SHOWN = 30
+WARNINGS_SHOWN = 30  # per level
+WARNING_TABLES = [
+    (
+        "due_soon",
+        Bi("预警办件：一个工作日内到期，请抓紧办结", "Due within one working day: finish these first"),
+        Bi("没有一个工作日内到期的在办件。", "No open case falls due within one working day."),
+    ),
+    (
+        "overdue",
+        Bi("超期未办结办件", "Open cases past their deadline"),
+        Bi("没有超期未办结的在办件。", "No open case is past its deadline."),
+    ),
+]
+# every window's page lists all of its open cases past or near their deadline
+WARNINGS_ELSEWHERE = Bi(
+    "全部办件见各窗口页面的“超期与预警办件”（窗口考评 → 点击窗口）。",
+    " Every case is listed on its window's page, under “Open cases past or near their deadline” (Windows → a window).",
+)
 
 
 def build(ctx: SiteContext) -> list[Page]:
@@ -44,7 +63,7 @@ def build(ctx: SiteContext) -> list[Page]:
     d, k = delta_vs_last_month(cur["on_time_rate"], prev["on_time_rate"])
     kpis.append(Kpi(Bi("按时办结率", "On-time rate"), fmt_pct(cur["on_time_rate"]), d, k))
     d, k = delta_vs_last_month(cur["wait_rate"], prev["wait_rate"])
-    kpis.append(Kpi(Bi("等候达标率（在目标时长内叫号）", "Called within the wait target"), fmt_pct(cur["wait_rate"]), d, k))
+    kpis.append(Kpi(ctx.wait_rate_label(), fmt_pct(cur["wait_rate"]), d, k))
     d, k = delta_vs_last_month(cur["good_rate"], prev["good_rate"])
     kpis.append(
         Kpi(
@@ -175,9 +194,7 @@ def build(ctx: SiteContext) -> list[Page]:
                     Col(Bi("窗口", "Window")),
                     Col(Bi("部门", "Department")),
                     Col(Bi("综合分", "Composite"), True),
-                    Col(Bi("T", "T"), True),
-                    Col(Bi("Q", "Q"), True),
-                    Col(Bi("S", "S"), True),
+                    *TQS_COLUMNS,
                 ],
                 rows,
             )
@@ -189,16 +206,18 @@ def build(ctx: SiteContext) -> list[Page]:
     if warnings is None:
         page.empty(Bi("暂无办件预警数据（case_warnings）。", "No case warnings table."))
     else:
-        page.h3(
-            Bi("超期与预警办件", "Open cases past or near their deadline")
-            + Bi(f"（超期 {fmt_int(n_over)} 件，预警 {fmt_int(n_soon)} 件）", f" ({fmt_int(n_over)} overdue, {fmt_int(n_soon)} due soon)")
-        )
-        page.table_of_rows(
-            warning_columns(with_place=True),
-            warning_rows(ctx, warnings.head(WARNINGS_SHOWN), with_place=True).to_list(),
-            empty=Bi("没有超期或即将到期的在办件。", "No open case is past or near its deadline."),
-            total=warnings.height,
-        )
+        # the cases due soon first: they can still be finished on time;
+        # each level has its own table, so many overdue cases never hide them
+        for level, title, empty in WARNING_TABLES:
+            cases = warnings.filter(pl.col("level") == level)
+            page.h3(title + Bi(f"（{count_text(cases.height, CASES).zh}）", f" ({count_text(cases.height, CASES).en})"))
+            page.table_of_rows(
+                warning_columns(with_place=True),
+                warning_rows(ctx, cases.head(WARNINGS_SHOWN), with_place=True).to_list(),
+                empty=empty,
+                total=cases.height,
+                more=WARNINGS_ELSEWHERE,
+            )
     if counts is None:
         page.empty(absent_note("rectification_items", Bi("整改台账", "the rectification ledger")))
     else:  # n_late: counted for the KPIs above

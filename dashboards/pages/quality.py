@@ -6,7 +6,8 @@ Docs."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+import re
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -14,8 +15,8 @@ import polars as pl
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, values
 from dashboards.context import SiteContext
-from dashboards.html import Col, Kpi, Page, link, tag
-from dashboards.labels import Bi, code, fmt_date, fmt_datetime, fmt_int
+from dashboards.html import Col, Html, Kpi, Page, esc, join, link, t, tag
+from dashboards.labels import Bi, code, fmt_date, fmt_date_range, fmt_datetime, fmt_int, same
 from dashboards.privacy import mask_text
 from pipelines.clock import SHANGHAI
 
@@ -211,8 +212,38 @@ def _reasons_chart(q: pl.DataFrame) -> Chart:
 # ---------------------------------------------------------------------------
 # Great Expectations
 # ---------------------------------------------------------------------------
+# The expectations the suites use (checks/gx_suites.py), as GX names them
+# in its results, in the office's words.
+GX_EXPECTATIONS = {
+    "expect_column_to_exist": Bi("必须有此列", "column must exist"),
+    "expect_column_values_to_not_be_null": Bi("不得为空", "must not be empty"),
+    "expect_column_values_to_be_in_set": Bi("须为规定的代码", "must be a known code"),
+    "expect_column_values_to_be_between": Bi("数值须在规定范围内", "must be within range"),
+    "expect_column_pair_values_a_to_be_greater_than_b": Bi("时间先后须合理", "times must be in order"),
+}
+
+# run names of checks/gx_suites.py: "<source>-<first day>..<last day>",
+# "<source>-<day>", or "<source>" alone when the run had no new rows
+_RUN_DAYS = re.compile(r"-(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$")
+
+
+def run_days(run_name: str) -> tuple[date, date] | None:
+    """The first and last data day a validation covered, from its run name
+    (None: it covered no rows)."""
+    m = _RUN_DAYS.search(run_name or "")
+    if not m:
+        return None
+    try:
+        first = date.fromisoformat(m.group(1))
+        return first, date.fromisoformat(m.group(2)) if m.group(2) else first
+    except ValueError:
+        return None
+
+
 def latest_gx_results(results_dir: Path | None) -> list[dict]:
-    """The newest stored validation per source, summarised (no unexpected values:
+    """The newest stored validation per source that covered some rows (a
+    night without a new file validates an empty frame, which says nothing;
+    the newest of all when none did), summarised (no unexpected values:
     they may hold personal data)."""
     if results_dir is None or not results_dir.is_dir():
         return []
@@ -221,7 +252,7 @@ def latest_gx_results(results_dir: Path | None) -> list[dict]:
         files = list(source_dir.glob("*/*/*.json"))
         if not files:
             continue
-        newest = max(files, key=lambda f: (f.parent.name, f.parent.parent.name))
+        newest = max(files, key=lambda f: (run_days(f.parent.parent.name) is not None, f.parent.name, f.parent.parent.name))
         try:
             doc = json.loads(newest.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -236,6 +267,8 @@ def latest_gx_results(results_dir: Path | None) -> list[dict]:
             cfg = res.get("expectation_config", {}) or {}
             kwargs = cfg.get("kwargs", {}) or {}
             column = kwargs.get("column") or kwargs.get("column_A") or ""
+            if kwargs.get("column_B"):
+                column = f"{column} ≥ {kwargs['column_B']}"
             blocking = (cfg.get("meta", {}) or {}).get("blocking", cfg.get("severity") == "critical")
             count = (res.get("result", {}) or {}).get("unexpected_count")
             failures.append({"type": cfg.get("type", ""), "column": column, "blocking": bool(blocking), "count": count})
@@ -244,10 +277,12 @@ def latest_gx_results(results_dir: Path | None) -> list[dict]:
             when_dt = datetime.fromisoformat(str(when)) if when else None
         except ValueError:
             when_dt = None
+        run_name = run.get("run_name") or newest.parent.parent.name
         out.append(
             {
                 "source": source_dir.name,
-                "run_name": run.get("run_name") or newest.parent.parent.name,
+                "run_name": run_name,
+                "days": run_days(run_name),
                 "when": when_dt,
                 "success": bool(doc.get("success", not failures)),
                 "evaluated": stats.get("evaluated_expectations"),
@@ -256,6 +291,16 @@ def latest_gx_results(results_dir: Path | None) -> list[dict]:
             }
         )
     return out
+
+
+def failure_text(failure: dict) -> Html:
+    """'staff_id 不得为空 ×3' with GX's name of the expectation after it, small."""
+    words = GX_EXPECTATIONS.get(failure["type"], same(failure["type"]))
+    count = f" ×{fmt_int(failure['count'])}" if failure["count"] else ""
+    column = f"{failure['column']} " if failure["column"] else ""
+    known = failure["type"] in GX_EXPECTATIONS
+    gx_name = f' <span class="code">{esc(failure["type"])}</span>' if known else ""
+    return Html(t(Bi(f"{column}{words.zh}{count}", f"{column}{words.en}{count}")) + gx_name)
 
 
 def _gx_section(ctx: SiteContext, page: Page) -> None:
@@ -272,29 +317,35 @@ def _gx_section(ctx: SiteContext, page: Page) -> None:
     for r in results:
         fails = r["failures"]
         blocking = [f for f in fails if f["blocking"]]
-        desc = "; ".join(
-            f"{f['type']}({f['column']})" + (f" ×{f['count']}" if f["count"] else "") for f in fails[:4]
-        ) + (" …" if len(fails) > 4 else "")
+        desc = join([failure_text(f) for f in fails[:4]] + (["…"] if len(fails) > 4 else []), "；")
         status = tag(Bi("通过", "passed"), "good") if r["success"] else tag(Bi("未通过", "failed"), "bad")
         if r["success"] and fails:
             status = tag(Bi("有警告", "warnings"), "warn")
         rows.append(
             [
                 code("source", r["source"]),
-                r["run_name"],
+                fmt_date_range(*r["days"]) if r["days"] else Bi("没有数据行", "no rows"),
                 fmt_datetime(_local(r["when"])) if r["when"] else "—",
                 Bi(f"{fmt_int(r['successful'])} / {fmt_int(r['evaluated'])}", f"{fmt_int(r['successful'])} of {fmt_int(r['evaluated'])}"),
                 fmt_int(len(blocking)),
                 fmt_int(len(fails) - len(blocking)),
                 status,
-                desc or "—",
+                desc if fails else "—",
             ]
         )
     page.table(
-        [Col(Bi("来源", "Source")), Col(Bi("最近一次校验（数据日期）", "Latest validation (days)")), Col(Bi("校验时间", "Validated at")),
+        [Col(Bi("来源", "Source")), Col(Bi("最近一次校验（数据日期）", "Latest validation (data days)")), Col(Bi("校验时间", "Validated at")),
          Col(Bi("通过的期望", "Expectations met"), True), Col(Bi("阻断性失败", "Blocking failures"), True),
          Col(Bi("警告", "Warnings"), True), Col(Bi("结果", "Result")), Col(Bi("未通过的期望", "Failed expectations"), wrap=True)],
         rows,
+    )
+    page.note(
+        Bi(
+            "每个来源显示最近一次校验了数据行的结果；数据日期为该次校验所含文件的日期（文件名中的日期）。"
+            "当晚没有新文件的运行只校验空表，不在此列出。",
+            "Each source shows its latest validation that covered rows; its days are those of the files it validated "
+            "(the dates in the file names). A run without a new file validates an empty table and is not shown here.",
+        )
     )
 
 

@@ -35,7 +35,7 @@ def build(ctx: SiteContext) -> list[Page]:
                    f"{open_days} open days, {fmt_num(t.height / open_days, 0)} a day")),
             Kpi(Bi("平均等候", "Mean wait"), fmt_minutes(waited["wait_minutes"].mean()),
                 Bi("中位数 ", "median ") + fmt_minutes(waited["wait_minutes"].median())),
-            Kpi(Bi("等候达标率", "Called within target"), fmt_pct(share_within)),
+            Kpi(ctx.wait_rate_label(), fmt_pct(share_within)),
             Kpi(Bi("过号率", "No-show rate"), fmt_pct(no_show),
                 Bi(f"过号 {fmt_int((t['status'] == 'no_show').sum())} 张 · 取消 {fmt_int((t['status'] == 'cancelled').sum())} 张",
                    f"{fmt_int((t['status'] == 'no_show').sum())} no-shows · {fmt_int((t['status'] == 'cancelled').sum())} cancelled"),

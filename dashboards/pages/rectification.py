@@ -8,7 +8,7 @@ import polars as pl
 from dashboards import theme
 from dashboards.charts import Chart, layout, no_data
 from dashboards.context import SiteContext, counts_by, item_count, item_table
-from dashboards.html import Col, Kpi, Page
+from dashboards.html import Col, Kpi, Page, join, nobr
 from dashboards.privacy import mask_text
 from dashboards.labels import Bi, code, fmt_date, fmt_date_short, fmt_int, fmt_pct
 from dashboards.rectification_data import AGING, LATE_STATUSES, LIST_ITEMS_SHOWN, UNRESOLVED, week_of_today
@@ -42,9 +42,8 @@ def build(ctx: SiteContext) -> list[Page]:
     due = shown.filter(status.is_in(UNRESOLVED) & pl.col("deadline").is_between(today, sunday)).sort("deadline", "item_id")
     page.kpis(
         [
-            Kpi(Bi("未完成", "Open"), fmt_int(n_open),
-                Bi(f"待整改 {fmt_int(n['open'])} · 整改中 {fmt_int(n['in_progress'])} · 申诉中 {fmt_int(n['disputed'])}",
-                   f"open {fmt_int(n['open'])} · in progress {fmt_int(n['in_progress'])} · disputed {fmt_int(n['disputed'])}")),
+            # every unfinished status, so the parts add up to the card's number
+            Kpi(Bi("未完成", "Open"), fmt_int(n_open), join([nobr(code("rect_status", s) + f" {fmt_int(n[s])}") for s in OPEN_ORDER], " · ")),
             # escalated items are past the deadline too: this card holds the others
             Kpi(Bi("已超期", "Overdue"), fmt_int(n["overdue"]),
                 Bi("过了整改期限，未满5个工作日", "past the deadline, under 5 working days"), alert=bool(n["overdue"])),
@@ -114,6 +113,7 @@ def _refused_replies(ctx: SiteContext, page: Page) -> None:
 
 
 STATUS_ORDER = ["escalated", "overdue", "disputed", "in_progress", "open"]
+OPEN_ORDER = STATUS_ORDER[::-1]  # the card's breakdown: as an item goes, from found to escalated
 
 
 def _by_status_chart(ctx, open_counts: pl.DataFrame, key: str, title: Bi, axis: Bi, namer) -> Chart:

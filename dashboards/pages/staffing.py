@@ -10,8 +10,8 @@ import polars as pl
 from dashboards import theme
 from dashboards.charts import Chart, layout, no_data, pct_values, percent_axis
 from dashboards.context import SiteContext, absent_note
-from dashboards.html import Col, Kpi, Page
-from dashboards.labels import Bi, WEEKDAYS, fmt_hour, fmt_hour_range, fmt_int, fmt_minutes, fmt_num, fmt_pct
+from dashboards.html import Col, Html, Kpi, Page, Text, t
+from dashboards.labels import Bi, WEEKDAYS, fmt_date_range, fmt_hour, fmt_hour_range, fmt_int, fmt_minutes, fmt_num, fmt_pct
 
 
 MODEL_NOTE = Bi(
@@ -35,13 +35,31 @@ MODEL_NOTE = Bi(
 )
 
 
+def weeks_text(ctx: SiteContext) -> Bi | None:
+    """'2026年10月12日至12月6日，共8周': the complete weeks the advice was
+    made from (the queues page looks at four weeks, so its rates differ);
+    None when the warehouse does not say."""
+    weeks = ctx.data.staffing_weeks
+    if weeks is None:
+        return None
+    n = ((weeks[1] - weeks[0]).days + 1) // 7
+    days = fmt_date_range(*weeks)
+    return Bi(f"{days.zh}，共{n}周", f"{days.en}, {n} weeks")
+
+
 def build(ctx: SiteContext) -> list[Page]:
+    weeks = weeks_text(ctx)
+    period = Bi("统计区间：", "Period: ") + weeks + Bi(" · ", " · ") if weeks else Bi("", "")
     page = ctx.new_page(
         "staffing.html",
         "staffing",
         Bi("科学设置窗口", "Staffing advice"),
-        Bi("按排队数据测算各时段需要开放的窗口数 · ", "How many windows each hour needs, from the queue data · ") + ctx.as_of_text(),
+        Bi("按排队数据测算各时段需要开放的窗口数 · ", "How many windows each hour needs, from the queue data · ") + period + ctx.as_of_text(),
     )
+    def over_the_weeks(note: Bi) -> Text:
+        """A card's note under the weeks its rate or mean is over."""
+        return note if weeks is None else Html(f"{t(weeks)}<br>{t(note)}")
+
     advice = ctx.data.staffing_advice
     if advice is None:
         page.empty(absent_note("staffing_advice", Bi("窗口配置建议", "the staffing advice")))
@@ -67,9 +85,11 @@ def build(ctx: SiteContext) -> list[Page]:
                 Bi(f"共 {advice.height} 个（类别×星期×时段）", f"of {advice.height} (category × weekday × hour)"),
                 alert=bool(n_under)),
             Kpi(Bi("窗口富余的时段", "Over-staffed slots"), fmt_int(n_over), Bi("实际比建议多 2 个以上", "2 or more above the advice")),
-            Kpi(Bi("过号率", "No-show rate"), fmt_pct(no_show), Bi("过号不占窗口，已从负荷中扣除", "no-shows are left out of the load"),
+            Kpi(Bi("过号率", "No-show rate"), fmt_pct(no_show),
+                over_the_weeks(Bi("过号不占窗口，已从负荷中扣除", "no-shows are left out of the load")),
                 alert=bool(no_show and no_show > 0.1)),
-            Kpi(Bi("平均办理时长", "Mean handling time"), fmt_minutes(None if handling is None else handling / 60)),
+            Kpi(Bi("平均办理时长", "Mean handling time"), fmt_minutes(None if handling is None else handling / 60),
+                over_the_weeks(Bi("按取号量加权", "weighted by tickets"))),
             Kpi(Bi("目标无法达到的时段", "Slots where the target is out of reach"), fmt_int(n_unreach),
                 alert=bool(n_unreach)),
         ]

@@ -13,6 +13,8 @@ from dashboards.context import (
     absent_note,
     break_gaps,
     SiteContext,
+    TQS,
+    TQS_COLUMNS,
     delta_vs_last_month,
     first_per,
     date_cell,
@@ -133,11 +135,9 @@ def _ranking_page(ctx: SiteContext) -> Page:
                 Col(Bi("部门", "Department")),
                 Col(Bi("类型", "Type")),
                 Col(Bi("综合分", "Composite"), True),
-                Col(Bi("办结及时 T", "Timeliness T"), True),
-                Col(Bi("服务质量 Q", "Quality Q"), True),
-                Col(Bi("满意度 S", "Satisfaction S"), True),
+                *TQS_COLUMNS,
                 Col(Bi("按时办结率", "On time"), True),
-                Col(Bi("等候达标率", "Wait target met"), True),
+                Col(ctx.wait_rate_header(), True),
                 Col(Bi("好评率", "Good ratings"), True),
                 Col(Bi("差评（条）", "Bad ratings"), True),
                 Col(Bi("扣分", "Points off"), True),
@@ -296,11 +296,7 @@ def _window_page(ctx, w, cur, prev, daily, daily_open, waits, deductions, deduct
                     Bi(f"考核件+评价 {fmt_int(cur['volume'])} < 30", f"cases + ratings {fmt_int(cur['volume'])} < 30"),
                 )
             )
-        for col, label in (
-            ("timeliness", Bi("办结及时 T", "Timeliness T")),
-            ("quality", Bi("服务质量 Q", "Quality Q")),
-            ("satisfaction", Bi("满意度 S", "Satisfaction S")),
-        ):
+        for col, label in TQS:
             d, k = delta_vs_last_month(cur[col], prev and prev[col], kind="score")
             kpis.append(Kpi(label, fmt_score(cur[col]), d, k))
         d, k = delta_vs_last_month(cur["on_time_rate"], prev and prev["on_time_rate"])
@@ -314,7 +310,7 @@ def _window_page(ctx, w, cur, prev, daily, daily_open, waits, deductions, deduct
             )
         )
         d, k = delta_vs_last_month(cur["wait_rate"], prev and prev["wait_rate"])
-        kpis.append(Kpi(Bi("等候达标率", "Wait target met"), fmt_pct(cur["wait_rate"]), d, k))
+        kpis.append(Kpi(ctx.wait_rate_label(), fmt_pct(cur["wait_rate"]), d, k))
         kpis.append(
             Kpi(
                 Bi("好评率 / 差评", "Good rate / bad ratings"),
@@ -361,7 +357,7 @@ def _window_page(ctx, w, cur, prev, daily, daily_open, waits, deductions, deduct
     )
     page.open("grid2")
     page.chart(_cases_chart(daily, name))
-    page.chart(_waits_chart(waits, name))
+    page.chart(_waits_chart(waits, name, ctx.wait_rate_label(same("%")), ctx.wait_rate_label(same("%"), Bi("左轴", "left"))))
     page.chart(_ratings_chart(daily, name))
     page.chart(_deductions_chart(deductions_by_kind, name))
     page.close()
@@ -423,7 +419,8 @@ def _cases_chart(daily: pl.DataFrame, name: str) -> Chart:
     return Chart(build, height=400)
 
 
-def _waits_chart(waits: pl.DataFrame | None, name: str) -> Chart:
+def _waits_chart(waits: pl.DataFrame | None, name: str, rate_axis: Bi, rate_legend: Bi) -> Chart:
+    """``rate_axis``, ``rate_legend``: the share called within the wait target, in %."""
     w = waits if waits is not None else pl.DataFrame(schema={"date": pl.Date, "mean_wait": pl.Float64, "within_share": pl.Float64})
     wx, wmean = break_gaps(w["date"].to_list(), values(w["mean_wait"]))
     days, within = values(w["date"]), pct_values(w["within_share"])
@@ -431,7 +428,7 @@ def _waits_chart(waits: pl.DataFrame | None, name: str) -> Chart:
     def build(lang):
         fig = {
             "data": [
-                {"type": "bar", "name": Bi("等候达标率（%，左轴）", "Within target (%, left)").pick(lang),
+                {"type": "bar", "name": rate_legend.pick(lang),
                  "x": days, "y": within, "marker": {"color": "#9ecae1"},
                  "hovertemplate": "%{y:.1f}%"},
                 {"type": "scatter", "mode": "lines+markers", "name": Bi("平均等候（分钟，右轴）", "Mean wait (min, right)").pick(lang),
@@ -442,7 +439,7 @@ def _waits_chart(waits: pl.DataFrame | None, name: str) -> Chart:
                 lang,
                 Bi(f"{name} 每日叫号等候", f"{name}: queue waits per day"),
                 Bi("叫号日期", "Date called"),
-                Bi("等候达标率（%）", "Called within target (%)"),
+                rate_axis,
                 xaxis=date_axis(lang, w["date"]),
                 yaxis=percent_axis(range=[0, 105]),
                 yaxis2={"title": {"text": Bi("平均等候（分钟）", "Mean wait (minutes)").pick(lang)}, "overlaying": "y",

@@ -41,7 +41,6 @@ import polars as pl
 from assets.calendar import CalendarFallbackWarning, WorkCalendar
 from assets.ingest.contract import UPDATE_STATUS
 from assets.rectification.department_lists import REPLY_COLUMNS, SHEET_COLUMNS, SHEET_NAME
-from assets.rectification.status import STATUS_ZH
 
 RESOLVED_SHARE = 0.85
 IN_PROGRESS_SHARE = 0.09  # the rest of the answers are disputes
@@ -66,7 +65,7 @@ LIAISONS = ("王科长", "李主任", "张科长", "刘主任", "陈科长", "�
 
 # the list's headers of what a department reads and of what it fills in
 _HEADER = {column: header for column, header in SHEET_COLUMNS + REPLY_COLUMNS if column is not None}
-_READ = ("item_id", "rule", "dept_id", "detected_on", "deadline", "status_zh")
+_READ = ("item_id", "rule", "dept_id", "detected_on", "deadline")
 # a reply file the demo wrote: a list's own name, as a department sends it back
 _REPLY_FILE = "整改清单_*.xlsx"
 
@@ -182,8 +181,10 @@ def clear_demo_replies(updates_dir: Path) -> None:
 
 
 def _unanswered_rows(path: Path) -> pl.DataFrame:
-    """The rows of a list a department still has to answer: not 已整改 and
-    整改状态 empty, with their sheet row numbers."""
+    """The rows of a list with 整改状态 empty, with their sheet row numbers.
+    An item already 已整改 (an earlier demo in the same home answered it) is
+    answered again, the same way: the inbox then holds every answer, and a
+    home rebuilt from it gets the same ledger."""
     import openpyxl
 
     sheet = openpyxl.load_workbook(path, read_only=True)[SHEET_NAME]
@@ -194,11 +195,18 @@ def _unanswered_rows(path: Path) -> pl.DataFrame:
     values = [
         (sheet_row, *(row[j] for j in wanted))
         for sheet_row, row in enumerate(rows, start=2)
-        if row[reply] is None and row[header[_HEADER["status_zh"]]] != STATUS_ZH["resolved"]
+        if row[reply] is None
     ]
     sheet.parent.close()
-    frame = pl.DataFrame(values, schema=["sheet_row", *_READ], orient="row")
+    frame = pl.DataFrame(values, schema=_UNANSWERED_SCHEMA, orient="row")
     return frame.with_columns(pl.col("detected_on", "deadline").cast(pl.Date), file=pl.lit(str(path)))
+
+
+# the cells as openpyxl gives them: dates are datetimes at midnight
+_UNANSWERED_SCHEMA = {
+    "sheet_row": pl.Int64, "item_id": pl.String, "rule": pl.String, "dept_id": pl.String,
+    "detected_on": pl.Datetime("us"), "deadline": pl.Datetime("us"),
+}
 
 
 def fill_department_lists(lists: Iterable[Path], updates_dir: Path, as_of: date, calendar: WorkCalendar) -> FilledLists:

@@ -109,3 +109,20 @@ def test_demo_answers_come_back_as_statuses(demo_home):
     quality = table(home, "file_quality").filter(pl.col("source") == "rectification_updates")
     assert quality["status"].unique().to_list() == ["loaded"]
     assert quality["rows_loaded"].sum() == answers.height
+
+
+def test_the_demo_inbox_holds_every_answer(demo_home, tmp_path):
+    """The demo run again in the same home, then a home built afresh from
+    its inbox: the statuses are the same, so the answers are all in the
+    filled lists, not partly in the first demo's ledger only."""
+    import shutil
+
+    again = tmp_path / "again"
+    shutil.copytree(demo_home[0], again)
+    assert cli("demo", "--as-of", "2026-11-20", home=again).returncode == 0
+    fresh = tmp_path / "fresh"
+    proc = cli("run", "--inbox", str(again / "inbox"), "--as-of", "2026-11-20", home=fresh)
+    assert proc.returncode == 0, proc.stderr
+    statuses = lambda h: table(h, "rectification_items").select("item_id", "status", "resolved_on").sort("item_id")  # noqa: E731
+    assert statuses(fresh).equals(statuses(again))
+    assert statuses(again).equals(statuses(demo_home[0]))

@@ -223,6 +223,30 @@ def test_a_sheet_added_in_front_is_passed_over(ledger, tmp_path):
     assert read_returned_list(tmp_path / "renamed.xlsx").select("status", "source_row").rows() == [("整改中", 2)]
 
 
+def test_merged_reply_cells_answer_every_row_they_cover(ledger, tmp_path):
+    """One 填报人 and one 填报时间 merged down three answered rows (Excel
+    keeps the value in the top cell only): each row has them."""
+    path = export_department_lists(ledger, tmp_path / "lists", as_of=AS_OF)["D_LAND"]
+    wb = openpyxl.load_workbook(path)
+    ws = wb["整改清单"]
+    header = [c.value for c in ws[1]]
+    col = {h: header.index(h) + 1 for h in header}
+    for row in (2, 3, 4):
+        ws.cell(row=row, column=col["整改状态"], value="整改中")
+    ws.cell(row=2, column=col["填报人"], value="李四")
+    ws.cell(row=2, column=col["填报时间"], value=datetime(2026, 4, 11, 9, 30))
+    letter = openpyxl.utils.get_column_letter
+    ws.merge_cells(f"{letter(col['填报人'])}2:{letter(col['填报人'])}4")
+    ws.merge_cells(f"{letter(col['填报时间'])}2:{letter(col['填报时间'])}4")
+    wb.save(tmp_path / "merged.xlsx")
+    got = read_returned_list(tmp_path / "merged.xlsx")
+    assert got.select("updated_by", "updated_at", "source_row").rows() == [
+        ("李四", datetime(2026, 4, 11, 9, 30), 1),
+        ("李四", datetime(2026, 4, 11, 9, 30), 2),
+        ("李四", datetime(2026, 4, 11, 9, 30), 3),
+    ]
+
+
 def test_read_returned_csv_encodings_and_english_headers(tmp_path):
     rows = [
         ("RX-1", "整改中", "正在整改", "张科", "2026-04-11 09:00"),

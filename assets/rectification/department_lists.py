@@ -587,6 +587,40 @@ def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]]:
     return -1, {}
 
 
+_MERGE_REF = re.compile(rb'<mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+
+
+def _merged_ranges(path: Path, sheet) -> list[tuple[int, int, int, int]]:
+    """(min_col, min_row, max_col, max_row) of each merged range of a sheet
+    opened read-only, from the sheet's XML part: openpyxl's read-only mode
+    does not read them, and its full mode is slow on a city's lists."""
+    import zipfile
+
+    from openpyxl.utils import range_boundaries
+
+    part = str(getattr(sheet, "_worksheet_path", "") or "").lstrip("/")
+    if not part:
+        return []
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read(part)
+    return [range_boundaries(ref.decode("ascii")) for ref in _MERGE_REF.findall(xml)]
+
+
+def _unmerged(rows: list[list[Any]], ranges: list[tuple[int, int, int, int]]) -> list[list[Any]]:
+    """Each merged range's value (Excel keeps it in the top-left cell) in
+    every cell of the range, as the department sees it: one 填报人 and
+    填报时间 merged down the rows they answered."""
+    for min_col, min_row, max_col, max_row in ranges:
+        if min_row > len(rows):
+            continue
+        top = rows[min_row - 1]
+        value = top[min_col - 1] if min_col <= len(top) else None
+        for row in rows[min_row - 1 : max_row]:
+            row.extend([None] * (max_col - len(row)))
+            row[min_col - 1 : max_col] = [value] * (max_col - min_col + 1)
+    return rows
+
+
 class ReplyFileRejected(ValueError):
     """A returned list that cannot be used at all; the message says why
     (Chinese, then English), without the file's name, which the caller shows
@@ -607,7 +641,7 @@ def _read_rows(path: Path) -> list[list[Any]]:
                 for ws in sorted(wb.worksheets, key=lambda ws: ws.title != SHEET_NAME):
                     rows = [list(r) for r in ws.iter_rows(values_only=True)]
                     if _find_header(rows)[0] >= 0:
-                        return rows
+                        return _unmerged(rows, _merged_ranges(path, ws))
                     first = rows if first is None else first
                 return first or []
             finally:

@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 
 import polars as pl
 
+from dashboards import theme
 from dashboards.labels import PLOTLY_DATE_HOVER, PLOTLY_DATE_TICK, Bi
 
 Figure = dict
@@ -117,8 +118,8 @@ def layout(
     """Title (and a smaller second line), axis titles with units, and the rest."""
     out: dict = {"title": {"text": title.pick(lang)}}
     if subtitle is not None:
-        out["title"]["subtitle"] = {"text": subtitle.pick(lang), "font": {"size": 16, "color": "#4a4a4a"}}
-        out["margin"] = {"t": 110}
+        out["title"]["subtitle"] = {"text": subtitle.pick(lang), "font": {"size": theme.SUBTITLE_FONT_PX, "color": theme.MUTED}}
+        out["margin"] = {"t": theme.TOP_WITH_SUBTITLE_PX}
     if x is not None:
         out["xaxis"] = {"title": {"text": x.pick(lang)}}
     if y is not None:
@@ -142,6 +143,18 @@ def date_axis(lang: str, dates: Iterable | None = None, **extra) -> dict:
         axis.update(dtick=86400000, tick0=first.isoformat(), range=[lo.isoformat(), hi.isoformat()])
     axis.update(extra)
     return axis
+
+
+def calendar_days(dates: Iterable | None) -> list[date]:
+    """Every calendar day from the first of ``dates`` to the last. A heatmap
+    on a date axis draws each cell halfway to its neighbours: given only the
+    open days, Friday's cell covers the weekend and a holiday's eve the
+    holiday. Given every day, each is one cell wide and a day without a
+    value (None) is blank, as the captions say."""
+    first, last = _date_span(dates)
+    if first is None:
+        return []
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def _date_span(dates: Iterable | None) -> tuple[date | None, date | None]:

@@ -18,7 +18,7 @@ import polars as pl
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, values
 from dashboards.data import SiteData
-from dashboards.html import Col, Html, Page, Text, cell_per_value, esc_expr, link, rows_markup, t, tag
+from dashboards.html import Col, Html, Page, Text, bi_markup, cell_per_value, esc_expr, link, rows_markup, t, tag
 from dashboards.labels import (
     Bi,
     code,
@@ -154,6 +154,12 @@ class SiteContext:
         en = f" ({', '.join(n.en for n in notes)})" if notes else ""
         return Bi(f"等候达标率（{w.zh}叫号{zh}）", f"Called {w.en}{en}")
 
+    def ranking_floor(self) -> Bi:
+        """'考核件数 + 评价数 ≥ 30': who is ranked (``SiteData.min_volume``),
+        windows and staff alike."""
+        v = fmt_int(self.data.min_volume)
+        return Bi(f"考核件数 + 评价数 ≥ {v}", f"evaluated cases + ratings ≥ {v}")
+
     # -- names and links -----------------------------------------------
     def window_href(self, hall_id: str, window_id: str, prefix: str = "") -> str | None:
         slug = self.window_slugs.get((hall_id, window_id))
@@ -205,11 +211,18 @@ class SiteContext:
         row = self._staff.get(staff_id)
         return staff_label(staff_id, row["staff_name"] if row else None)
 
-    def footer(self) -> Bi:
+    def footer(self, prefix: str = "") -> Html:
+        """Every page's last line, for a page at ``prefix``: the date, where
+        the method is (the ranking rules on the windows page; the full method
+        is a document of the system, which office staff get from its
+        administrator), and that personal data is masked."""
         d = fmt_date(self.as_of)
-        return Bi(
-            f"窗口督查 WindowWatch · {d.zh} · 分数口径见 docs/METHODOLOGY.md · 个人信息已脱敏",
-            f"WindowWatch · {d.en} · scoring method in docs/METHODOLOGY.md · personal data masked",
+        rules = f"{prefix}windows.html#method"
+        return bi_markup(
+            [f"窗口督查 WindowWatch · {d.zh} · ", link(rules, "计分与排名规则"), "见窗口考评页；完整的计分方法见系统说明文档"
+             "《考评方法》（docs/METHODOLOGY.md，由系统管理员提供）· 个人信息已脱敏"],
+            [f"WindowWatch · {d.en} · ", link(rules, "Scoring and ranking rules"), " are on the Windows page; the full scoring method is in the "
+             "system's documentation (docs/METHODOLOGY.md, from the system administrator) · personal data masked"],
         )
 
     def new_page(self, path: str, nav_key: str, title: Bi, subtitle: Text = None) -> Page:
@@ -364,7 +377,7 @@ def ranking_chart(
                 subtitle=subtitle,
                 yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 15}, "showgrid": True},
                 xaxis={"range": [lo, 104.5]},
-                margin={"l": 240, "t": 110, "r": 30},
+                margin={"l": 240, "r": 30},
                 legend={"y": 1.0, "yanchor": "bottom"},
             ),
         }
@@ -444,7 +457,7 @@ def record_chart(record: pl.DataFrame, label_col: str, title: Bi, subtitle: Bi |
                 subtitle=subtitle,
                 barmode="stack",
                 yaxis={"autorange": "reversed", "type": "category"},
-                margin={"l": 200, "t": 120},
+                margin={"l": 200},
                 legend={"traceorder": "normal"},
             ),
         }
@@ -465,15 +478,42 @@ ITEM_COLUMNS = [
 ]
 
 
-FULL_LIST = Bi(
-    "完整清单见整改台账导出（exports/rectification/ledger.csv，超过 Excel 一张表的行数时按发现月份分为 ledger/ 下的各月文件；"
-    "或 windowwatch export rectification）"
-    "及各部门《整改清单》（exports/rectification/departments/；往月已通报、已整改的事项按月归档在其中的 archive/）。",
-    "The full list is in the ledger export (exports/rectification/ledger.csv, one file per month of detection "
-    "under ledger/ once it outgrows an Excel sheet; or windowwatch export "
-    "rectification) and the departments' lists (exports/rectification/departments/; settled items of "
-    "older months in its archive/, one workbook per month).",
-)
+# What the nightly run writes beside the site, for the pages to link to:
+# the site is HOME/dashboards and the exports HOME/exports
+# (pipelines/resources.py), so from the site's root they are one folder up.
+# The names and the size limit are those of assets/rectification/list_publish.py,
+# not imported: it loads the Excel writers and file readers the site has no use for.
+EXPORTS = "../exports/"
+LEDGER_CSV = "rectification/ledger.csv"
+LEDGER_MONTHS = "rectification/ledger/"  # one CSV per month of detection, once the ledger outgrows an Excel sheet
+DEPARTMENT_LISTS = "rectification/departments/"
+LEDGER_CSV_MAX_ITEMS = 1_048_575
+
+
+def full_list(ledger_items: tuple[int, int], prefix: str = "") -> Html:
+    """Where the items a table leaves out are, for a page at ``prefix``:
+    links to the ledger the run writes and to the departments' lists. Office
+    staff open files; they do not run commands. ``ledger_items``
+    (``SiteData.ledger_items``): a ledger of more than ``LEDGER_CSV_MAX_ITEMS``
+    items, each with its detection date, is written one CSV per month."""
+    root = prefix + EXPORTS
+    lists = root + DEPARTMENT_LISTS
+    items, undated = ledger_items
+    if items > LEDGER_CSV_MAX_ITEMS and not undated:
+        ledger_zh = ["整改台账（事项超过 Excel 一张表的行数，按发现月份分为多个文件：",
+                     link(root + LEDGER_MONTHS, "台账文件夹"), "；系统管理员可用命令 windowwatch export rectification 导出一份完整台账）"]
+        ledger_en = ["the ledger (one file per month of detection, as it outgrows an Excel sheet: ",
+                     link(root + LEDGER_MONTHS, "ledger folder"), "; a system administrator can export it whole with "
+                     "windowwatch export rectification)"]
+    else:
+        ledger_zh = ["整改台账 ", link(root + LEDGER_CSV, "ledger.csv"), "（可用 Excel 打开）"]
+        ledger_en = ["the ledger, ", link(root + LEDGER_CSV, "ledger.csv"), " (opens in Excel),"]
+    return bi_markup(
+        ["完整清单见", *ledger_zh, "和各部门《整改清单》（", link(lists, "整改清单文件夹"),
+         "；往月已通报、已整改的事项按月归档在其中的 archive 文件夹）。"],
+        [" The full list is in ", *ledger_en, " and the departments' lists (", link(lists, "folder of lists"),
+         "; settled items of older months are in its archive folder, one workbook per month)."],
+    )
 
 
 def item_table(
@@ -492,7 +532,7 @@ def item_table(
         rows.to_list(),
         empty=empty,
         total=items.height if total is None else total,
-        more=Bi("", " ") + FULL_LIST,
+        more=full_list(ctx.data.ledger_items, prefix),
     )
 
 

@@ -238,6 +238,20 @@ class SiteData:
         return rows[0][0] if len(rows) == 1 else None
 
     @cached_property
+    def min_volume(self) -> int:
+        """The ranking floor (scoring.ranking.min_volume: evaluated cases +
+        ratings in the month) the scores were ranked by, from the method
+        config kept in scores_state; the shipped default, 30, for a warehouse
+        from before that (what the pages said before they read it)."""
+        if "method_settings" in self.columns("scores_state"):
+            rows = self.con.execute(
+                "SELECT CAST(json_extract(method_settings, '$.scoring.ranking.min_volume') AS INTEGER) FROM scores_state"
+            ).fetchall()
+            if len(rows) == 1 and rows[0][0] is not None:
+                return rows[0][0]
+        return 30
+
+    @cached_property
     def staffing_weeks(self) -> tuple[date, date] | None:
         """The first Monday and the last Sunday of the weeks the staffing
         advice was made from (staffing_state); None for a warehouse without it."""
@@ -316,6 +330,16 @@ class SiteData:
     @property
     def has_rectification(self) -> bool:
         return "rectification_items" in self.tables
+
+    @cached_property
+    def ledger_items(self) -> tuple[int, int]:
+        """Items in the whole ledger (every date and status) and those of them
+        without a detection date: what the run's ledger CSV counts to choose
+        between one file and one per month (``context.full_list``)."""
+        if not self.has_rectification:
+            return 0, 0
+        (n, undated), = self.con.execute("SELECT count(*), count(*) - count(detected_on) FROM rectification_items").fetchall()
+        return n, undated
 
     def _items_as_of(self) -> str:
         return items_as_of(self.columns("rectification_items"), with_rowid="rectification_items" in self.base_tables)

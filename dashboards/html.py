@@ -65,6 +65,12 @@ def link(href: str, text: Text) -> Html:
     return Html(f'<a href="{esc(href)}">{t(text)}</a>')
 
 
+def bi_markup(zh: Iterable[Text], en: Iterable[Text]) -> Html:
+    """A text in both languages made of parts, some of them markup (a link
+    inside a sentence), each language's parts in their order."""
+    return Html(f'<span class="l-zh">{"".join(t(p) for p in zh)}</span><span class="l-en">{"".join(t(p) for p in en)}</span>')
+
+
 def tag(text: Text, kind: str) -> Html:
     """A small coloured label: kind in red, black, bad, warn, good, muted."""
     return Html(f'<span class="tag {esc(kind)}">{t(text)}</span>')
@@ -81,6 +87,18 @@ def bold(text: Text) -> Html:
 
 def join(parts: Iterable[Text], sep: str = " ") -> Html:
     return Html(esc(sep).join(t(p) for p in parts))
+
+
+def without_empty_columns(columns: Sequence[Col], rows: Sequence[Sequence[Text]]) -> tuple[list[Col], list[list[Text]], list[Col]]:
+    """The columns that have something in some row, the rows cut to them, and
+    the columns left out: a column of "—" in every row (名次 when nobody is
+    ranked yet) says nothing and takes room; the caller says why instead."""
+    def blank(v: Text) -> bool:
+        return v is None or (isinstance(v, str) and v.strip() in ("", "—"))
+
+    keep = [i for i in range(len(columns)) if not rows or not all(blank(r[i]) for r in rows)]
+    dropped = [c for i, c in enumerate(columns) if i not in keep]
+    return [columns[i] for i in keep], [[r[i] for i in keep] for r in rows], dropped
 
 
 @dataclass
@@ -175,8 +193,9 @@ class Page:
     def p(self, text: Text) -> None:
         self.parts.append(f"<p>{t(text)}</p>")
 
-    def note(self, text: Text) -> None:
-        self.parts.append(f'<div class="note">{t(text)}</div>')
+    def note(self, text: Text, anchor: str | None = None) -> None:
+        ident = f' id="{esc(anchor)}"' if anchor else ""
+        self.parts.append(f'<div class="note"{ident}>{t(text)}</div>')
 
     def empty(self, text: Text) -> None:
         """The '暂无数据' box: what is missing and why."""
@@ -221,7 +240,7 @@ class Page:
         scroll: bool = True,
         limit: int | None = None,
         total: int | None = None,
-        more: Bi | None = None,
+        more: Text = None,
     ) -> int:
         """A table; returns the number of rows shown. ``limit`` cuts and says
         so. ``total``: the full count when the caller already cut ``rows``
@@ -243,7 +262,7 @@ class Page:
         empty: Bi | None = None,
         scroll: bool = True,
         total: int | None = None,
-        more: Bi | None = None,
+        more: Text = None,
     ) -> int:
         """``table`` of rows already made as markup (``<tr>…</tr>``, cells
         opened as ``table`` opens them), all of them shown."""
@@ -260,7 +279,7 @@ class Page:
         if len(rows) < total:
             shown = len(rows)
             note = Bi(f"仅显示前 {shown} 条，共 {total:,} 条。", f"Showing the first {shown} of {total:,}.")
-            self.note(note + more if more is not None else note)
+            self.note(note if more is None else Html(t(note) + t(more)))  # ``more`` may hold links
         return len(rows)
 
     # -- output --------------------------------------------------------

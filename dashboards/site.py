@@ -164,7 +164,7 @@ def _write_pages(warehouse_path, out_dir, tmp, as_of, gx_docs_index, strict, val
                 errors.append(f"{key}: {type(exc).__name__}: {exc}")
                 pages = [_failed_page(ctx, key, traceback.format_exc())]
             for page in pages:
-                markup = page.render(footer=ctx.footer(), validate=validate)
+                markup = page.render(footer=ctx.footer("../" * page.path.count("/")), validate=validate)
                 path = tmp / page.path
                 path.parent.mkdir(parents=True, exist_ok=True)
                 raw = markup.encode("utf-8")

@@ -54,6 +54,11 @@ STATUS_COLORS = {
 
 BASE_FONT_PX = 18
 TITLE_FONT_PX = 22
+SUBTITLE_FONT_PX = 16
+TITLE_TOP_PX = 16  # from the chart's top edge to the title's anchor (its text starts ~10 px above it)
+# the plot area's top edge below a title and a subtitle: room for both
+# (down to ~80 px) and for a one-row legend on the plot area (~34 px)
+TOP_WITH_SUBTITLE_PX = 120
 
 # sequential scale for waits (light -> dark red) and a diverging one for gaps
 SEQ_WAIT = [[0.0, "#fff5eb"], [0.35, "#fdae6b"], [0.7, "#e6550d"], [1.0, "#7f2704"]]
@@ -76,12 +81,17 @@ _AXIS = {
 PLOTLY_TEMPLATE: dict = {
     "layout": {
         "font": {"family": FONT_FAMILY, "size": BASE_FONT_PX, "color": INK},
+        # the title hangs TITLE_TOP_PX below the chart's top edge whatever
+        # its height: as a share of the height (y 0.97) it slid 40 px down a
+        # 1,400 px ranking, under the legend that sits on the plot area
         "title": {
             "font": {"size": TITLE_FONT_PX, "color": INK},
             "x": 0.01,
             "xanchor": "left",
-            "y": 0.97,
+            "y": 1,
+            "yref": "container",
             "yanchor": "top",
+            "pad": {"t": TITLE_TOP_PX},
         },
         "colorway": COLORWAY,
         "paper_bgcolor": PAPER,

@@ -24,7 +24,7 @@ import socket
 import struct
 import subprocess
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -249,8 +249,9 @@ def test_item_tables_show_the_most_urgent_first_with_the_total(demo_site, monkey
     _build(home, tmp_path / "site")
     page = next((tmp_path / "site" / "windows").glob(f"{hall}_{window}*.html")).read_text(encoding="utf-8")
     assert _item_ids(page) == want[:2]
-    assert f"仅显示前 2 条，共 {n:,} 条。完整清单见整改台账导出（exports/rectification/ledger.csv" in page
-    assert f"Showing the first 2 of {n:,}. The full list is in the ledger export" in page
+    assert f"仅显示前 2 条，共 {n:,} 条。完整清单见整改台账 ledger.csv（可用 Excel 打开）" in _zh(page)
+    assert f"Showing the first 2 of {n:,}. The full list is in the ledger, ledger.csv (opens in Excel)" in _en(page)
+    assert '<a href="../../exports/rectification/ledger.csv">' in page  # HOME/exports, from HOME/dashboards/windows/
     from dashboards.html import esc
 
     assert f'<td class="wrap">{esc(first)[:20]}' in page  # its description as stored, read for it
@@ -859,6 +860,15 @@ def _zh(html: str) -> str:
     return html_lib.unescape(re.sub(r"<[^>]+>", "", html))
 
 
+def _en(html: str) -> str:
+    """The text a page shows in English, as ``_zh``."""
+    import html as html_lib
+
+    html = re.sub(r"<script\b.*?</script>|<style\b.*?</style>", "", html, flags=re.S)
+    html = re.sub(r'<span class="l-zh">.*?</span>', "", html, flags=re.S)
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+
+
 def _headers(html: str) -> list[list[str]]:
     """The Chinese column headers of every table of a page, table by table."""
     return [
@@ -1007,6 +1017,225 @@ def test_score_tables_fit_a_laptop_screen_without_scrolling(browser, demo_site):
             assert wide == [], (page.name, wide)
     finally:
         browser.set_width(1600)
+
+
+# each chart's title, subtitle, legend and plot area as drawn: [top, bottom, left, right] in px from the chart's corner
+CHART_BOXES_JS = """
+Array.from(document.querySelectorAll('.plotly-graph-div')).map(function(d){
+  var o = d.getBoundingClientRect();
+  function box(sel){
+    var e = d.querySelector(sel); if(!e) return null;
+    var r = e.getBoundingClientRect();
+    return r.width ? [r.top - o.top, r.bottom - o.top, r.left - o.left, r.right - o.left] : null;
+  }
+  return {id: d.id, height: o.height, title: box('.gtitle'), subtitle: box('.gtitle-subtitle'),
+          legend: box('.legend'), plot: box('.nsewdrag')};
+})
+"""
+
+
+def _crossing(a, b) -> bool:
+    """Two boxes share more than half a pixel each way."""
+    return a is not None and b is not None and a[0] < b[1] - 0.5 and b[0] < a[1] - 0.5 and a[2] < b[3] - 0.5 and b[2] < a[3] - 0.5
+
+
+def _covered_titles(charts: list[dict]) -> list:
+    """Charts whose title or subtitle a legend covers, or that reach into the plot area."""
+    out = []
+    for c in charts:
+        if c["subtitle"] and c["subtitle"][0] < c["title"][1] - 0.5:
+            out.append((c["id"], "subtitle over the title", c))
+        for name in ("title", "subtitle"):
+            if _crossing(c[name], c["legend"]):
+                out.append((c["id"], f"legend over the {name}", c))
+            if c[name] and c["plot"] and c[name][1] > c["plot"][0] + 0.5:
+                out.append((c["id"], f"{name} inside the plot area", c))
+    return out
+
+
+def test_chart_titles_stay_clear_of_the_legend(browser, demo_home, tmp_path):
+    """A chart's title and the subtitle that explains it (the ranking's
+    红/黑/蓝/灰) are not covered by its legend, on a tall chart (40 windows
+    ranked, ~1,400 px: the title used to sit 3 % of the height down, under
+    the legend) as on a short one (4 departments), on every page, in both
+    languages, on a 1366 px screen (two charts side by side)."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_home / "warehouse.duckdb", warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        # the month's 8 windows four more times over, under other ids: 40 rows
+        con.execute(
+            "INSERT INTO window_scores_monthly SELECT w.* REPLACE (w.window_id || '-' || i AS window_id) "
+            "FROM window_scores_monthly w, range(1, 5) t(i) WHERE w.period = '2026-03'"
+        )
+        n = con.execute("SELECT count(*) FROM window_scores_monthly WHERE period = '2026-03'").fetchone()[0]
+    assert n == 40
+    out = tmp_path / "site"
+    _build(demo_home, out, warehouse)
+    pages = [*(out / p for p in PAGES), min(out.glob("windows/*.html")), min(out.glob("departments/*.html"))]
+    browser.set_width(1366)
+    try:
+        for page in pages:
+            for lang in ("zh", "en"):
+                _check_loaded(browser, page.name, browser.open(page.as_uri() + f"?lang={lang}"))
+                charts = browser.evaluate(CHART_BOXES_JS)
+                assert _covered_titles(charts) == [], (page.name, lang)
+                if page.name == "windows.html":  # the tall ranking, with its subtitle and legend
+                    tall = charts[0]
+                    assert tall["height"] > 1300 and tall["subtitle"] and tall["legend"], tall
+                if page.name == "departments.html":  # the short one
+                    short = charts[0]
+                    assert short["height"] < 500 and short["subtitle"] and short["legend"], short
+    finally:
+        browser.set_width(1600)
+
+
+def _figures(html: str, lang: str = "zh") -> list[dict]:
+    """The page's charts as it stores them, in one language."""
+    return [json.loads(f) for f in re.findall(rf'<script type="application/json" id="chart\d+-{lang}">(.*?)</script>', html, flags=re.S)]
+
+
+def _heatmap(html: str) -> dict:
+    (trace,) = [tr for fig in _figures(html) for tr in fig["data"] if tr["type"] == "heatmap"]
+    return trace
+
+
+def test_daily_heatmaps_give_each_day_one_cell(demo_site):
+    """The departments' daily composite and the rows loaded per source and
+    day: one column per calendar day, closed days blank (as their captions
+    say), so Friday's cell does not stretch over the weekend nor the eve of
+    the Spring Festival over the holiday."""
+    out, _ = demo_site
+    # The small demo's 35 days run from Saturday 31 January to Friday 6 March
+    # 2026; its first open day is Monday 2 February. Closed: weekends and the
+    # Spring Festival, Sunday 15 to Monday 23 February; Saturdays 14 and 28
+    # February are make-up working days (the State Council's 2026 schedule).
+    days = [(date(2026, 2, 2) + timedelta(days=i)).isoformat() for i in range(33)]
+    assert days[-1] == "2026-03-06"
+    closed = {"2026-02-07", "2026-02-08", *(f"2026-02-{d}" for d in range(15, 24)), "2026-03-01"}
+    assert len(closed) == 12
+
+    depts = _heatmap((out / "departments.html").read_text(encoding="utf-8"))
+    assert depts["x"] == days
+    blank = {day for i, day in enumerate(days) if all(row[i] is None for row in depts["z"])}
+    assert blank == closed
+
+    loaded = _heatmap((out / "quality.html").read_text(encoding="utf-8"))
+    assert loaded["x"] == days
+    queue = loaded["z"][loaded["y"].index("排队叫号")]  # a queue file every open day, none on a closed one
+    assert {day for day, v in zip(days, queue) if v is None} == closed
+
+
+def _text(html: str) -> str:
+    """What a page shows, in both languages: scripts, styles and tags left out, entities read."""
+    import html as html_lib
+
+    html = re.sub(r"<script\b.*?</script>|<style\b.*?</style>", "", html, flags=re.S)
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def test_pages_point_to_files_not_commands(demo_site):
+    """Office staff open files; they do not run commands. Where a page sends
+    them for more (the full ledger, the departments' lists) it links to the
+    files the run wrote in the home (HOME/dashboards beside HOME/exports),
+    and every such link reaches one; a command is named only as the system
+    administrator's; the method document only as one the administrator gives."""
+    out, _ = demo_site
+    home = out.parent
+    ledger, lists = home / "exports" / "rectification" / "ledger.csv", home / "exports" / "rectification" / "departments"
+    assert ledger.is_file() and lists.is_dir()  # written by the run
+    linked: dict[Path, set[str]] = {}
+    for page in sorted(out.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        text = _text(html)
+        for m in re.finditer(r"windowwatch [a-z]", text):
+            assert re.search("系统管理员|administrator", text[max(0, m.start() - 60):m.start()]), (page.name, text[m.start() - 60:m.end() + 30])
+        for m in re.finditer(r"docs/", text):
+            assert re.match(r"docs/METHODOLOGY\.md(，由系统管理员提供|, from the system administrator)", text[m.start():]), (page.name, text[m.start():m.end() + 40])
+        for href in re.findall(r'<a href="([^"#?]+)', html):
+            if not href.endswith(".html"):
+                target = (page.parent / href).resolve()
+                assert target.exists(), (page.name, href)
+                linked.setdefault(target, set()).add(str(page.relative_to(out)))
+    assert "rectification.html" in linked[ledger.resolve()] and "rectification.html" in linked[lists.resolve()]
+    assert any(p.startswith("windows/") for p in linked[ledger.resolve()])  # a window's cut item table, one folder down
+    assert "windows.html#method" in (out / "index.html").read_text(encoding="utf-8")
+    assert 'id="method"' in (out / "windows.html").read_text(encoding="utf-8")
+
+    # a ledger past one Excel sheet (1,048,575 items and the header) is written one file per month
+    from assets.rectification import list_publish
+    from dashboards import context
+
+    assert context.LEDGER_CSV_MAX_ITEMS == list_publish.LEDGER_CSV_MAX_ITEMS == 1_048_575
+    assert context.LEDGER_CSV == f"rectification/{list_publish.LEDGER_CSV}"
+    assert context.LEDGER_MONTHS == f"rectification/{list_publish.LEDGER_MONTHS_DIR}/"
+    assert 'href="../exports/rectification/ledger/"' in context.full_list((1_048_576, 0))
+    assert 'href="../exports/rectification/ledger.csv"' in context.full_list((1_048_575, 0))
+    assert 'href="../exports/rectification/ledger.csv"' in context.full_list((1_048_576, 1))  # an undated item: one file
+
+
+def test_early_in_the_month_few_are_ranked_and_the_pages_say_so(demo_home, tmp_path):
+    """Early in a month few reach the ranking floor (cases + ratings ≥ 30):
+    the staff chart says how many it ranks and why the others are not, not
+    "top 10" over 2 bars; a department page leaves out a column empty in
+    every row (名次 of staff nobody ranked, 大厅排名 and 榜单 of windows
+    neither ranked nor listed) and says why instead."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_home / "warehouse.duckdb", warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        month = "period = '2026-03'"
+        # On 6 March nobody of the small demo's 20 staff is ranked. Ten more
+        # cases each for ZW00015 (公安局出入境, 18 + 7 ratings) and ZW00003
+        # (市场监管局, 17 + 5): 35 and 32 reach the floor, the other 18 stay below it.
+        assert con.execute(f"SELECT count(*), max(volume), count(rank) FROM staff_scores_monthly WHERE {month}").fetchall() == [(20, 25, 0)]
+        assert con.execute(f"SELECT staff_id, dept_id, evaluated_cases, ratings FROM staff_scores_monthly WHERE {month} "
+                           "AND staff_id IN ('ZW00003', 'ZW00015') ORDER BY staff_id").fetchall() == [
+            ("ZW00003", "SCJG", 17, 5), ("ZW00015", "GACRJ", 18, 7)]
+        con.execute(f"UPDATE staff_scores_monthly SET evaluated_cases = evaluated_cases + 10, volume = volume + 10, eligible = true, "
+                    f"eligible_count = 2, service_star = true, rank = CASE staff_id WHEN 'ZW00015' THEN 1 ELSE 2 END "
+                    f"WHERE {month} AND staff_id IN ('ZW00003', 'ZW00015')")
+        # 人社局's B03 (31 = the floor + 1) two cases fewer: none of its windows
+        # is ranked; the 5 ranked left take 2 red (A02, B05) and 2 black (A01, B02)
+        assert con.execute(f"SELECT window_id, dept_id, volume, rank, list FROM window_scores_monthly WHERE {month} "
+                           "ORDER BY window_id").fetchall() == [
+            ("A01", "ZWFW", 56, 4, "black"), ("A02", "ZWFW", 43, 1, "red"), ("B01", "SCJG", 54, 3, "red"),
+            ("B02", "SCJG", 41, 6, "black"), ("B03", "RSJ", 31, 5, "black"), ("B04", "RSJ", 24, None, None),
+            ("B05", "GACRJ", 41, 2, "red"), ("C01", "SCJG", 6, None, None)]
+        con.execute(f"UPDATE window_scores_monthly SET evaluated_cases = evaluated_cases - 2, volume = 29, eligible = false, "
+                    f"rank = NULL, eligible_count = NULL, list = NULL WHERE {month} AND window_id = 'B03'")
+        con.execute(f"UPDATE window_scores_monthly SET eligible_count = 5, rank = CASE window_id WHEN 'B02' THEN 5 ELSE rank END, "
+                    f"list = CASE window_id WHEN 'B01' THEN NULL ELSE list END WHERE {month} AND rank IS NOT NULL")
+    out = tmp_path / "site"
+    _build(demo_home, out, warehouse)
+
+    html = (out / "departments.html").read_text(encoding="utf-8")
+    for lang, axis, title, subtitle in [
+        ("zh", "工作人员（工号 姓名）", "本月参与排名的2名工作人员综合分",
+         "本月有评分的20人中2人达到排名门槛（考核件数 + 评价数 ≥ 30），其余18人暂不排名；红色为服务明星"),
+        ("en", "Staff (id, masked name)", "The 2 staff ranked this month, by composite",
+         "2 of the 20 staff with scores reach the ranking floor (evaluated cases + ratings ≥ 30); the other 18 are not "
+         "ranked yet; red = service star"),
+    ]:
+        (staff,) = [f for f in _figures(html, lang) if f["layout"].get("yaxis", {}).get("title", {}).get("text") == axis]
+        assert staff["layout"]["title"]["text"] == title
+        assert staff["layout"]["title"]["subtitle"]["text"] == subtitle
+        assert [len(staff["data"][0]["y"])] == [2]
+
+    score_columns = ["综合分", "办结及时 T", "服务质量 Q", "满意度 S"]
+    staff_columns = ["工作人员", "部门", "常驻窗口", *score_columns, "考核件", "评价（差评）", "扣分"]
+    rsj = (out / "departments" / "RSJ.html").read_text(encoding="utf-8")  # nobody ranked: no rank column, a note
+    windows, staff = _headers(rsj)[:2]
+    assert windows == ["窗口", "类型", *score_columns]
+    assert staff == staff_columns
+    assert "本部门的窗口本月都还没有达到排名门槛（考核件数 + 评价数 ≥ 30），故不列大厅排名。" in _zh(rsj)
+    assert "本部门的窗口本月没有上红榜或黑榜。" in _zh(rsj)
+    assert "本部门的工作人员本月都还没有达到排名门槛（考核件数 + 评价数 ≥ 30），故不列名次。" in _zh(rsj)
+    gacrj = (out / "departments" / "GACRJ.html").read_text(encoding="utf-8")  # B05 rank 2, red; ZW00015 rank 1
+    windows, staff = _headers(gacrj)[:2]
+    assert windows == ["窗口", "类型", "大厅排名", *score_columns, "榜单"]
+    assert staff == ["名次", *staff_columns]
+    assert "故不列" not in _zh(gacrj) and "没有上红榜或黑榜" not in _zh(gacrj)
+    scjg = (out / "departments" / "SCJG.html").read_text(encoding="utf-8")  # B01 rank 3 (no list), B02 rank 5 black; ZW00003 rank 2
+    assert _headers(scjg)[:2] == [["窗口", "类型", "大厅排名", *score_columns, "榜单"], ["名次", *staff_columns]]
 
 
 def test_the_staffing_page_states_its_weeks(demo_site):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import polars as pl
 
 from dashboards import theme
-from dashboards.charts import Chart, date_axis, layout, no_data, values
+from dashboards.charts import Chart, calendar_days, date_axis, layout, no_data, values
 from dashboards.context import (
     absent_note,
     LIVE,
@@ -24,7 +24,7 @@ from dashboards.context import (
     rectification_record,
     score_trend_chart,
 )
-from dashboards.html import Col, Kpi, Page, link, tag
+from dashboards.html import Col, Kpi, Page, link, tag, without_empty_columns
 from dashboards.labels import Bi, code, fmt_int, fmt_num, fmt_pct, fmt_score, same
 from dashboards.privacy import staff_label
 from dashboards.rectification_data import AGE_BUCKETS, DEPT_ITEMS_SHOWN, LATE_STATUSES, UNRESOLVED
@@ -218,17 +218,14 @@ def _main_page(ctx: SiteContext, record: pl.DataFrame | None) -> Page:
         cur_staff = sm.filter(pl.col("period") == ctx.period)
         stars = cur_staff.filter(pl.col("service_star").fill_null(False)).sort("hall_id", "rank")
         page.p(
-            Bi(
-                "服务明星为本月在大厅内排名前 3 的工作人员（门槛同窗口：考核件数 + 评价数 ≥ 30）。姓名已脱敏。",
-                "Service stars are the top 3 staff of the hall this month (same floor as windows: cases + ratings ≥ 30). "
-                "Names are masked.",
-            )
+            Bi("服务明星为本月在大厅内排名前 3 的工作人员（门槛同窗口：", "Service stars are the top 3 staff of the hall this month (same floor as windows: ")
+            + ctx.ranking_floor() + Bi("）。姓名已脱敏。", "). Names are masked.")
         )
         page.table(_STAFF_COLS, _staff_rows(ctx, stars), empty=Bi("本月暂无服务明星（尚无工作人员达到排名门槛）。",
                                                                    "No service star this month yet (nobody has reached the floor)."))
-        ranked = cur_staff.filter(pl.col("rank").is_not_null()).sort("rank", "hall_id", "staff_id").head(10)
+        ranked = cur_staff.filter(pl.col("rank").is_not_null()).sort("rank", "hall_id", "staff_id")
         if ranked.height:
-            page.chart(_top_staff_chart(ctx, ranked))
+            page.chart(_top_staff_chart(ctx, ranked.head(TOP_STAFF), ranked.height, cur_staff.height))
         prev_stars = sm.filter((pl.col("period") == ctx.prev_period) & pl.col("service_star").fill_null(False)).sort("hall_id", "rank")
         if prev_stars.height:
             page.h3(Bi("上月服务明星", "Last month's service stars"))
@@ -241,6 +238,15 @@ def _main_page(ctx: SiteContext, record: pl.DataFrame | None) -> Page:
     page.raw(f'<ul class="links">{links}</ul>')
     return page
 
+
+_WINDOW_COLS = [  # a department page's windows
+    Col(Bi("窗口", "Window")),
+    Col(Bi("类型", "Type")),
+    Col(Bi("大厅排名", "Hall rank"), True),
+    Col(Bi("综合分", "Composite"), True),
+    *TQS_COLUMNS,
+    Col(Bi("榜单", "List")),
+]
 
 _STAFF_COLS = [
     Col(Bi("名次", "Rank"), True),
@@ -280,7 +286,24 @@ def _staff_rows(ctx: SiteContext, frame: pl.DataFrame, prefix: str = "") -> list
     return [[join(c, "") if isinstance(c, list) else c for c in row] for row in rows]
 
 
-def _top_staff_chart(ctx: SiteContext, ranked: pl.DataFrame) -> Chart:
+TOP_STAFF = 10
+
+
+def _top_staff_chart(ctx: SiteContext, ranked: pl.DataFrame, n_ranked: int, n_scored: int) -> Chart:
+    """The best ``TOP_STAFF`` of the ``n_ranked`` staff ranked this month, of
+    ``n_scored`` with scores. Early in a month few reach the ranking floor:
+    the title then says how many bars there are, and the subtitle why the
+    others have none."""
+    if n_ranked >= TOP_STAFF:
+        title = Bi(f"本月工作人员综合分前{TOP_STAFF}名", f"Top {TOP_STAFF} staff by composite this month")
+    else:
+        title = Bi(f"本月参与排名的{n_ranked}名工作人员综合分", f"The {n_ranked} staff ranked this month, by composite")
+    floor = ctx.ranking_floor()
+    subtitle = Bi(f"本月有评分的{fmt_int(n_scored)}人中{fmt_int(n_ranked)}人达到排名门槛（{floor.zh}）",
+                  f"{fmt_int(n_ranked)} of the {fmt_int(n_scored)} staff with scores reach the ranking floor ({floor.en})")
+    if n_scored > n_ranked:
+        subtitle += Bi(f"，其余{fmt_int(n_scored - n_ranked)}人暂不排名", f"; the other {fmt_int(n_scored - n_ranked)} are not ranked yet")
+    subtitle += Bi("；红色为服务明星", "; red = service star")
     labels = [staff_label(s, n) for s, n in zip(ranked["staff_id"], ranked["staff_name"])]
     colors = [theme.RED_LIST if s else theme.NEUTRAL for s in ranked["service_star"].fill_null(False)]
 
@@ -294,9 +317,10 @@ def _top_staff_chart(ctx: SiteContext, ranked: pl.DataFrame) -> Chart:
             ],
             "layout": layout(
                 lang,
-                Bi("本月工作人员综合分前10名（红色为服务明星）", "Top 10 staff by composite this month (red = service star)"),
+                title,
                 Bi("综合分（分，满分100）", "Composite (points, of 100)"),
                 Bi("工作人员（工号 姓名）", "Staff (id, masked name)"),
+                subtitle=subtitle,
                 yaxis={"autorange": "reversed", "type": "category"},
                 xaxis={"range": [0, 105]},
                 margin={"l": 170},
@@ -304,12 +328,12 @@ def _top_staff_chart(ctx: SiteContext, ranked: pl.DataFrame) -> Chart:
             ),
         }
 
-    return Chart(build, height=max(360, 34 * ranked.height + 150))
+    return Chart(build, height=max(360, 34 * ranked.height + 190))  # 190: the title, its subtitle and the axis
 
 
 def _dept_heatmap(ctx: SiteContext, dd: pl.DataFrame) -> Chart:
     depts = ctx.data.departments["dept_id"].to_list()
-    dates = sorted(dd["date"].unique().to_list())
+    dates = calendar_days(dd["date"])  # closed days too, as blank columns
     lookup = {(r["dept_id"], r["date"]): r["composite"] for r in dd.select("dept_id", "date", "composite").iter_rows(named=True)}
     z = [[lookup.get((d, day)) for day in dates] for d in depts]
 
@@ -326,7 +350,8 @@ def _dept_heatmap(ctx: SiteContext, dd: pl.DataFrame) -> Chart:
                 Bi("各部门每日综合分（近90天，仅办公日）", "Daily composite per department (last 90 days, open days)"),
                 Bi("日期", "Date"),
                 Bi("部门", "Department"),
-                subtitle=Bi("颜色越绿越好；空白为当天无评分", "greener is better; blank = no score that day"),
+                subtitle=Bi("颜色越绿越好；空白为当天无评分（周末、节假日为整列空白）",
+                            "greener is better; blank = no score that day (weekends and holidays: blank columns)"),
                 xaxis=date_axis(lang, dates),
                 yaxis={"autorange": "reversed", "type": "category"},
                 margin={"l": 170},
@@ -420,13 +445,13 @@ def _dept_page(
                 tag(code("list", r["list"]), r["list"]) if r and r["list"] in ("red", "black") else "",
             ]
         )
-    page.table(
-        [Col(Bi("窗口", "Window")), Col(Bi("类型", "Type")), Col(Bi("大厅排名", "Hall rank"), True),
-         Col(Bi("综合分", "Composite"), True), *TQS_COLUMNS,
-         Col(Bi("榜单", "List"))],
-        rows,
-        empty=Bi("本部门没有窗口。", "This department has no window."),
-    )
+    columns, rows, dropped = without_empty_columns(_WINDOW_COLS, rows)
+    page.table(columns, rows, empty=Bi("本部门没有窗口。", "This department has no window."))
+    if rows and _WINDOW_COLS[2] in dropped:
+        page.note(Bi("本部门的窗口本月都还没有达到排名门槛（", "None of the department's windows has reached the ranking floor this month (")
+                  + ctx.ranking_floor() + Bi("），故不列大厅排名。", "), so no hall rank is shown."))
+    if rows and _WINDOW_COLS[-1] in dropped:
+        page.note(Bi("本部门的窗口本月没有上红榜或黑榜。", "None of the department's windows is on the red or black list this month."))
 
     # staff
     page.h2(Bi("工作人员（本月）", "Staff (this month)"))
@@ -437,7 +462,11 @@ def _dept_page(
         staff = sm.filter((pl.col("period") == ctx.period) & (pl.col("dept_id") == dept_id)).sort(
             ["rank", "composite"], descending=[False, True], nulls_last=True
         )
-        page.table(_STAFF_COLS, _staff_rows(ctx, staff, "../"), empty=Bi("本月没有工作人员评分。", "No staff scores this month."))
+        columns, rows, dropped = without_empty_columns(_STAFF_COLS, _staff_rows(ctx, staff, "../"))
+        page.table(columns, rows, empty=Bi("本月没有工作人员评分。", "No staff scores this month."))
+        if rows and _STAFF_COLS[0] in dropped:
+            page.note(Bi("本部门的工作人员本月都还没有达到排名门槛（", "None of the department's staff has reached the ranking floor this month (")
+                      + ctx.ranking_floor() + Bi("），故不列名次。", "), so no rank is shown."))
 
     # rectification
     page.h2(Bi("整改事项", "Rectification items"))

@@ -159,10 +159,9 @@ def build(ctx: SiteContext) -> list[Page]:
     rb_cur = None if rb is None else rb.filter(pl.col("period") == ctx.period)
     if rb_cur is None or rb_cur.height == 0:
         page.empty(
-            Bi(
-                "本月暂无红黑榜：参与排名需当月“考核件数 + 评价数 ≥ 30”，尚无足够窗口达到。",
-                "No lists this month yet: a window is ranked once its evaluated cases + ratings reach 30.",
-            )
+            Bi("本月暂无红黑榜：参与排名需当月“", "No lists this month yet: ranking needs ")
+            + ctx.ranking_floor()
+            + Bi("”，尚无足够窗口达到。", " in the month, and no window has reached it yet.")
         )
     else:
         cur_scores = wm.filter(pl.col("period") == ctx.period) if wm is not None else None

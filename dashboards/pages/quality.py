@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 
 from dashboards import theme
-from dashboards.charts import Chart, date_axis, layout, no_data, values
+from dashboards.charts import Chart, calendar_days, date_axis, layout, no_data, values
 from dashboards.context import SiteContext
-from dashboards.html import Col, Html, Kpi, Page, esc, join, link, t, tag
+from dashboards.html import Col, Html, Kpi, Page, bi_markup, esc, join, link, t, tag
 from dashboards.labels import Bi, code, fmt_date, fmt_date_range, fmt_datetime, fmt_int, same
 from dashboards.privacy import mask_text
 from pipelines.clock import SHANGHAI
@@ -51,11 +51,11 @@ def build(ctx: SiteContext) -> list[Page]:
         ]
     )
     page.note(
-        Bi(
-            "每个文件都满足：读取行数 = 入库 + 隔离 + 重复去除。没有任何一行被悄悄丢掉。逐行明细可用 "
-            "windowwatch export quarantine 导出。",
-            "For every file: rows read = loaded + quarantined + duplicates removed; nothing is dropped silently. "
-            "Export the rows with windowwatch export quarantine.",
+        bi_markup(
+            ["每个文件都满足：读取行数 = 入库 + 隔离 + 重复去除。没有任何一行被悄悄丢掉。被隔离的行（文件、行号、原因）见本页“",
+             link("#quarantine", "隔离原因"), "”一节。"],
+            ["For every file: rows read = loaded + quarantined + duplicates removed; nothing is dropped silently. "
+             "The quarantined rows (file, row, reason) are under “", link("#quarantine", "Why rows were quarantined"), "” below."],
         )
     )
 
@@ -99,7 +99,7 @@ def build(ctx: SiteContext) -> list[Page]:
         limit=100,
     )
 
-    page.h2(Bi("隔离原因", "Why rows were quarantined"))
+    page.h2(Bi("隔离原因", "Why rows were quarantined"), anchor="quarantine")
     q = ctx.data.quarantine
     if q is None or q.height == 0:
         page.empty(Bi("没有被隔离的行。", "No row was quarantined."))
@@ -116,7 +116,11 @@ def build(ctx: SiteContext) -> list[Page]:
             ],
         )
         if q.height > 50:
-            page.note(Bi(f"共 {q.height:,} 行，仅显示最近 50 行。", f"{q.height:,} rows in all; the latest 50 shown."))
+            # the run writes no file of them: the command is the administrator's
+            page.note(Bi(f"共 {q.height:,} 行，仅显示最近 50 行。全部隔离行的清单请向系统管理员索取"
+                         "（系统管理员可用命令 windowwatch export quarantine 导出）。",
+                         f"{q.height:,} rows in all; the latest 50 shown. Ask the system administrator for the full list "
+                         "(the command windowwatch export quarantine writes it)."))
 
     _gx_section(ctx, page)
     return [page]
@@ -126,7 +130,7 @@ def _loaded_heatmap(recent: pl.DataFrame) -> Chart:
     sources = [s for s in SOURCES if s in set(recent["source"].to_list())] + sorted(
         set(recent["source"].to_list()) - set(SOURCES)
     )
-    dates = sorted(recent["partition_date"].unique().to_list())
+    dates = calendar_days(recent["partition_date"])  # days without any file too, as blank columns
     agg = recent.group_by("source", "partition_date").agg(pl.col("rows_loaded").sum())
     lookup = {(r["source"], r["partition_date"]): r["rows_loaded"] for r in agg.iter_rows(named=True)}
     z = [[lookup.get((s, d)) for d in dates] for s in sources]

@@ -7,7 +7,7 @@ import polars as pl
 
 from dashboards import theme
 from dashboards.charts import Chart, layout, no_data
-from dashboards.context import SiteContext, counts_by, item_count, item_table
+from dashboards.context import SiteContext, counts_by, full_list, item_count, item_table
 from dashboards.html import Col, Kpi, Page, join, nobr
 from dashboards.privacy import mask_text
 from dashboards.labels import Bi, code, fmt_date, fmt_date_short, fmt_int, fmt_pct
@@ -55,6 +55,7 @@ def build(ctx: SiteContext) -> list[Page]:
         ]
     )
 
+    page.p(full_list(ctx.data.ledger_items))  # the files to send the departments, always in reach
     page.h2(Bi("未完成事项分布", "Where the open items are"))
     page.chart(_by_status_chart(ctx, open_counts, "dept_id", Bi("各部门未完成整改事项（按状态）", "Open items per department, by status"),
                                 Bi("部门", "Department"), ctx.dept_name))

@@ -148,12 +148,13 @@ def _ranking_page(ctx: SiteContext) -> Page:
             rows,
         )
     page.note(
-        Bi(
-            "排名门槛：当月考核件数 + 评价数 ≥ 30；前 3 名为红榜、后 3 名为黑榜（参与排名少于 6 个窗口时各取一半以内）。"
+        Bi("排名门槛：当月", "Ranked when ") + ctx.ranking_floor() + Bi(
+            "；前 3 名为红榜、后 3 名为黑榜（参与排名少于 6 个窗口时各取一半以内）。"
             "某分项无数据时，其权重按比例分给有数据的分项。",
-            "Ranked when evaluated cases + ratings ≥ 30 in the month; the best 3 form the red list, the worst 3 the "
+            " in the month; the best 3 form the red list, the worst 3 the "
             "black list (fewer when under 6 windows are ranked). A part without data gives its weight to the others.",
-        )
+        ),
+        anchor="method",  # every page's footer links here
     )
     page.h2(Bi("全部窗口", "All windows"))
     items = []
@@ -293,7 +294,8 @@ def _window_page(ctx, w, cur, prev, daily, daily_open, waits, deductions, deduct
                 Kpi(
                     Bi("本月排名", "Rank this month"),
                     Bi("未排名", "Not ranked"),
-                    Bi(f"考核件+评价 {fmt_int(cur['volume'])} < 30", f"cases + ratings {fmt_int(cur['volume'])} < 30"),
+                    Bi(f"考核件+评价 {fmt_int(cur['volume'])} < {fmt_int(ctx.data.min_volume)}",
+                       f"cases + ratings {fmt_int(cur['volume'])} < {fmt_int(ctx.data.min_volume)}"),
                 )
             )
         for col, label in TQS:
@@ -445,7 +447,9 @@ def _waits_chart(waits: pl.DataFrame | None, name: str, rate_axis: Bi, rate_lege
                 yaxis2={"title": {"text": Bi("平均等候（分钟）", "Mean wait (minutes)").pick(lang)}, "overlaying": "y",
                         "side": "right", "rangemode": "tozero", "showgrid": False, "tickmode": "auto", "nticks": 6},
                 hovermode="x unified",
-                margin={"r": 80},
+                # its two long legend entries take two rows in half a 1366 px
+                # screen (the Chinese ones): room for both under the title
+                margin={"r": 80, "t": 110},
             ),
         }
         return fig if w.height else no_data(fig, lang)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.rectification import list_publish
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, values
 from dashboards.data import SiteData
@@ -481,13 +482,12 @@ ITEM_COLUMNS = [
 # What the nightly run writes beside the site, for the pages to link to:
 # the site is HOME/dashboards and the exports HOME/exports
 # (pipelines/resources.py), so from the site's root they are one folder up.
-# The names and the size limit are those of assets/rectification/list_publish.py,
-# not imported: it loads the Excel writers and file readers the site has no use for.
 EXPORTS = "../exports/"
-LEDGER_CSV = "rectification/ledger.csv"
-LEDGER_MONTHS = "rectification/ledger/"  # one CSV per month of detection, once the ledger outgrows an Excel sheet
+LEDGER_CSV = f"rectification/{list_publish.LEDGER_CSV}"
+# one CSV per month of detection, once the ledger outgrows an Excel sheet
+LEDGER_MONTHS = f"rectification/{list_publish.LEDGER_MONTHS_DIR}/"
 DEPARTMENT_LISTS = "rectification/departments/"
-LEDGER_CSV_MAX_ITEMS = 1_048_575
+LEDGER_CSV_MAX_ITEMS = list_publish.LEDGER_CSV_MAX_ITEMS
 
 
 def full_list(ledger_items: tuple[int, int], prefix: str = "") -> Html:

@@ -9,6 +9,7 @@ ever selected.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, timedelta
 from functools import cached_property
@@ -226,30 +227,50 @@ class SiteData:
         )
 
     @cached_property
-    def wait_target_minutes(self) -> float | None:
-        """The wait target (scoring.wait_target_minutes) the stored tickets
-        were judged by: the scores step keeps the method config beside its
-        hash in scores_state; None for a warehouse from before that."""
+    def method_settings(self) -> dict:
+        """The method config the scores were computed with: the scores step
+        keeps it as JSON beside its hash in scores_state; {} for a warehouse
+        from before that."""
         if "method_settings" not in self.columns("scores_state"):
-            return None
-        rows = self.con.execute(
-            "SELECT CAST(json_extract(method_settings, '$.scoring.wait_target_minutes') AS DOUBLE) FROM scores_state"
-        ).fetchall()
-        return rows[0][0] if len(rows) == 1 else None
+            return {}
+        rows = self.con.execute("SELECT method_settings FROM scores_state").fetchall()
+        return json.loads(rows[0][0]) if len(rows) == 1 and rows[0][0] else {}
 
-    @cached_property
+    def method_setting(self, path: str, default=None):
+        """One value of ``method_settings`` by its dotted path
+        (``scoring.ranking.min_volume``), or ``default``."""
+        value = self.method_settings
+        for key in path.split("."):
+            if not isinstance(value, dict) or key not in value:
+                return default
+            value = value[key]
+        return value
+
+    @property
+    def wait_target_minutes(self) -> float | None:
+        """The wait target the stored tickets were judged by (None: unknown)."""
+        return self.method_setting("scoring.wait_target_minutes")
+
+    @property
     def min_volume(self) -> int:
-        """The ranking floor (scoring.ranking.min_volume: evaluated cases +
-        ratings in the month) the scores were ranked by, from the method
-        config kept in scores_state; the shipped default, 30, for a warehouse
-        from before that (what the pages said before they read it)."""
-        if "method_settings" in self.columns("scores_state"):
-            rows = self.con.execute(
-                "SELECT CAST(json_extract(method_settings, '$.scoring.ranking.min_volume') AS INTEGER) FROM scores_state"
-            ).fetchall()
-            if len(rows) == 1 and rows[0][0] is not None:
-                return rows[0][0]
-        return 30
+        """The ranking floor (evaluated cases + ratings in the month); the
+        shipped default, 30, for a warehouse that does not keep its config
+        (what the pages said before they read it)."""
+        return int(self.method_setting("scoring.ranking.min_volume", 30))
+
+    @property
+    def list_size(self) -> int:
+        """How many windows each of the red and black lists holds (and staff
+        are service stars); the shipped default, 3, when unknown."""
+        return int(self.method_setting("scoring.ranking.list_size", 3))
+
+    @property
+    def staffing_target(self) -> tuple[float, float] | None:
+        """(share, minutes) the staffing advice aims at: that share of people
+        called within that many minutes; None when unknown."""
+        share = self.method_setting("staffing.target_share")
+        minutes = self.method_setting("staffing.target_wait_minutes")
+        return None if share is None or minutes is None else (float(share), float(minutes))
 
     @cached_property
     def staffing_weeks(self) -> tuple[date, date] | None:

@@ -1279,10 +1279,19 @@ def test_the_wait_target_is_stated(demo_home, tmp_path):
     home = tmp_path / "home15"
     shutil.copytree(demo_home, home)
     config = tmp_path / "office.yaml"
-    config.write_text("scoring:\n  wait_target_minutes: 15\n", encoding="utf-8")
+    config.write_text(
+        "scoring:\n  wait_target_minutes: 15\n  ranking:\n    list_size: 2\nstaffing:\n  target_share: 0.9\n", encoding="utf-8"
+    )
     outcome = run_graph(home, home / "inbox", AS_OF, config_path=str(config), progress=False)
     assert outcome.success, outcome.failures
-    assert "等候达标率（15分钟内叫号）" in _zh((home / "dashboards" / "index.html").read_text(encoding="utf-8"))
+    site = home / "dashboards"
+    assert "等候达标率（15分钟内叫号）" in _zh((site / "index.html").read_text(encoding="utf-8"))
+    # the same config's list size and staffing target, where the pages state them
+    assert "前 2 名为红榜、后 2 名为黑榜（参与排名少于 4 个窗口时各取一半以内）" in _zh((site / "windows.html").read_text(encoding="utf-8"))
+    assert "（目标：90%的群众20分钟内叫号）" in _zh((site / "staffing.html").read_text(encoding="utf-8"))
+    # and the shipped defaults on the default site: scoring.md's three, STAFFING.md's 80 % within 20 minutes
+    assert "前 3 名为红榜、后 3 名为黑榜（参与排名少于 6 个窗口时各取一半以内）" in _zh((out / "windows.html").read_text(encoding="utf-8"))
+    assert "（目标：80%的群众20分钟内叫号）" in _zh((out / "staffing.html").read_text(encoding="utf-8"))
 
     # a warehouse whose scores_state does not keep the config
     warehouse = tmp_path / "old.duckdb"

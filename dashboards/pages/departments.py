@@ -218,7 +218,8 @@ def _main_page(ctx: SiteContext, record: pl.DataFrame | None) -> Page:
         cur_staff = sm.filter(pl.col("period") == ctx.period)
         stars = cur_staff.filter(pl.col("service_star").fill_null(False)).sort("hall_id", "rank")
         page.p(
-            Bi("服务明星为本月在大厅内排名前 3 的工作人员（门槛同窗口：", "Service stars are the top 3 staff of the hall this month (same floor as windows: ")
+            Bi(f"服务明星为本月在大厅内排名前 {ctx.data.list_size} 的工作人员（门槛同窗口：",
+               f"Service stars are the top {ctx.data.list_size} staff of the hall this month (same floor as windows: ")
             + ctx.ranking_floor() + Bi("）。姓名已脱敏。", "). Names are masked.")
         )
         page.table(_STAFF_COLS, _staff_rows(ctx, stars), empty=Bi("本月暂无服务明星（尚无工作人员达到排名门槛）。",

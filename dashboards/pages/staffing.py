@@ -47,6 +47,16 @@ def weeks_text(ctx: SiteContext) -> Bi | None:
     return Bi(f"{days.zh}，共{n}周", f"{days.en}, {n} weeks")
 
 
+def target_text(ctx: SiteContext) -> Bi:
+    """'（目标：80%的群众20分钟内叫号）': what the advice aims at (the
+    method's staffing target), or nothing when the warehouse does not say."""
+    target = ctx.data.staffing_target
+    if target is None:
+        return Bi("", "")
+    share, minutes = fmt_pct(target[0], 0), fmt_num(target[1], 0 if target[1].is_integer() else 1)
+    return Bi(f"（目标：{share}的群众{minutes}分钟内叫号）", f" (target: {share} of people called within {minutes} min)")
+
+
 def build(ctx: SiteContext) -> list[Page]:
     weeks = weeks_text(ctx)
     period = Bi("统计区间：", "Period: ") + weeks + Bi(" · ", " · ") if weeks else Bi("", "")
@@ -54,7 +64,8 @@ def build(ctx: SiteContext) -> list[Page]:
         "staffing.html",
         "staffing",
         Bi("科学设置窗口", "Staffing advice"),
-        Bi("按排队数据测算各时段需要开放的窗口数 · ", "How many windows each hour needs, from the queue data · ") + period + ctx.as_of_text(),
+        Bi("按排队数据测算各时段需要开放的窗口数", "How many windows each hour needs, from the queue data")
+        + target_text(ctx) + Bi(" · ", " · ") + period + ctx.as_of_text(),
     )
     def over_the_weeks(note: Bi) -> Text:
         """A card's note under the weeks its rate or mean is over."""

@@ -147,12 +147,13 @@ def _ranking_page(ctx: SiteContext) -> Page:
             ],
             rows,
         )
+    k = ctx.data.list_size
     page.note(
         Bi("排名门槛：当月", "Ranked when ") + ctx.ranking_floor() + Bi(
-            "；前 3 名为红榜、后 3 名为黑榜（参与排名少于 6 个窗口时各取一半以内）。"
+            f"；前 {k} 名为红榜、后 {k} 名为黑榜（参与排名少于 {2 * k} 个窗口时各取一半以内）。"
             "某分项无数据时，其权重按比例分给有数据的分项。",
-            " in the month; the best 3 form the red list, the worst 3 the "
-            "black list (fewer when under 6 windows are ranked). A part without data gives its weight to the others.",
+            f" in the month; the best {k} form the red list, the worst {k} the "
+            f"black list (fewer when under {2 * k} windows are ranked). A part without data gives its weight to the others.",
         ),
         anchor="method",  # every page's footer links here
     )

@@ -27,7 +27,7 @@ from dashboards.labels import (
     fmt_date_short,
     fmt_int,
     fmt_month,
-    fmt_num,
+    fmt_setting,
     fmt_score,
     same,
 )
@@ -135,7 +135,7 @@ class SiteContext:
         """'20': the wait target in minutes the tickets were judged by
         (``SiteData.wait_target_minutes``); None when the warehouse cannot tell."""
         minutes = self.data.wait_target_minutes
-        return None if minutes is None else fmt_num(minutes, 0 if float(minutes).is_integer() else 1)
+        return None if minutes is None else fmt_setting(minutes)
 
     def wait_target_text(self) -> Bi:
         """'20分钟内' / 'within 20 min', or the target's name."""
@@ -486,7 +486,7 @@ EXPORTS = "../exports/"
 LEDGER_CSV = f"rectification/{list_publish.LEDGER_CSV}"
 # one CSV per month of detection, once the ledger outgrows an Excel sheet
 LEDGER_MONTHS = f"rectification/{list_publish.LEDGER_MONTHS_DIR}/"
-DEPARTMENT_LISTS = "rectification/departments/"
+DEPARTMENT_LISTS = f"rectification/{list_publish.DEPARTMENTS_DIR}/"
 LEDGER_CSV_MAX_ITEMS = list_publish.LEDGER_CSV_MAX_ITEMS
 
 

@@ -201,6 +201,11 @@ def fmt_num(x, digits: int = 1) -> str:
     return DASH if _missing(x) else f"{half_away(x, digits):,.{digits}f}"
 
 
+def fmt_setting(x) -> str:
+    """A method setting as an office writes it: 20 (not 20.0), 12.5."""
+    return fmt_num(x, 0 if float(x).is_integer() else 1)
+
+
 def fmt_score(x) -> str:
     """Scores are shown to 2 decimals (scoring.md)."""
     return fmt_num(x, 2)

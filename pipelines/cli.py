@@ -195,7 +195,8 @@ def cmd_demo(args, home: Path) -> int:
     with holding_home(home):
         from assets.calendar import WorkCalendar
         from pipelines.demo_inbox import write_inbox
-        from pipelines.demo_replies import clear_demo_replies, exported_lists, fill_department_lists
+        from assets.rectification.list_publish import published_lists
+        from pipelines.demo_replies import clear_demo_replies, fill_department_lists
         from pipelines.summary import print_summary
 
         print(f"生成示例收件箱 writing the demo inbox: {inbox}", file=sys.stderr)
@@ -207,7 +208,8 @@ def cmd_demo(args, home: Path) -> int:
             return EXIT_RUN_FAILED
         # The departments answer the lists the first run sent them, and the
         # second run reads the answers as a night would.
-        filled = fill_department_lists(exported_lists(home, as_of), updates, as_of, WorkCalendar())
+        lists = published_lists(home / "exports" / "rectification", as_of)
+        filled = fill_department_lists(lists, updates, as_of, WorkCalendar())
         print(
             f"各部门填报整改清单 departments answer their lists: {filled.files} 个文件 files，"
             f"{filled.rows:,} 条反馈 replies → {updates}",

@@ -165,13 +165,6 @@ class FilledLists:
     rows: int  # answered rows in them
 
 
-def exported_lists(home: Path, as_of: date) -> list[Path]:
-    """The workbooks the run for ``as_of`` left for the departments: the
-    day's lists and the monthly archives."""
-    folder = home / "exports" / "rectification" / "departments"
-    return sorted(folder.glob(f"整改清单_*_{as_of:%Y%m%d}.xlsx")) + sorted((folder / "archive").glob("整改清单_*归档.xlsx"))
-
-
 def clear_demo_replies(updates_dir: Path) -> None:
     """Remove the filled lists an earlier demo dropped, so that a demo's
     replies are the ones it plans now."""

@@ -61,6 +61,7 @@ DAILY_LIST_KEEP_DAYS = 31
 LEDGER_CSV_MAX_ITEMS = 1_048_575
 LEDGER_CSV = "ledger.csv"
 LEDGER_MONTHS_DIR = "ledger"
+DEPARTMENTS_DIR = "departments"
 ARCHIVE_DIR = "archive"
 
 # what a sheet shows (department_lists.sheet_frame) and sorts and fills by
@@ -120,7 +121,7 @@ def publish_lists(
     departments = query_frame(con, LIST_DEPARTMENTS)
     csv_done = _submit_ledger_csv(con, out_dir, pool, csv_max_items)
     written: list[Path] = []
-    daily_dir = out_dir / "departments"
+    daily_dir = out_dir / DEPARTMENTS_DIR
     daily_rows = query_frame(con, DAILY_LIST_ROWS, {"cutoff": cutoff}).partition_by("dept_id", as_dict=True)
     daily = export_department_workbooks(
         [  # items without a department form their own list, the last one
@@ -204,6 +205,17 @@ _LEDGER_MONTH_NAME = re.compile(r"^ledger_\d{4}-\d{2}\.csv$")
 
 _DAILY_NAME = re.compile(r"^整改清单_.+_(\d{8})\.xlsx$")
 _ARCHIVE_NAME = re.compile(r"^整改清单_.+_\d{4}年\d{2}月归档\.xlsx$")
+
+
+def published_lists(out_dir: Path, as_of: date) -> list[Path]:
+    """The workbooks ``publish_lists`` left in ``out_dir`` for the run of
+    ``as_of``, as the departments get them: the day's lists, then the
+    monthly archives."""
+    daily_dir = out_dir / DEPARTMENTS_DIR
+    day = f"{as_of:%Y%m%d}"
+    daily = [p for p in daily_dir.glob("整改清单_*.xlsx") if (m := _DAILY_NAME.match(p.name)) and m[1] == day]
+    archives = [p for p in (daily_dir / ARCHIVE_DIR).glob("整改清单_*.xlsx") if _ARCHIVE_NAME.match(p.name)]
+    return sorted(daily) + sorted(archives)
 
 
 def _prune_daily(daily_dir: Path, as_of: date) -> list[Path]:

@@ -11,7 +11,7 @@ from dashboards import theme
 from dashboards.charts import Chart, layout, no_data, pct_values, percent_axis
 from dashboards.context import SiteContext, absent_note
 from dashboards.html import Col, Html, Kpi, Page, Text, t
-from dashboards.labels import Bi, WEEKDAYS, fmt_date_range, fmt_hour, fmt_hour_range, fmt_int, fmt_minutes, fmt_num, fmt_pct
+from dashboards.labels import Bi, WEEKDAYS, fmt_date_range, fmt_hour, fmt_hour_range, fmt_int, fmt_minutes, fmt_num, fmt_pct, fmt_setting
 
 
 MODEL_NOTE = Bi(
@@ -53,7 +53,7 @@ def target_text(ctx: SiteContext) -> Bi:
     target = ctx.data.staffing_target
     if target is None:
         return Bi("", "")
-    share, minutes = fmt_pct(target[0], 0), fmt_num(target[1], 0 if target[1].is_integer() else 1)
+    share, minutes = fmt_pct(target[0], 0), fmt_setting(target[1])
     return Bi(f"（目标：{share}的群众{minutes}分钟内叫号）", f" (target: {share} of people called within {minutes} min)")
 
 

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -325,10 +326,28 @@ def _suite_columns(rules: list[Rule], present: list[str]) -> list[str]:
 
 
 def _run_name(source: str, counts: ExactCounts) -> str:
+    """"<source>-<first day>..<last day>", "<source>-<day>", or "<source>"
+    alone when the validated frame had no rows (``run_days`` reads it back)."""
     first, last = counts.first_day, counts.last_day
     if first is None:
         return source
     return f"{source}-{first}" if first == last else f"{source}-{first}..{last}"
+
+
+_RUN_DAYS = re.compile(r"-(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$")
+
+
+def run_days(run_name: str) -> tuple[_dt.date, _dt.date] | None:
+    """The first and last data day a validation covered, from its run name
+    (``_run_name``); None when it covered no rows."""
+    m = _RUN_DAYS.search(run_name or "")
+    if not m:
+        return None
+    try:
+        first = _dt.date.fromisoformat(m.group(1))
+        return first, _dt.date.fromisoformat(m.group(2)) if m.group(2) else first
+    except ValueError:
+        return None
 
 
 def _label(rule: Rule) -> str:

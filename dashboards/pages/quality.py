@@ -6,12 +6,12 @@ Docs."""
 from __future__ import annotations
 
 import json
-import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
+from checks.gx_suites import run_days
 from dashboards import theme
 from dashboards.charts import Chart, calendar_days, date_axis, layout, no_data, values
 from dashboards.context import SiteContext
@@ -225,24 +225,6 @@ GX_EXPECTATIONS = {
     "expect_column_values_to_be_between": Bi("数值须在规定范围内", "must be within range"),
     "expect_column_pair_values_a_to_be_greater_than_b": Bi("时间先后须合理", "times must be in order"),
 }
-
-# run names of checks/gx_suites.py: "<source>-<first day>..<last day>",
-# "<source>-<day>", or "<source>" alone when the run had no new rows
-_RUN_DAYS = re.compile(r"-(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$")
-
-
-def run_days(run_name: str) -> tuple[date, date] | None:
-    """The first and last data day a validation covered, from its run name
-    (None: it covered no rows)."""
-    m = _RUN_DAYS.search(run_name or "")
-    if not m:
-        return None
-    try:
-        first = date.fromisoformat(m.group(1))
-        return first, date.fromisoformat(m.group(2)) if m.group(2) else first
-    except ValueError:
-        return None
-
 
 def latest_gx_results(results_dir: Path | None) -> list[dict]:
     """The newest stored validation per source that covered some rows (a

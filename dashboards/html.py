@@ -25,7 +25,7 @@ import polars as pl
 
 from dashboards.charts import Chart
 from dashboards.labels import Bi
-from dashboards.theme import PLOTLY_CONFIG, PLOTLY_TEMPLATE, page_css
+from dashboards.theme import PLOTLY_CONFIG, PLOTLY_TEMPLATE, TITLE_MODEBAR_GAP_PX, page_css
 
 LANG_KEY = "windowwatch-lang"
 
@@ -317,6 +317,7 @@ class Page:
         )
         body_script = _BODY_SCRIPT % {
             "key": LANG_KEY,
+            "gap": TITLE_MODEBAR_GAP_PX,
             "template": _json(PLOTLY_TEMPLATE),
             "config": _json(PLOTLY_CONFIG),
             "titles": _json(titles),
@@ -370,8 +371,45 @@ function draw(){
     var d=divs[i], src=document.getElementById(d.id+'-'+l);
     if(!src)continue;
     var f=JSON.parse(src.textContent); f.layout.template=TEMPLATE;
-    Plotly.react(d,f.data,f.layout,CONFIG);
+    var top=(f.layout.margin||{}).t; d.wwTitle=f.layout.title.text; d.wwTop=top!=null?top:TEMPLATE.layout.margin.t;
+    Plotly.react(d,f.data,f.layout,CONFIG).then(fitTitle.bind(null,d));
+    if(!d.wwFits){d.wwFits=true; d.on('plotly_relayout',fitTitle.bind(null,d));}
   }
+}
+// The mode bar (the toolbar at a chart's top right, shown on hover) covered
+// the end of a long title on a half-width chart of a 1366 px laptop: a title
+// that reaches it is wrapped to end GAP px left of it, at a space or before a
+// bracket (a bracket's words kept together), between two characters only in
+// a word longer than the room; the plot moves down by the lines added. Again
+// after each relayout: a resized window (the charts are responsive) may want
+// fewer lines or more.
+var GAP=%(gap)s, MEASURE=document.createElement('canvas').getContext('2d');
+function wrapped(text,room){
+  var out=[], line='';
+  function fits(s){return MEASURE.measureText(s.trim()).width<=room;}
+  function put(word){
+    if(fits(line+word)){line+=word;return;}
+    var parts=/\s/.test(word.trim())?word.split(/(?<=\s)/):Array.from(word);
+    if(fits(word)||parts.length<2){if(line.trim())out.push(line.trim());line=word;return;}
+    parts.forEach(put);
+  }
+  (text.match(/[（(][^）)]*[）)]?[，、：；。,:;]?\s*|[^\s（(]+\s*|\s+/g)||[]).forEach(put);
+  if(line.trim())out.push(line.trim());
+  return out;
+}
+function fitTitle(d){
+  var g=d.querySelector('.gtitle'), bar=d.querySelector('.modebar');
+  if(!g||!d.wwTitle)return;
+  var cs=getComputedStyle(g), size=parseFloat(cs.fontSize);
+  MEASURE.font=cs.fontWeight+' '+cs.fontSize+' '+cs.fontFamily;
+  var right=(bar||d).getBoundingClientRect()[bar?'left':'right'];
+  var lines=wrapped(d.wwTitle,right-g.getBoundingClientRect().left-GAP);
+  var text=lines.length>1?lines.join('<br>'):d.wwTitle;
+  if(text===d.layout.title.text)return;
+  // plotly sets a text's lines 1.3 em apart, and the 0.7 em by which it
+  // lowers a title of one line it does not give the first of several
+  var more=lines.length-1, pad=TEMPLATE.layout.title.pad.t+(more?0.7*size:0);
+  Plotly.relayout(d,{'title.text':text,'title.pad.t':pad,'margin.t':d.wwTop+Math.ceil(more*1.3*size)});
 }
 // the site's root is where plotly.min.js is; links under it are the site's
 // own pages and carry the language, links elsewhere (GX data docs) do not

@@ -34,6 +34,7 @@ import pytest
 from dashboards import site as site_mod
 from dashboards.html import LANG_KEY
 from dashboards.site import MAX_PAGE_BYTES, build_site
+from dashboards.theme import TITLE_TOP_PX
 from pipelines.runner import run_graph
 
 AS_OF = date(2026, 3, 6)
@@ -1019,7 +1020,38 @@ def test_score_tables_fit_a_laptop_screen_without_scrolling(browser, demo_site):
         browser.set_width(1600)
 
 
-# each chart's title, subtitle, legend and plot area as drawn: [top, bottom, left, right] in px from the chart's corner
+def test_the_window_ranking_fits_a_laptop_screen_without_scrolling(browser, demo_site):
+    """The windows page's ranking was ~1,530 px wide (~1,700 in English) on a
+    1366 px screen and scrolled sideways in its box. Now it fits in both
+    languages, in type of 12 px or more, with every column it had: rank, red
+    or black list and change on last month share a cell, a window's
+    department and type stand under its name."""
+    out, _ = demo_site
+    browser.set_width(1366)
+    try:
+        for lang in ("zh", "en"):
+            _check_loaded(browser, f"windows.html ({lang})", browser.open((out / "windows.html").as_uri() + f"?lang={lang}"))
+            boxes = browser.evaluate(
+                "Array.from(document.querySelectorAll('.tablewide, .tablewrap'))"
+                ".filter(e => e.textContent.includes('办结及时')).map(e => [e.scrollWidth, e.clientWidth])"
+            )
+            assert len(boxes) == 1 and boxes[0][0] <= boxes[0][1], (lang, boxes)
+            smallest = browser.evaluate(
+                "Math.min.apply(null, Array.from(document.querySelectorAll('table.data *'))"
+                ".filter(e => e.getClientRects().length).map(e => parseFloat(getComputedStyle(e).fontSize)))"
+            )
+            assert smallest >= 12, (lang, smallest)
+    finally:
+        browser.set_width(1600)
+    html = (out / "windows.html").read_text(encoding="utf-8")
+    assert _headers(html)[0] == ["名次 · 榜单（较上月）", "窗口（部门 · 类型）", "综合分", "办结及时 T", "服务质量 Q", "满意度 S",
+                                 "按时办结率", "等候达标率（≤20分钟）", "好评率", "差评（条）", "扣分", "考核件+评价"]
+    table = _zh(html[html.index("<thead>"):html.index("</table>")])
+    for word in ("红榜", "黑榜", "未排名", "▲", "▼", "政务服务管理局 · 综合", "市场监管局 · 专业"):
+        assert word in table, word
+
+
+# each chart's title, subtitle, legend, plot area and mode bar as drawn: [top, bottom, left, right] in px from the chart's corner
 CHART_BOXES_JS = """
 Array.from(document.querySelectorAll('.plotly-graph-div')).map(function(d){
   var o = d.getBoundingClientRect();
@@ -1029,7 +1061,7 @@ Array.from(document.querySelectorAll('.plotly-graph-div')).map(function(d){
     return r.width ? [r.top - o.top, r.bottom - o.top, r.left - o.left, r.right - o.left] : null;
   }
   return {id: d.id, height: o.height, title: box('.gtitle'), subtitle: box('.gtitle-subtitle'),
-          legend: box('.legend'), plot: box('.nsewdrag')};
+          legend: box('.legend'), plot: box('.nsewdrag'), bar: box('.modebar')};
 })
 """
 
@@ -1085,6 +1117,62 @@ def test_chart_titles_stay_clear_of_the_legend(browser, demo_home, tmp_path):
                 if page.name == "departments.html":  # the short one
                     short = charts[0]
                     assert short["height"] < 500 and short["subtitle"] and short["legend"], short
+    finally:
+        browser.set_width(1600)
+
+
+def _titles_under_the_mode_bar(charts: list[dict]) -> list:
+    """Charts whose title or subtitle reaches under the mode bar (the toolbar
+    at the top right, shown on hover), or whose title's first line is not
+    where a title of one line is (its text starts ~10 px above TITLE_TOP_PX)."""
+    out = []
+    for c in charts:
+        if _crossing(c["title"], c["bar"]) or _crossing(c["subtitle"], c["bar"]):
+            out.append((c["id"], "under the mode bar", c))
+        if not 0 <= c["title"][0] < TITLE_TOP_PX:
+            out.append((c["id"], "title moved", c))
+    return out
+
+
+def _two_lines(charts: list[dict]) -> int:
+    return sum(c["title"][1] - c["title"][0] > 50 for c in charts)  # one line of 22 px type: ~32 px
+
+
+def test_chart_titles_stay_clear_of_the_mode_bar(browser, demo_site):
+    """The mode bar covered the end of a long title on a half-width chart of
+    a 1366 px screen (two charts side by side: a window page's cases and
+    points off, English and Chinese). A title that reaches it wraps, on every
+    page, in both languages, clear of the legend as before; and again when
+    the window is resized (the charts are responsive)."""
+    out, _ = demo_site
+    pages = [*(out / p for p in PAGES), min(out.glob("windows/*.html")), min(out.glob("departments/*.html"))]
+    browser.set_width(1366)
+    try:
+        wrapped = 0
+        for page in pages:
+            for lang in ("zh", "en"):
+                _check_loaded(browser, page.name, browser.open(page.as_uri() + f"?lang={lang}"))
+                charts = browser.evaluate(CHART_BOXES_JS)
+                assert _titles_under_the_mode_bar(charts) == [], (page.name, lang)
+                assert _covered_titles(charts) == [], (page.name, lang)
+                wrapped += _two_lines(charts)
+        assert wrapped >= 4, "the window page's long titles take two lines at 1366 px"
+        _check_loaded(browser, "a window page", browser.open(min(out.glob("windows/*.html")).as_uri() + "?lang=zh"))
+        two_lines = {}
+        for width in (1600, 1300):
+            browser.set_width(width)
+            deadline = time.monotonic() + 10  # plotly redraws a moment after the resize
+            while not browser.evaluate(
+                "Array.from(document.querySelectorAll('.plotly-graph-div'))"
+                ".every(d => Math.abs(d.querySelector('.main-svg').getBoundingClientRect().width - d.clientWidth) < 1)"
+            ):
+                assert time.monotonic() < deadline, f"the charts were not redrawn at {width} px"
+                time.sleep(0.1)
+            time.sleep(0.5)  # and the titles fitted to the new width
+            charts = browser.evaluate(CHART_BOXES_JS)
+            assert _titles_under_the_mode_bar(charts) == [] and _covered_titles(charts) == [], width
+            two_lines[width] = _two_lines(charts)
+        assert two_lines[1600] < two_lines[1300], two_lines  # a title unwraps in a wider window, wraps in a narrower
     finally:
         browser.set_width(1600)
 

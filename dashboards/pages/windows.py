@@ -24,7 +24,7 @@ from dashboards.context import (
     warning_rows,
     score_trend_chart,
 )
-from dashboards.html import Col, Kpi, Page, cell_per_value, join, link, rows_markup, tag
+from dashboards.html import Col, Html, Kpi, Page, cell_per_value, join, link, rows_markup, t, tag
 from dashboards.labels import Bi, code, fmt_int, fmt_num, fmt_pct, fmt_score, same
 from dashboards.rectification_data import UNRESOLVED, WINDOW_ITEMS_SHOWN
 
@@ -98,22 +98,29 @@ def _ranking_page(ctx: SiteContext) -> Page:
                         "big dot = composite: red = red list, black = black list, blue = others, grey = not ranked"),
         )
         page.chart(chart)
+        # 16 columns were ~1,530 px wide (English ~1,700) on a 1366 px
+        # laptop, read by scrolling sideways: a window's rank, list and
+        # change share a cell, its department and type go under its name
         rows = []
         for r in month.iter_rows(named=True):
             lst = r["list"]
-            badge = tag(code("list", lst), lst) if lst in ("red", "black") else ""
             if r["rank"] is None:
-                badge = tag(Bi("未排名", "not ranked"), "muted")
-            change: object = "—"
-            if r["rank"] is not None and r["prev_rank"] is not None:
-                dv = r["prev_rank"] - r["rank"]
-                change = same(f"▲{dv}" if dv > 0 else f"▼{-dv}" if dv < 0 else "＝")
+                place = [tag(Bi("未排名", "not ranked"), "muted")]
+            else:
+                place = [fmt_int(r["rank"])]
+                if lst in ("red", "black"):
+                    place.append(tag(code("list", lst), lst))
+                if r["prev_rank"] is not None:
+                    dv = r["prev_rank"] - r["rank"]
+                    place.append(same(f"▲{dv}" if dv > 0 else f"▼{-dv}" if dv < 0 else "＝"))
+            window = Html(
+                t(ctx.window_link(r["hall_id"], r["window_id"]))
+                + f'<span class="under">{join([ctx.dept_link(r["dept_id"]), code("window_type", r["window_type"])], " · ")}</span>'
+            )
             rows.append(
                 [
-                    fmt_int(r["rank"]) if r["rank"] is not None else "—",
-                    ctx.window_link(r["hall_id"], r["window_id"]),
-                    ctx.dept_link(r["dept_id"]),
-                    code("window_type", r["window_type"]),
+                    join(place),
+                    window,
                     fmt_score(r["composite"]),
                     fmt_score(r["timeliness"]),
                     fmt_score(r["quality"]),
@@ -124,16 +131,13 @@ def _ranking_page(ctx: SiteContext) -> Page:
                     fmt_int(r["bad_ratings"]),
                     fmt_num(r["deductions"], 1),
                     fmt_int(r["volume"]),
-                    badge,
-                    change,
                 ]
             )
+        page.open("ranking")
         page.table(
             [
-                Col(Bi("名次", "Rank"), True),
-                Col(Bi("窗口", "Window")),
-                Col(Bi("部门", "Department")),
-                Col(Bi("类型", "Type")),
+                Col(Bi("名次 · 榜单（较上月）", "Rank · list (vs last month)")),
+                Col(Bi("窗口（部门 · 类型）", "Window (department · type)")),
                 Col(Bi("综合分", "Composite"), True),
                 *TQS_COLUMNS,
                 Col(Bi("按时办结率", "On time"), True),
@@ -142,11 +146,10 @@ def _ranking_page(ctx: SiteContext) -> Page:
                 Col(Bi("差评（条）", "Bad ratings"), True),
                 Col(Bi("扣分", "Points off"), True),
                 Col(Bi("考核件+评价", "Cases + ratings"), True),
-                Col(Bi("榜单", "List")),
-                Col(Bi("较上月名次", "Rank vs last month"), True),
             ],
             rows,
         )
+        page.close()
     k = ctx.data.list_size
     page.note(
         Bi("排名门槛：当月", "Ranked when ") + ctx.ranking_floor() + Bi(

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from assets.rectification.list_publish import REFUSALS_FOLLOWED
 from dashboards.rectification_data import ITEM_COUNTS, SHOWN_ITEMS, items_as_of, week_of_today
 
 
@@ -340,12 +341,21 @@ class SiteData:
     # -- rectification -------------------------------------------------
     @cached_property
     def refused_replies(self) -> pl.DataFrame | None:
-        """Departments' replies the ledger refused (unknown item, bad status, no note)."""
+        """Departments' replies the ledger refused (unknown item, bad status,
+        no note), with what has become of each (``follow_up``, see
+        list_publish.REFUSALS_FOLLOWED; null in a warehouse from before it),
+        the ones still to act on first."""
         if "rectification_refused_updates" not in self.tables:
             return None
+        columns = self.sql("SELECT * FROM rectification_refused_updates LIMIT 0").columns
+        if "answered_later" not in columns or not self.has_rectification:
+            return self.sql(
+                "SELECT source_file, source_row, item_id, status, reason, NULL::VARCHAR AS follow_up"
+                " FROM rectification_refused_updates ORDER BY source_file, source_row"
+            )
         return self.sql(
-            "SELECT source_file, source_row, item_id, status, reason FROM rectification_refused_updates"
-            " ORDER BY source_file, source_row"
+            f"SELECT source_file, source_row, item_id, status, reason, follow_up FROM ({REFUSALS_FOLLOWED})"
+            " ORDER BY follow_up NOT IN ('waiting', 'no_item'), source_file, source_row"
         )
 
     @property

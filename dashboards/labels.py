@@ -82,6 +82,12 @@ CODES: dict[str, dict[str, Bi]] = {
         "chief_rep": Bi("首席代表", "Chief representative"),
         "staff": Bi("工作人员", "Staff"),
     },
+    "refusal_follow_up": {
+        "waiting": Bi("待部门改正（已列入其每日清单）", "Waiting for the department (on its daily list)"),
+        "no_item": Bi("编号不在台账，请联系部门", "No such item: ask the department"),
+        "answered": Bi("部门已重新填报", "Answered again"),
+        "settled": Bi("事项已整改或撤销", "Item resolved or withdrawn"),
+    },
     "list": {
         "red": Bi("红榜", "Red list"),
         "black": Bi("黑榜", "Black list"),

@@ -17,7 +17,9 @@ gets the same answer on every machine and in every demo:
   answers an item when ``u_reply`` < diligence, and answers it in time when
   ``u_time`` < diligence;
 * an answer is 已整改 (resolved) when ``u_kind`` < 0.85, 整改中 below 0.94,
-  申诉 (disputed) otherwise;
+  申诉 (disputed) otherwise; a 已整改 with ``u_kind`` from 0.84 leaves
+  整改情况 empty, as departments sometimes do: the run refuses it, and the
+  department finds it on its next list's 未受理的反馈 sheet;
 * a resolution in time is dated 1–3 working days after the item was found
   (every rule's deadline is at least 3 working days); a late one 1–8
   working days after its deadline; 整改中 1–2 and 申诉 1–3 working days after
@@ -43,6 +45,8 @@ from assets.ingest.contract import UPDATE_STATUS
 from assets.rectification.department_lists import REPLY_COLUMNS, SHEET_COLUMNS, SHEET_NAME
 
 RESOLVED_SHARE = 0.85
+# 已整改 answers from this u_kind on forget 整改情况 (about 1 in 85 of them)
+FORGETFUL_FROM = 0.84
 IN_PROGRESS_SHARE = 0.09  # the rest of the answers are disputes
 LATE_DAYS_AT_MOST = 8
 OFFICE_MINUTES = 8 * 60
@@ -146,7 +150,9 @@ def planned_replies(
     return (
         frame.with_columns(
             status_zh=pl.col("status").replace_strict(UPDATE_STATUS, return_dtype=pl.String),
-            note=pl.when(pl.col("status") == "resolved")
+            note=pl.when((pl.col("status") == "resolved") & (pl.col("u_kind") >= FORGETFUL_FROM))
+            .then(pl.lit(None, dtype=pl.String))
+            .when(pl.col("status") == "resolved")
             .then(pl.col("rule").replace_strict(RESOLVED_NOTES, default=RESOLVED_NOTES["low_score"], return_dtype=pl.String))
             .when(pl.col("status") == "in_progress")
             .then(pl.lit(IN_PROGRESS_NOTE))

@@ -13,6 +13,19 @@ from pipelines.resources import Warehouse
 REJECTED_SHOWN = 10
 
 
+def _waiting_part(con) -> str:
+    """How many refused replies wait for their department (on its daily
+    list), when the warehouse records which were answered since."""
+    from assets.rectification.list_publish import PENDING_REFUSALS
+
+    if "answered_later" not in con.sql("SELECT * FROM rectification_refused_updates LIMIT 0").columns:
+        return ""
+    waiting = row(con, f"SELECT count(*) FROM ({PENDING_REFUSALS})")[0]
+    if not waiting:
+        return ""
+    return f"（{waiting:,} 条待部门改正，已列入其每日整改清单的“未受理的反馈”表 {waiting:,} waiting, sent back on the lists）"
+
+
 def print_rejected_files(con, rejected: int, out) -> None:
     """Each rejected inbox file (daily, reference, reply files of
     rectification_updates/) as folder/file and why, the first REJECTED_SHOWN."""
@@ -77,7 +90,7 @@ def print_summary(home: Path, outcome) -> None:
             if "rectification_refused_updates" in tables:
                 refused = con.sql("SELECT source_file, source_row, item_id, reason FROM rectification_refused_updates ORDER BY source_file, source_row").fetchall()
                 if refused:
-                    print(f"整改反馈被拒 refused replies: {len(refused)}", file=out)
+                    print(f"整改反馈被拒 refused replies: {len(refused)}{_waiting_part(con)}", file=out)
                     for file, line, item, reason in refused[:5]:
                         # the row as the quarantine counts it: under the header, which a
                         # department would otherwise take for the sheet's own row number

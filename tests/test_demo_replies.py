@@ -43,6 +43,10 @@ ITEMS = [
     # u_kind 0.96875 >= 0.94, disputed; 1 + floor(0.5 * 3) = 2 working days
     # after Mon 03-02 = Wed 03-04; 63488 % 480 = 128 min: 11:08
     ("RX-0000f8008000", "repeated_lateness", D(2026, 3, 2), D(2026, 3, 9)),
+    # u_kind 0xd852 / 65536 = 0.84503: resolved, but 0.84 <= u_kind < 0.85
+    # forgets 整改情况; in time (u_time 0.25) on Tue 03-03; 55378 % 480 =
+    # 178 min: 11:58
+    ("RX-0000d8524000", "bad_rating", D(2026, 3, 2), D(2026, 3, 23)),
 ]
 
 
@@ -58,6 +62,7 @@ def test_answers_worked_out_by_hand():
         ("RX-00000000b400", "resolved", "已整改", RESOLVED_NOTES["low_score"], T(2026, 3, 5, 9, 0)),
         ("RX-00000000c000", "in_progress", "整改中", IN_PROGRESS_NOTE, T(2026, 3, 20, 9, 0)),
         ("RX-00000000f000", "resolved", "已整改", RESOLVED_NOTES["behaviour"], T(2026, 3, 16, 9, 0)),
+        ("RX-0000d8524000", "resolved", "已整改", None, T(2026, 3, 3, 11, 58)),
         ("RX-0000e0008000", "in_progress", "整改中", IN_PROGRESS_NOTE, T(2026, 3, 4, 12, 44)),
         ("RX-0000f8008000", "disputed", "申诉", DISPUTED_NOTE, T(2026, 3, 4, 11, 8)),
     ]
@@ -73,8 +78,9 @@ def _answers_in(folder):
         header = {name: j for j, name in enumerate(next(lines))}
         for line in lines:
             if line[header["整改状态"]] is not None:
-                rows.append((line[header["整改编号"]], line[header["整改状态"]], line[header["填报时间"]]))
-    return pl.DataFrame(rows, schema=["item_id", "answer", "answered_at"], orient="row")
+                rows.append((line[header["整改编号"]], line[header["整改状态"]], line[header["整改情况"]],
+                             line[header["填报时间"]]))
+    return pl.DataFrame(rows, schema=["item_id", "answer", "note", "answered_at"], orient="row")
 
 
 @pytest.fixture(scope="module")
@@ -92,13 +98,25 @@ def test_demo_answers_come_back_as_statuses(demo_home):
     assert set(answers["answer"]) == {"已整改", "整改中", "申诉"}
     items = table(home, "rectification_items").join(answers, on="item_id", how="left")
     # resolved outranks every other status, on the day of the answer
-    resolved = items.filter(pl.col("answer") == "已整改")
+    resolved = items.filter(pl.col("answer") == "已整改", pl.col("note").is_not_null())
     assert resolved.height > 0
     assert (resolved["status"] == "resolved").all()
     assert resolved["resolved_on"].equals(resolved["answered_at"].dt.date(), check_names=False)
-    # nothing else is resolved, and nothing answered was refused
+    # nothing else is resolved; the 已整改 without 整改情况, and only they, were refused
     assert items.filter(pl.col("status") == "resolved").height == resolved.height
-    assert table(home, "rectification_refused_updates").height == 0
+    forgot = items.filter(pl.col("answer") == "已整改", pl.col("note").is_null())
+    refused = table(home, "rectification_refused_updates")
+    assert forgot.height > 0 and sorted(refused["item_id"]) == sorted(forgot["item_id"])
+    assert set(refused["reason_code"]) == {"resolved_without_note"}
+    # each department's daily list sends its refused answers back
+    sent_back = []
+    for path in (home / "exports" / "rectification" / "departments").glob("整改清单_*_20261120.xlsx"):
+        book = openpyxl.load_workbook(path, read_only=True)
+        if "未受理的反馈" in book.sheetnames:
+            sent_back += [r[0] for r in book["未受理的反馈"].iter_rows(min_row=2, values_only=True)]
+    assert sorted(sent_back) == sorted(forgot["item_id"])
+    n = forgot.height
+    assert f"整改反馈被拒 refused replies: {n}（{n} 条待部门改正，已列入其每日整改清单的“未受理的反馈”表 {n} waiting, sent back on the lists）" in proc.stdout.splitlines()
     # an answer of 整改中 shows while the deadline has not passed
     pending = items.filter(pl.col("answer") == "整改中", pl.col("deadline") >= D(2026, 11, 20))
     assert pending.height > 0 and (pending["status"] == "in_progress").all()
@@ -108,7 +126,8 @@ def test_demo_answers_come_back_as_statuses(demo_home):
     assert line.startswith(f"整改 items: 共 total {total:,}（本次新增 new 0）· 已整改 resolved {resolved.height:,} ·")
     quality = table(home, "file_quality").filter(pl.col("source") == "rectification_updates")
     assert quality["status"].unique().to_list() == ["loaded"]
-    assert quality["rows_loaded"].sum() == answers.height
+    assert quality["rows_loaded"].sum() == answers.height - forgot.height
+    assert quality["rows_quarantined"].sum() == forgot.height
 
 
 def test_the_demo_inbox_holds_every_answer(demo_home, tmp_path):

@@ -132,7 +132,12 @@ def test_department_workbook_layout(ledger, tmp_path):
     assert ws.title == "整改清单"
     header = [c.value for c in ws[1]]
     assert header[0] == "整改编号"
-    assert header[-4:] == ["整改状态", "整改情况", "填报人", "填报时间"]
+    assert header[-6:] == ["问题描述", "上次反馈", "整改状态", "整改情况", "填报人", "填报时间"]
+    # the last accepted reply (S001's, the 5th row), 45 wide, wraps in a
+    # column capped at 30 (+ 2 of padding; xlsxwriter stores 32.71)
+    last_reply = openpyxl.utils.get_column_letter(header.index("上次反馈") + 1)
+    assert [ws[f"{last_reply}{r}"].value for r in range(2, 6)] == [None, None, None, "已整改（2026-03-09 10:00 王科长）：已谈话提醒"]
+    assert 32 <= ws.column_dimensions[last_reply].width < 33 and ws[f"{last_reply}5"].alignment.wrap_text
     assert ws.freeze_panes == "B2"  # the header and the item ids stay in view
     # printed on A4 landscape, one page wide, the header repeated on every page
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9

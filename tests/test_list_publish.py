@@ -38,11 +38,13 @@ def write_warehouse(path, items):
         """CREATE OR REPLACE TABLE rectification_items (
             item_id VARCHAR, rule VARCHAR, category VARCHAR, hall_id VARCHAR, window_id VARCHAR,
             dept_id VARCHAR, staff_id VARCHAR, subject_ref VARCHAR, detected_on DATE, deadline DATE,
-            status VARCHAR, status_zh VARCHAR, resolved_on DATE, description VARCHAR)"""
+            status VARCHAR, status_zh VARCHAR, resolved_on DATE, description VARCHAR,
+            last_status VARCHAR, last_note VARCHAR, last_updated_by VARCHAR, last_updated_at TIMESTAMP)"""
     )
     for item_id, dept, detected, status in items:
         con.execute(
-            "INSERT INTO rectification_items VALUES (?, 'bad_rating', '差评', 'main', 'A01', ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rectification_items VALUES (?, 'bad_rating', '差评', 'main', 'A01', ?, NULL, ?, ?, ?, ?, ?, ?, ?,"
+            " NULL, NULL, NULL, NULL)",
             [item_id, dept, "R" + item_id, detected, detected + dt.timedelta(days=21), status, STATUS_ZH[status],
              detected + dt.timedelta(days=7) if status == "resolved" else None, f"事项{item_id}"],
         )
@@ -222,3 +224,53 @@ def test_a_ledger_too_big_for_one_sheet_is_published_by_month(lists):
     back = publish(warehouse, out, D(2026, 5, 7))
     assert back.ledger_csv == out / "ledger.csv" and not list(months.glob("*.csv"))
     assert sorted(csv_ids(out / "ledger.csv")) == sorted(i for i, *_ in ITEMS)
+
+
+# item_id, source_file, source_row, status written, 填报时间 (parsed), as written, reason_code, reason, answered_later
+REFUSED = [
+    ("I5", "a.xlsx", 3, "整改中", None, "下午3点", "bad_updated_at", "填报时间为空或无法识别 missing/unparseable updated_at: 下午3点", False),
+    ("I1", "a.xlsx", 1, "完成", dt.datetime(2026, 5, 4, 9, 5), "2026/5/4 9:05", "unrecorded", "旧版记录的原因 recorded before codes", False),
+    ("I2", "a.xlsx", 2, "完成", dt.datetime(2026, 5, 4, 9, 0), None, "unknown_status", "未知整改状态 unknown status: 完成", False),
+    ("I6", "a.xlsx", 4, "完成", dt.datetime(2026, 5, 4, 9, 0), None, "unknown_status", "未知整改状态 unknown status: 完成", False),
+    ("I7", "b.xlsx", 1, "已整改", dt.datetime(2026, 5, 5, 9, 0), None, "resolved_without_note", "已整改但未填写整改情况", True),
+    ("IX", "b.xlsx", 2, "已整改", dt.datetime(2026, 5, 5, 9, 0), None, "unknown_item", "未知整改编号 unknown item: IX", False),
+    ("I9", "c.xlsx", 1, "整改中", None, None, "bad_updated_at", "填报时间为空或无法识别 missing/unparseable updated_at: （空）", False),
+]
+
+
+def test_refused_replies_go_on_the_daily_list_of_their_department(lists):
+    """By hand from ITEMS and REFUSED, as of 05-06: I2 is resolved, I6
+    withdrawn, I7 answered later, IX no item: none is sent. I1 (in the March
+    archive) and I5 go to D1's daily list, in file and row order; I9 has no
+    department and only an archived item, and still gets 未分配's daily list.
+    The archives have no such sheet. (当前状态 is what this warehouse
+    stores: STATUS_ZH above.)"""
+    warehouse, out = lists
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        """CREATE TABLE rectification_refused_updates (item_id VARCHAR, source_file VARCHAR, source_row BIGINT,
+             status VARCHAR, updated_at TIMESTAMP, updated_at_raw VARCHAR, reason_code VARCHAR, reason VARCHAR,
+             answered_later BOOLEAN)"""
+    )
+    con.executemany("INSERT INTO rectification_refused_updates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", REFUSED)
+    con.close()
+    published = publish(warehouse, out, D(2026, 5, 6))
+    assert list(published.daily) == ["D1", "D2", None]
+
+    def refusals(path):
+        book = openpyxl.load_workbook(path, read_only=True)
+        if "未受理的反馈" not in book.sheetnames:
+            return None
+        return [r[:2] + r[3:] for r in book["未受理的反馈"].iter_rows(min_row=2, values_only=True)]
+
+    assert refusals(published.daily["D1"]) == [
+        ("I1", "已通报", "a.xlsx", 1, "完成", "2026-05-04 09:05", "旧版记录的原因"),
+        ("I5", "已超期", "a.xlsx", 3, "整改中", "下午3点", "填报时间为空或无法识别，请写到分钟，例如 2026-03-12 09:30"),
+    ]
+    assert refusals(published.daily["D2"]) is None
+    assert refusals(published.daily[None]) == [
+        ("I9", "已通报", "c.xlsx", 1, "整改中", None, "填报时间为空或无法识别，请写到分钟，例如 2026-03-12 09:30"),
+    ]
+    assert item_ids(published.daily[None]) == []
+    assert item_ids(published.daily["D1"]) == ["I4", "I5"]
+    assert all(refusals(p) is None for p in published.archives)

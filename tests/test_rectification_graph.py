@@ -139,7 +139,7 @@ def test_returned_list_round_trip(ledger_home, tmp_path):
     refused = table(home, "rectification_refused_updates")
     assert refused["item_id"].to_list() == [ids[("one_notice", "C14")]]
     assert "整改情况" in refused["reason"][0]
-    assert "被拒收的部门反馈（1 条）" in (home / "dashboards" / "rectification.html").read_text()
+    assert "被拒收的部门反馈（1 条，其中待部门改正 1 条）" in (home / "dashboards" / "rectification.html").read_text()
     unchanged = [k for k in EXPECTED if k != ("behaviour", "E1")]
     for key in unchanged:
         assert status[ids[key]] == EXPECTED[key][2], key
@@ -182,3 +182,77 @@ def test_ledger_survives_full_refresh(ledger_home, tmp_path):
     shutil.rmtree(home / "staged")
     assert run_graph(home, home / "inbox", AS_OF, progress=False).success
     assert table(home, "rectification_items").sort("item_id").equals(before)
+
+
+def daily_list(home, dept):
+    folder = home / "exports" / "rectification" / "departments"
+    return openpyxl.load_workbook(next(folder.glob(f"整改清单_{dept}_*{AS_OF:%Y%m%d}.xlsx")), read_only=True)
+
+
+def sheet_rows(ws):
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def test_a_refused_reply_goes_back_to_its_department(ledger_home, tmp_path):
+    """D01 answers four of its items; C14's 已整改 has no 整改情况 and K1's
+    填报时间 cannot be read: both refused. The next list shows the two
+    accepted answers in 上次反馈 and the refused ones, with their reasons, on
+    未受理的反馈. D01 then answers C14 and K1 properly, and S003 again with a
+    time that cannot be read: C14 (resolved) and K1 (answered in a later
+    run) leave the sheet; S003's new answer is on it although an older
+    answer of S003 was accepted."""
+    home = tmp_path / "home"
+    shutil.copytree(ledger_home, home)
+    ids = {r["subject_ref"]: r["item_id"] for r in table(home, "rectification_items").iter_rows(named=True)}
+    listed = next((home / "exports" / "rectification" / "departments").glob("整改清单_D01_*.xlsx"))
+    wb = openpyxl.load_workbook(listed)
+    sheet = wb["整改清单"]
+    fill_reply(sheet, ids["E1"], "已整改", "已批评教育，联系申请人张三（13812345678）致歉", "王科长", dt.datetime(2026, 3, 18, 10, 0))
+    fill_reply(sheet, ids["S003@2026-03-05"], "整改中", "正在核实请假手续", None, dt.datetime(2026, 3, 19, 9, 30))
+    fill_reply(sheet, ids["C14"], "已整改", None, "王科长", dt.datetime(2026, 3, 19, 11, 0))
+    fill_reply(sheet, ids["K1"], "整改中", "已联系回访", "王科长", "昨天")
+    # the row under the header, as the refusal names it
+    row_of = {sheet.cell(r, 1).value: r - 1 for r in range(2, sheet.max_row + 1)}
+    inbox = home / "inbox" / "rectification_updates"
+    inbox.mkdir(parents=True, exist_ok=True)
+    wb.save(inbox / listed.name)
+    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
+
+    book = daily_list(home, "D01")
+    assert book.sheetnames == ["整改清单", "未受理的反馈", "填报说明"]
+    last = {r["整改编号"]: r["上次反馈"] for r in sheet_rows(book["整改清单"])}
+    assert last[ids["E1"]] == "已整改（2026-03-18 10:00 王科长）：已批评教育，联系申请人张*（138****5678）致歉"
+    assert last[ids["S003@2026-03-05"]] == "整改中（2026-03-19 09:30）：正在核实请假手续"
+    assert last[ids["C14"]] is None
+    c14 = {
+        "整改编号": ids["C14"], "当前状态": "超期通报", "整改期限": "2026-03-12",
+        "反馈文件": listed.name, "表头下第几行": row_of[ids["C14"]], "所填整改状态": "已整改",
+        "所填填报时间": "2026-03-19 11:00", "未受理原因及改正办法": "选择“已整改”时必须填写整改情况（整改了什么、何时完成）",
+    }
+    k1 = {
+        "整改编号": ids["K1"], "当前状态": "已超期", "整改期限": "2026-03-13",
+        "反馈文件": listed.name, "表头下第几行": row_of[ids["K1"]], "所填整改状态": "整改中",
+        "所填填报时间": "昨天", "未受理原因及改正办法": "填报时间为空或无法识别，请写到分钟，例如 2026-03-12 09:30",
+    }
+    assert sheet_rows(book["未受理的反馈"]) == sorted([c14, k1], key=lambda r: r["表头下第几行"])
+    notes = [r[0] for r in book["填报说明"].iter_rows(values_only=True)]
+    assert notes[1].startswith("有 2 条反馈未受理，原因见“未受理的反馈”表")
+
+    again = openpyxl.load_workbook(listed)
+    fill_reply(again["整改清单"], ids["C14"], "已整改", "已重新培训一次性告知", "王科长", dt.datetime(2026, 3, 20, 9, 0))
+    fill_reply(again["整改清单"], ids["S003@2026-03-05"], "已整改", "已补请假手续", "王科长", "下午3点")
+    fill_reply(again["整改清单"], ids["K1"], "整改中", "已联系回访", "王科长", dt.datetime(2026, 3, 18, 8, 0))
+    again.save(inbox / "整改清单_D01_补报.xlsx")
+    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
+    book = daily_list(home, "D01")
+    refused = sheet_rows(book["未受理的反馈"])
+    assert [(r["整改编号"], r["反馈文件"], r["所填填报时间"]) for r in refused] == [
+        (ids["S003@2026-03-05"], "整改清单_D01_补报.xlsx", "下午3点")]
+    assert refused[0]["未受理原因及改正办法"] == "填报时间为空或无法识别，请写到分钟，例如 2026-03-12 09:30"
+    last = {r["整改编号"]: r["上次反馈"] for r in sheet_rows(book["整改清单"])}
+    assert last[ids["C14"]] == "已整改（2026-03-20 09:00 王科长）：已重新培训一次性告知"
+    # the office sees all three refusals, and what became of each
+    page = (home / "dashboards" / "rectification.html").read_text()
+    assert "被拒收的部门反馈（3 条，其中待部门改正 1 条）" in page
+    assert all(words in page for words in ("待部门改正（已列入其每日清单）", "部门已重新填报", "事项已整改或撤销"))

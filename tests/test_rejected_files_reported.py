@@ -74,7 +74,9 @@ def test_summary_names_each_rejected_reply_file(replied):
     assert len(broken) == 1 and "Excel 文件无法读取" in broken[0]
     # the inbox's own rejected files are named too
     assert "  ratings/2026-03-06.csv: 缺少必需列 missing required columns: rated_at（评价时间）、score（评价等级）" in lines
-    # the refused row is listed with its file and line
+    # the refused row is listed with its file and line; an unknown item has no
+    # department to send it back to, so none is said to wait
+    assert "整改反馈被拒 refused replies: 1" in lines
     assert "  reply.csv 表头下第2行 RX-000000000000: 未知整改编号 unknown item: RX-000000000000" in lines
 
 

@@ -7,7 +7,9 @@
   items are not sent), overdue rows filled light red and escalated (通报) rows
   darker red, header frozen and filtered, widths fitted to Chinese text (CJK
   counts 2), and empty reply columns 整改状态 (dropdown 整改中/已整改/申诉),
-  整改情况, 填报人, 填报时间 (pre-formatted as date-time); sheet 2 ``填报说明``.
+  整改情况, 填报人, 填报时间 (pre-formatted as date-time), after 上次反馈 (the
+  latest accepted reply, its note masked); on a daily list with refused
+  replies, sheet ``未受理的反馈`` (REFUSAL_COLUMNS); last ``填报说明``.
   xlsxwriter writes the workbook around the data rows, which sheet_rows.py
   builds with polars; a workbook whose content hash has not changed since it
   was written is left alone (``.content_hashes.json`` beside the files).
@@ -44,6 +46,7 @@ from assets.ingest.contract import UPDATE_STATUS, UPDATES_SOURCE, header_aliases
 from assets.ingest.readers import first_line
 
 from . import sheet_rows
+from .masking import mask_text_expr
 from .status import STATUS_ZH, UNRESOLVED, parse_timestamp
 
 LEDGER_CSV_COLUMNS = [
@@ -77,7 +80,14 @@ SHEET_COLUMNS: list[tuple[str | None, str]] = [
     ("status_zh", "当前状态"),
     ("resolved_on", "整改完成日期"),
     ("description", "问题描述"),
+    ("last_reply", "上次反馈"),
 ]
+# Sheet columns computed from ledger columns (sheet_frame builds them): the
+# latest accepted reply, so that a department sees what the office has taken
+# from its last answer.
+DERIVED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "last_reply": ("last_status", "last_updated_at", "last_updated_by", "last_note"),
+}
 REPLY_COLUMNS: list[tuple[str, str]] = [
     ("status", "整改状态"),
     ("note", "整改情况"),
@@ -87,6 +97,29 @@ REPLY_COLUMNS: list[tuple[str, str]] = [
 # the empty reply cells' formats: 整改情况 wraps, 填报时间 shows a date and time
 _REPLY_CELL_KINDS = ["text", "wrap", "text", "datetime"]
 SHEET_NAME = "整改清单"
+# A department's refused replies that no later accepted reply has answered
+# (list_publish.PENDING_REFUSALS), on its daily list's second sheet: without
+# it a department never learns that an answer did not count.
+REFUSALS_SHEET = "未受理的反馈"
+REFUSAL_COLUMNS: list[tuple[str, str]] = [
+    ("item_id", "整改编号"),
+    ("status_zh", "当前状态"),
+    ("deadline", "整改期限"),
+    ("source_file", "反馈文件"),
+    ("source_row", "表头下第几行"),
+    ("reply_status", "所填整改状态"),
+    ("reply_time", "所填填报时间"),
+    ("reason", "未受理原因及改正办法"),
+]
+# what a department is told for each refusal code (status.validate_updates)
+REFUSAL_ADVICE = {
+    "unknown_status": "整改状态只能填写“整改中”“已整改”或“申诉”",
+    "resolved_without_note": "选择“已整改”时必须填写整改情况（整改了什么、何时完成）",
+    "bad_updated_at": "填报时间为空或无法识别，请写到分钟，例如 2026-03-12 09:30",
+}
+# beyond this many a department has sent a whole list the same wrong way;
+# the first rows show how, and the sheet says how many more there are
+MAX_REFUSAL_ROWS = 2000
 OVERDUE_FILL = "#FFC7CE"
 ESCALATED_FILL = "#FF9B9B"
 REPLY_HEADER_FILL = "#FFF2CC"
@@ -108,9 +141,20 @@ _BAD_FILENAME = re.compile(r'[\\/:*?"<>|\s]+')
 # date cells are written as Excel serial numbers (what write_datetime stores)
 _EXCEL_DAY0 = date(1899, 12, 30)
 # bump when the workbook layout changes, so unchanged-content skipping rewrites every file
-_LAYOUT_VERSION = "3"  # 3: print settings, 整改情况 wrapped, item ids frozen, longer notes
+_LAYOUT_VERSION = "4"  # 4: 上次反馈 column, 未受理的反馈 sheet; 3: print settings, 整改情况 wrapped, item ids frozen
 HASH_FILE = ".content_hashes.json"
 _DATE_COLUMNS = frozenset({"detected_on", "deadline", "resolved_on"})
+# wrapped columns and their widths: the description, and the last reply,
+# narrower, since the list must still print one page wide
+_WRAPPED_WIDTHS = {"description": MAX_WIDTH, "last_reply": 30}
+
+
+def sheet_source_columns() -> list[str]:
+    """The rectification_items columns a sheet is built from, and its fills' status."""
+    cols = set()
+    for c, _ in SHEET_COLUMNS:
+        cols.update(DERIVED_COLUMNS.get(c, (c,)))
+    return sorted(cols | {"status"})
 
 
 @functools.cache
@@ -164,6 +208,11 @@ def sheet_frame(rows: pl.DataFrame) -> pl.DataFrame:
     Excel serial day numbers for dates) plus the status that picks the fill."""
     cols = []
     for col, _ in SHEET_COLUMNS:
+        if col in DERIVED_COLUMNS:
+            sources = DERIVED_COLUMNS[col]
+            e = last_reply_text() if set(sources) <= set(rows.columns) else pl.lit(None, dtype=pl.String)
+            cols.append(e.alias(col))
+            continue
         e = pl.col(col) if col in rows.columns else pl.lit(None, dtype=pl.String)
         if col in _DATE_COLUMNS:
             e = (e.cast(pl.Date) - pl.lit(_EXCEL_DAY0)).dt.total_days().cast(pl.Float64)
@@ -173,17 +222,48 @@ def sheet_frame(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.select(*cols, pl.col("status").alias("_status"))
 
 
-def content_hash(sheet: pl.DataFrame, *, file_name: str, as_of: date, dept_name: str | None) -> str:
+def last_reply_text() -> pl.Expr:
+    """The latest accepted reply as one line, e.g. ``已整改（2026-03-12 09:30
+    李四）：已补办并致歉``; null for an item never answered. The note is
+    masked: it may quote the applicant, and the list leaves the office."""
+    word = pl.col("last_status").replace_strict(UPDATE_STATUS, default=None, return_dtype=pl.String)
+    who = pl.concat_str([pl.lit(" "), pl.col("last_updated_by").cast(pl.String)]).fill_null("")
+    head = pl.concat_str([word, pl.lit("（"), pl.col("last_updated_at").dt.strftime("%Y-%m-%d %H:%M"), who, pl.lit("）")])
+    note = pl.concat_str([pl.lit("："), mask_text_expr(pl.col("last_note").cast(pl.String))]).fill_null("")
+    return pl.concat_str([head, note])
+
+
+def content_hash(
+    sheet: pl.DataFrame, *, file_name: str, as_of: date, dept_name: str | None, refusals: pl.DataFrame | None = None
+) -> str:
     """SHA-1 of everything a workbook shows: layout version, file name, the
-    notes sheet's department and date, and every sheet cell with its fill."""
+    notes sheet's department and date, every sheet cell with its fill, and
+    the refusals sheet's cells."""
+    refused = 0 if refusals is None else refusals.height
     h = hashlib.sha1(
-        json.dumps([_LAYOUT_VERSION, file_name, dept_name, as_of.isoformat(), sheet.columns, sheet.height]).encode("utf-8")
+        json.dumps([_LAYOUT_VERSION, file_name, dept_name, as_of.isoformat(), sheet.columns, sheet.height, refused])
+        .encode("utf-8")
     )
     # polars' 64-bit row hashes, not the sheet written out as CSV (which cost
     # ~10 % of writing the workbook). They may change with a polars version,
     # which only rewrites every workbook once.
     h.update(sheet.hash_rows().to_numpy().tobytes())
+    if refused:
+        h.update(refusals.hash_rows().to_numpy().tobytes())
     return h.hexdigest()
+
+
+def refusal_frame(refusals: pl.DataFrame) -> pl.DataFrame:
+    """The refusals sheet's cells (``REFUSAL_COLUMNS``, text but the row
+    number) from pending refusals: the reason a department is told is the
+    advice for its code, or the stored reason's Chinese part."""
+    stored_zh = pl.col("reason").cast(pl.String).str.extract(r"^([^A-Za-z]*)").str.strip_chars()
+    advice = pl.col("reason_code").replace_strict(REFUSAL_ADVICE, default=None, return_dtype=pl.String)
+    return refusals.select(
+        [pl.col(c).cast(pl.Int64 if c == "source_row" else pl.String)
+         for c, _ in REFUSAL_COLUMNS if c != "reason"]
+        + [pl.coalesce(advice, stored_zh).alias("reason")]
+    )
 
 
 def _file_record(path: Path, digest: str) -> str | None:
@@ -254,12 +334,15 @@ class Workbook:
 
     ``load`` gives the department's ledger rows for it. ``digest``, when the
     caller knows the rows' fingerprint without loading them, lets an
-    unchanged workbook be skipped before its rows are read."""
+    unchanged workbook be skipped before its rows are read. ``refusals``
+    gives the department's pending refused replies (``REFUSAL_COLUMNS`` but
+    ``reason``: ``reason_code`` and the stored ``reason``)."""
 
     dept: str | None
     load: Callable[[], pl.DataFrame]
     month: str | None = None
     digest: str | None = None
+    refusals: Callable[[], pl.DataFrame] | None = None  # daily lists: the pending refusals
 
     def file_name(self, names: Mapping[str, str], as_of: date) -> str:
         label = self.dept if self.dept is not None else "未分配"
@@ -309,14 +392,16 @@ def export_department_workbooks(
             if book.unchanged(fname, known):
                 return path, False
         rows = department_list_rows(source.load(), include_resolved=include_resolved)
-        if rows.height == 0:
+        pending = source.refusals() if source.refusals is not None else None
+        refusals = refusal_frame(pending) if pending is not None and pending.height else None
+        if rows.height == 0 and refusals is None:
             return None
         sheet = sheet_frame(rows)
         del rows
-        digest = known or content_hash(sheet, file_name=fname, as_of=as_of, dept_name=dept_name)
+        digest = known or content_hash(sheet, file_name=fname, as_of=as_of, dept_name=dept_name, refusals=refusals)
         if not book.begin(fname, digest):
             return path, False
-        _write_workbook(sheet, path, as_of=as_of, dept_name=dept_name, month=source.month)
+        _write_workbook(sheet, path, as_of=as_of, dept_name=dept_name, month=source.month, refusals=refusals)
         book.done(fname, digest)
         return path, True
 
@@ -388,6 +473,8 @@ def _column_widths(sheet: pl.DataFrame, headers: list[str]) -> list[int]:
         else:
             cell = widest_cell(col)
         widths[j] = max(widths[j], cell)
+        if c in _WRAPPED_WIDTHS:
+            widths[j] = min(widths[j], _WRAPPED_WIDTHS[c])
     return widths
 
 
@@ -424,7 +511,13 @@ def dept_part(dept_name: str | None) -> str:
 
 
 def _write_workbook(
-    sheet: pl.DataFrame, path: Path, *, as_of: date, dept_name: str | None, month: str | None = None
+    sheet: pl.DataFrame,
+    path: Path,
+    *,
+    as_of: date,
+    dept_name: str | None,
+    month: str | None = None,
+    refusals: pl.DataFrame | None = None,
 ) -> Path:
     """xlsxwriter writes the shell (formats, header, widths, pane, filter,
     drop-down, notes sheet); sheet_rows writes the data rows into it."""
@@ -487,6 +580,9 @@ def _write_workbook(
             1, n_info + 3, last_row, n_info + 3,
             {"validate": "any", "input_title": "填报时间（必填）", "input_message": "例如 2026-03-12 09:30"},
         )
+        refused = 0 if refusals is None else refusals.height
+        if refused:
+            _write_refusals(wb, refusals, fmt_header, wb.add_format({**base, "text_wrap": True}))
         note = wb.add_worksheet("填报说明")
         note.set_column(0, 0, 100, wb.add_format({"text_wrap": True, "valign": "top"}))
         if month:
@@ -496,14 +592,20 @@ def _write_workbook(
         else:
             first = (f"整改清单{dept_part(dept_name)}，截至{as_of.year}年{as_of.month}月{as_of.day}日。"
                      "更早月份发现、已超期通报仍未整改的事项在 archive 文件夹的往月归档清单里，请一并反馈。")
-        lines = [
-            first,
+        lines = [first]
+        if refused:
+            # an item refused from an archive is not on the daily list: the
+            # department's own file, corrected and sent again, always is
+            lines.append(f"有 {refused} 条反馈未受理，原因见“{REFUSALS_SHEET}”表。请按原因改正：在“反馈文件”列的文件里改好后原名再交一次，"
+                         "或在最新的清单里重新填报该事项。")
+        lines += [
             "请在黄色表头的四列填写反馈：整改状态（整改中 / 已整改 / 申诉）、整改情况、填报人、填报时间。",
             "填报时间必填，写到分钟，例如 2026-03-12 09:30 或 2026年3月12日 9:30；没有填报时间的反馈不予受理。",
             "选择“已整改”时必须填写整改情况；未填写整改状态的行视为未反馈，不作处理。",
             "请勿修改“整改编号”列，不要删除表头，不要合并单元格；可以调整行的顺序、删除不需要反馈的行。",
             "填好后将本文件原样发回督查室。已交的反馈需要改正时，改好后原名再交一次，以后交的为准。",
             "红色底纹为已超期事项，深红色为超期已通报事项。",
+            f"“上次反馈”列是督查室已受理的最近一次反馈；未受理的反馈及原因列在每日清单的“{REFUSALS_SHEET}”表里。",
         ]
         for i, line in enumerate(lines):
             note.write_string(i, 0, line)
@@ -522,7 +624,7 @@ def _write_workbook(
             .otherwise(pl.lit(str(style_ids[("", kind)])))
             for kind in kinds
         }
-        columns = [(c, "date" if c in _DATE_COLUMNS else "wrap" if c == "description" else "text")
+        columns = [(c, "date" if c in _DATE_COLUMNS else "wrap" if c in _WRAPPED_WIDTHS else "text")
                    for c, _ in SHEET_COLUMNS]
         xml = sheet_rows.row_xml(columns, _REPLY_CELL_KINDS, preserved)
         rows = sheet_rows.row_slices(cells, xml, styles, first_row=2)
@@ -531,6 +633,30 @@ def _write_workbook(
         shell.unlink(missing_ok=True)
     tmp.replace(path)
     return path
+
+
+def _write_refusals(wb, refusals: pl.DataFrame, fmt_header, fmt_cell) -> None:
+    """The refusals sheet: one row per refused reply, the first
+    ``MAX_REFUSAL_ROWS`` of them, then how many more."""
+    ws = wb.add_worksheet(REFUSALS_SHEET)
+    ws.set_tab_color("#C00000")
+    widths = {"item_id": 20, "status_zh": 10, "deadline": 12, "source_file": 36, "source_row": 8,
+              "reply_status": 10, "reply_time": 18, "reason": 50}
+    for j, (c, zh) in enumerate(REFUSAL_COLUMNS):
+        ws.set_column(j, j, widths[c])
+        ws.write_string(0, j, zh, fmt_header)
+    ws.freeze_panes(1, 1)
+    shown = refusals.head(MAX_REFUSAL_ROWS)
+    for i, row in enumerate(shown.iter_rows(), start=1):
+        for j, v in enumerate(row):
+            if v is None:
+                ws.write_blank(i, j, None, fmt_cell)
+            elif isinstance(v, int):
+                ws.write_number(i, j, v, fmt_cell)
+            else:
+                ws.write_string(i, j, v, fmt_cell)
+    if refusals.height > shown.height:
+        ws.write_string(shown.height + 1, 0, f"另有 {refusals.height - shown.height} 条未列出：多为同样的原因，请先按以上原因改正整份清单。")
 
 
 # ---------------------------------------------------------------------------

@@ -165,7 +165,21 @@ REDONE = [
     f" WHERE item_id IN (SELECT item_id FROM {_REDO})",
 ]
 
-PUBLISHED_REFUSED = f"CREATE OR REPLACE TABLE rectification_refused_updates AS SELECT * FROM {LEDGER}.ledger_refused_updates"
+# answered_later: an accepted reply to the same item came in a later run, or
+# is dated (填报时间) at or after the refused one. Until then the refusal is
+# on the department's daily list (list_publish.PENDING_REFUSALS). Both
+# tests, as a run that reads a whole inbox at once records every reply with
+# one time: a reply dated later is then the one that counts.
+PUBLISHED_REFUSED = f"""
+CREATE OR REPLACE TABLE rectification_refused_updates AS
+SELECT r.*,
+       EXISTS (
+           SELECT 1 FROM {LEDGER}.ledger_updates AS a
+           WHERE a.item_id = r.item_id AND coalesce(a.accepted, TRUE)
+             AND (a.recorded_at > r.recorded_at OR a.updated_at >= r.updated_at)
+       ) AS answered_later
+FROM {LEDGER}.ledger_refused_updates AS r
+"""
 STATUS_COUNTS = f"SELECT status, count(*) FROM {ITEMS_TABLE} GROUP BY status ORDER BY status"
 
 

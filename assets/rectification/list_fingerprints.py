@@ -31,14 +31,14 @@ import polars as pl
 
 from assets.db import query_frame, row_hash, row_hash_sum, scalar, table_names
 
-from .department_lists import LEDGER_CSV_COLUMNS, SHEET_COLUMNS
+from .department_lists import LEDGER_CSV_COLUMNS, sheet_source_columns
 from .ledger_csv import DETECTED_MONTH, LEDGER_MONTHS
 
 FINGERPRINTS_TABLE = "rectification_fingerprints"
 SETTLED = ("escalated", "resolved")
 _SETTLED_SQL = "(" + ", ".join(f"'{s}'" for s in SETTLED) + ")"
 # an archive shows the sheet's columns but its one department
-ARCHIVE_FINGERPRINT_COLUMNS = sorted({c for c, _ in SHEET_COLUMNS if c and c != "dept_id"} | {"status"})
+ARCHIVE_FINGERPRINT_COLUMNS = [c for c in sheet_source_columns() if c != "dept_id"]
 
 
 # {rows}: a relation with the columns of rectification_items

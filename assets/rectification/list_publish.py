@@ -28,6 +28,11 @@ month, which is written again only when one of its items changes.
   item_id), and like the archives a month is written again only when its
   fingerprint changes. ``windowwatch export rectification --out FILE.csv``
   always gives the whole ledger in one file.
+* **refused replies** (``PENDING_REFUSALS``): a department's daily list
+  has a second sheet, 未受理的反馈, with each reply of its own the run
+  refused and that no accepted reply has answered since, while the item is
+  still to be answered. The archives do not: they change only with their
+  items, and the daily list is the one a department reads every day.
 * Daily lists dated more than ``DAILY_LIST_KEEP_DAYS`` before the as-of date
   are deleted (nothing is lost: the whole ledger is always there, ``windowwatch export
   rectification``); archives no run produces any more (every item of the
@@ -42,16 +47,18 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from assets.db import query_frame
+import polars as pl
+
+from assets.db import query_frame, table_names
 
 from .department_lists import (
     LEDGER_CSV_COLUMNS,
-    SHEET_COLUMNS,
     HashBook,
     Workbook,
     dept_names,
     dept_order,
     export_department_workbooks,
+    sheet_source_columns,
 )
 from .ledger_csv import DETECTED_MONTH, write_ledger_csv
 from .list_fingerprints import SETTLED, archive_months, ledger_months
@@ -65,7 +72,7 @@ DEPARTMENTS_DIR = "departments"
 ARCHIVE_DIR = "archive"
 
 # what a sheet shows (department_lists.sheet_frame) and sorts and fills by
-_SHEET_SOURCE_COLUMNS = ", ".join(sorted({c for c, _ in SHEET_COLUMNS if c} | {"status"}))
+_SHEET_SOURCE_COLUMNS = ", ".join(sheet_source_columns())
 
 LIST_DEPARTMENTS = "SELECT dept_id, dept_name FROM departments"
 
@@ -92,6 +99,43 @@ WHERE dept_id IS NOT DISTINCT FROM $dept
   AND detected_on < $cutoff
   AND {DETECTED_MONTH} = $month
 """
+
+
+# What has become of each refused reply (follow_up):
+# * no_item: it names no item, so no department can be told (the office
+#   sees it on the rectification page and in the run summary);
+# * settled: its item is resolved or withdrawn, nothing is left to answer;
+# * answered: an accepted reply came in a later run or is dated at or after
+#   it (answered_later, ledger_publish.PUBLISHED_REFUSED);
+# * waiting: none of these; it goes back to the item's department on its
+#   daily list (PENDING_REFUSALS).
+REFUSALS_FOLLOWED = """
+SELECT r.*, i.dept_id, i.status_zh, i.deadline,
+       CASE WHEN i.item_id IS NULL THEN 'no_item'
+            WHEN i.status IN ('resolved', 'withdrawn') THEN 'settled'
+            WHEN r.answered_later THEN 'answered'
+            ELSE 'waiting'
+       END AS follow_up
+FROM rectification_refused_updates AS r
+LEFT JOIN rectification_items AS i USING (item_id)
+"""
+PENDING_REFUSALS = f"""
+SELECT dept_id, item_id, status_zh, strftime(deadline, '%Y-%m-%d') AS deadline,
+       source_file, source_row, status AS reply_status,
+       coalesce(strftime(updated_at, '%Y-%m-%d %H:%M'), updated_at_raw) AS reply_time,
+       reason_code, reason
+FROM ({REFUSALS_FOLLOWED})
+WHERE follow_up = 'waiting'
+ORDER BY source_file, source_row, item_id
+"""
+REFUSED_TABLE = "rectification_refused_updates"
+
+
+def pending_refusals(con) -> pl.DataFrame:
+    """PENDING_REFUSALS, or none before the ledger step has published any."""
+    if REFUSED_TABLE in table_names(con):
+        return query_frame(con, PENDING_REFUSALS)
+    return pl.DataFrame(schema={"dept_id": pl.String, "item_id": pl.String})
 
 
 def archive_cutoff(as_of: date) -> date:
@@ -123,10 +167,19 @@ def publish_lists(
     written: list[Path] = []
     daily_dir = out_dir / DEPARTMENTS_DIR
     daily_rows = query_frame(con, DAILY_LIST_ROWS, {"cutoff": cutoff}).partition_by("dept_id", as_dict=True)
+    refused = pending_refusals(con)
+    refused_by_dept = refused.partition_by("dept_id", as_dict=True)
+    no_items = (query_frame(con, DAILY_LIST_ROWS + " LIMIT 0", {"cutoff": cutoff})
+                if set(refused_by_dept) - set(daily_rows) else None)
     daily = export_department_workbooks(
         [  # items without a department form their own list, the last one
-            Workbook(dept, lambda rows=rows: rows)
-            for (dept,), rows in sorted(daily_rows.items(), key=lambda kv: dept_order(kv[0][0]))
+            Workbook(
+                dept,
+                lambda rows=daily_rows.get((dept,), no_items): rows,
+                refusals=lambda found=refused_by_dept.get((dept,), refused.clear()): found,
+            )
+            # a department whose items are all in the archives still hears of its refused replies
+            for dept in sorted({d for (d,) in daily_rows} | {d for (d,) in refused_by_dept}, key=dept_order)
         ],
         daily_dir, as_of=as_of, departments=departments, written=written, pool=pool,
     )

@@ -88,21 +88,28 @@ def build(ctx: SiteContext) -> list[Page]:
 
 REFUSED_COLUMNS = [
     Col(Bi("反馈文件", "Reply file")),
-    Col(Bi("行", "Row"), numeric=True),
+    Col(Bi("表头下第几行", "Row under the header"), numeric=True),  # as the summary and the lists count it
     Col(Bi("整改编号", "Item")),
     Col(Bi("填写的状态", "Status given")),
     Col(Bi("拒收原因", "Why refused"), wrap=True),
+    Col(Bi("后续", "Follow-up")),
 ]
 
 
 def _refused_replies(ctx: SiteContext, page: Page) -> None:
-    """Replies the ledger refused stay visible until the department corrects them."""
+    """Every reply the ledger refused, and what has become of it: the ones a
+    department still has to correct, or the office to take up, first."""
     refused = ctx.data.refused_replies
     if refused is None:
         return
-    page.h2(Bi(f"被拒收的部门反馈（{refused.height} 条）", f"Refused replies ({refused.height})"), anchor="refused")
+    n, waiting = refused.height, refused.filter(pl.col("follow_up") == "waiting").height
+    page.h2(
+        Bi(f"被拒收的部门反馈（{n} 条，其中待部门改正 {waiting} 条）", f"Refused replies ({n}, {waiting} waiting)"),
+        anchor="refused",
+    )
     rows = [
-        [r["source_file"] or "", fmt_int(r["source_row"]), r["item_id"] or "", r["status"] or "", mask_text(r["reason"]) or ""]
+        [r["source_file"] or "", fmt_int(r["source_row"]), r["item_id"] or "", r["status"] or "",
+         mask_text(r["reason"]) or "", code("refusal_follow_up", r["follow_up"])]
         for r in refused.iter_rows(named=True)
     ]
     page.table(

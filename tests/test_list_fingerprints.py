@@ -4,15 +4,19 @@ ledger and warehouse that add, correct, withdraw, escalate and resolve
 items of three months and two departments, moving the as-of date forward
 and back, the fingerprints read from the kept table equal, to the digit,
 the ones computed from every published item; and the lists step falls back
-to computing them when the table is missing or does not count every item."""
+to computing them when the table is missing, does not count every item or
+was kept over other columns."""
 
 from datetime import date
 
 import duckdb
 
-from assets.rectification.ledger_csv import LEDGER_MONTHS
+from assets.db import row_hash
+from assets.rectification.department_lists import LEDGER_CSV_COLUMNS
+from assets.rectification.ledger_csv import DETECTED_MONTH, LEDGER_MONTHS
 from assets.rectification.ledger_store import append_updates, open_ledger, upsert_items
 from assets.rectification.list_fingerprints import (
+    ARCHIVE_FINGERPRINT_COLUMNS,
     ARCHIVE_MONTHS,
     ARCHIVE_MONTHS_KEPT,
     FINGERPRINTS_TABLE,
@@ -97,3 +101,29 @@ def test_the_lists_compute_them_without_a_whole_table(tmp_path):
     assert_kept_as_computed(tmp_path)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert FINGERPRINTS_TABLE in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+
+
+def test_a_table_kept_over_other_columns_is_computed_again(tmp_path):
+    """A warehouse from the version before 上次反馈 kept its archive sums
+    without the last reply's columns: the lists do not use them, and the
+    next publication computes the table again instead of updating it."""
+    led = open_ledger(tmp_path / "ledger.duckdb")
+    upsert_items(led, frame(ITEMS), run_id="r1", as_of=date(2026, 4, 30))
+    led.close()
+    publish(tmp_path, date(2026, 4, 14))
+    older = [c for c in ARCHIVE_FINGERPRINT_COLUMNS if not c.startswith("last_")]
+    assert len(older) == len(ARCHIVE_FINGERPRINT_COLUMNS) - 4
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {FINGERPRINTS_TABLE} AS
+                SELECT dept_id, {DETECTED_MONTH} AS month, coalesce(status IN ('escalated', 'resolved'), false) AS settled,
+                       count(*) AS items, sum({row_hash(LEDGER_CSV_COLUMNS)}) AS ledger_hash,
+                       sum({row_hash(older)}) AS archive_hash
+                FROM rectification_items GROUP BY ALL"""
+        )
+        cutoff = date(2026, 4, 1)
+        assert archive_months(con, cutoff).equals(con.sql(ARCHIVE_MONTHS, params={"cutoff": cutoff}).pl())
+    reply(tmp_path, "FP-A", "整改中", "2026-04-15")  # a reply to an archived item: its last reply changes
+    written, status = publish(tmp_path, date(2026, 4, 16))
+    assert written > 0 and status["FP-A"] == "escalated"
+    assert_kept_as_computed(tmp_path)

@@ -18,8 +18,11 @@ fingerprints read from it equal the ones computed from the items, to the
 digit (tests/test_list_fingerprints.py).
 
 The lists step uses the table only when it counts as many items as
-``rectification_items`` holds; otherwise (a warehouse from before it, a
-table written by other means) it computes the fingerprints from the items.
+``rectification_items`` holds and was kept over this version's columns
+(``HASHED_COLUMNS``); otherwise (a warehouse from before it, a table
+written by other means, an upgrade that shows another column) it computes
+the fingerprints from the items, and the next ledger publication computes
+the table again.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ SETTLED = ("escalated", "resolved")
 _SETTLED_SQL = "(" + ", ".join(f"'{s}'" for s in SETTLED) + ")"
 # an archive shows the sheet's columns but its one department
 ARCHIVE_FINGERPRINT_COLUMNS = [c for c in sheet_source_columns() if c != "dept_id"]
+# The columns the sums hash, kept on every row of the table: sums kept
+# under other columns (an upgrade that shows one more) cannot be updated
+# with this version's hashes, and the table is computed again.
+HASHED_COLUMNS = ",".join(LEDGER_CSV_COLUMNS) + ";" + ",".join(ARCHIVE_FINGERPRINT_COLUMNS)
 
 
 # {rows}: a relation with the columns of rectification_items
@@ -48,7 +55,8 @@ SELECT dept_id,
        coalesce(status IN {_SETTLED_SQL}, false) AS settled,
        count(*) AS items,
        sum({row_hash(LEDGER_CSV_COLUMNS)}) AS ledger_hash,
-       sum({row_hash(ARCHIVE_FINGERPRINT_COLUMNS)}) AS archive_hash
+       sum({row_hash(ARCHIVE_FINGERPRINT_COLUMNS)}) AS archive_hash,
+       '{HASHED_COLUMNS}' AS hashed_columns
 FROM {{rows}}
 GROUP BY ALL
 """
@@ -59,11 +67,11 @@ REBUILT = f"CREATE OR REPLACE TABLE {FINGERPRINTS_TABLE} AS " + GROUPS.format(ro
 UPDATED = f"""
 CREATE OR REPLACE TABLE {FINGERPRINTS_TABLE} AS
 SELECT dept_id, month, settled,
-       sum(items) AS items, sum(ledger_hash) AS ledger_hash, sum(archive_hash) AS archive_hash
+       sum(items) AS items, sum(ledger_hash) AS ledger_hash, sum(archive_hash) AS archive_hash, hashed_columns
 FROM (
     SELECT * FROM {FINGERPRINTS_TABLE}
     UNION ALL
-    SELECT dept_id, month, settled, -items, -ledger_hash, -archive_hash FROM {{removed}} AS removed
+    SELECT dept_id, month, settled, -items, -ledger_hash, -archive_hash, hashed_columns FROM {{removed}} AS removed
     UNION ALL
     SELECT * FROM {{added}} AS added
 )
@@ -110,19 +118,31 @@ def update_fingerprints(con: duckdb.DuckDBPyConnection, *, removed: str, added: 
     relations with the columns of rectification_items, the published rows
     about to be replaced and their new rows; called before the old rows are
     deleted, in the caller's transaction. False when a warehouse from before
-    the table has none to update: the caller rebuilds it after its rewrite."""
-    if FINGERPRINTS_TABLE not in table_names(con):
+    the table has none to update, or one kept over other columns: the caller
+    rebuilds it after its rewrite."""
+    if not _kept_hashes_these_columns(con):
         return False
     groups = {"removed": f"({GROUPS.format(rows=removed)})", "added": f"({GROUPS.format(rows=added)})"}
     con.execute(UPDATED.format(**groups)).fetchall()
     return True
 
 
+def _kept_hashes_these_columns(con) -> bool:
+    """The table is there, its sums over this version's HASHED_COLUMNS."""
+    if FINGERPRINTS_TABLE not in table_names(con):
+        return False
+    if "hashed_columns" not in con.sql(f"SELECT * FROM {FINGERPRINTS_TABLE} LIMIT 0").columns:
+        return False
+    other = f"SELECT count(*) FROM {FINGERPRINTS_TABLE} WHERE hashed_columns IS DISTINCT FROM ?"
+    return scalar(con, other, [HASHED_COLUMNS]) == 0
+
+
 def _kept_is_whole(con) -> bool:
-    """The table counts every published item (see the module's docstring)."""
+    """The table counts every published item over this version's columns
+    (see the module's docstring)."""
     cur = con.cursor()  # the lists step's threads share the connection
     try:
-        if FINGERPRINTS_TABLE not in table_names(cur):
+        if not _kept_hashes_these_columns(cur):
             return False
         kept = scalar(cur, f"SELECT coalesce(sum(items), 0) FROM {FINGERPRINTS_TABLE}")
         return kept == scalar(cur, "SELECT count(*) FROM rectification_items")

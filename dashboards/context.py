@@ -170,19 +170,21 @@ class SiteContext:
         slug = self.dept_slugs.get(dept_id)
         return f"{prefix}departments/{slug}.html" if slug else None
 
-    def window_name(self, hall_id: str, window_id: str) -> str:
+    def window_name(self, hall_id: str, window_id: str, *, with_hall: bool = True) -> str:
+        """``A01 综合受理1号窗口``; in a city, after its hall's name unless
+        ``with_hall`` is false (a table or chart of one hall, titled by it)."""
         row = self._windows.get((hall_id, window_id))
         name = row["window_name"] if row else None
         text = f"{window_id} {name}" if name else str(window_id)
-        if self.multi_hall:
+        if self.multi_hall and with_hall:
             text = f"{self.hall_name(hall_id)} · {text}"
         return text
 
-    def window_link(self, hall_id: str, window_id: str, prefix: str = "") -> Text:
-        key = ("window", hall_id, window_id, prefix)
+    def window_link(self, hall_id: str, window_id: str, prefix: str = "", *, with_hall: bool = True) -> Text:
+        key = ("window", hall_id, window_id, prefix, with_hall)
         if key not in self._links:
             href = self.window_href(hall_id, window_id, prefix)
-            name = self.window_name(hall_id, window_id)
+            name = self.window_name(hall_id, window_id, with_hall=with_hall)
             self._links[key] = link(href, name) if href else name
         return self._links[key]
 

@@ -1051,6 +1051,50 @@ def test_the_window_ranking_fits_a_laptop_screen_without_scrolling(browser, demo
         assert word in table, word
 
 
+@pytest.fixture(scope="module")
+def city_site(tmp_path_factory):
+    """Two halls: a city's site, where a window is named after its hall."""
+    if write_inbox is None:  # pragma: no cover
+        pytest.skip("the demo generator is not importable")
+    home = tmp_path_factory.mktemp("dash") / "city"
+    profile = InboxProfile(**{k: v for k, v in {**SMALL, "halls": 2}.items() if k in InboxProfile.__dataclass_fields__})
+    _run(home, lambda inbox: write_inbox(inbox, AS_OF, profile))
+    _build(home)
+    return home / "dashboards"
+
+
+def test_a_city_ranking_names_windows_without_their_hall_and_fits(browser, city_site):
+    """Each hall's ranking is titled by the hall; its windows were named
+    after it again (市民中心政务服务大厅 · B20 …), which at a city pushed the
+    table ~150 px past a 1366 px screen. Within a hall's ranking a window is
+    its code and name; elsewhere (the window's own page) the hall stays."""
+    html = (city_site / "windows.html").read_text(encoding="utf-8")
+    sections = html.split('id="hall-')[1:]
+    assert len(sections) == 2
+    con = duckdb.connect(str(city_site.parent / "warehouse.duckdb"), read_only=True)
+    try:
+        halls = [name for (name,) in con.execute("SELECT hall_name FROM halls ORDER BY hall_id").fetchall()]
+    finally:
+        con.close()
+    for hall, section in zip(halls, sections):
+        table = _zh(section[section.index("<table"):section.index("</table>")])
+        assert hall not in table, hall
+        assert section.count(f"{hall} · ") >= 2  # the section's heading and its chart's title
+    window_page = next((city_site / "windows").glob("*.html")).read_text(encoding="utf-8")
+    assert any(f"{hall} · " in window_page for hall in halls)
+    browser.set_width(1366)
+    try:
+        for lang in ("zh", "en"):
+            _check_loaded(browser, f"windows.html ({lang})", browser.open((city_site / "windows.html").as_uri() + f"?lang={lang}"))
+            boxes = browser.evaluate(
+                "Array.from(document.querySelectorAll('.tablewide, .tablewrap'))"
+                ".filter(e => e.textContent.includes('办结及时')).map(e => [e.scrollWidth, e.clientWidth])"
+            )
+            assert len(boxes) == 2 and all(w <= room for w, room in boxes), (lang, boxes)
+    finally:
+        browser.set_width(1600)
+
+
 # each chart's title, subtitle, legend, plot area and mode bar as drawn: [top, bottom, left, right] in px from the chart's corner
 CHART_BOXES_JS = """
 Array.from(document.querySelectorAll('.plotly-graph-div')).map(function(d){

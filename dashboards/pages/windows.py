@@ -38,7 +38,10 @@ def _group(frame: pl.DataFrame | None, keys: list[str]) -> dict[tuple, pl.DataFr
 
 
 def ranking_rows(ctx: SiteContext, month: pl.DataFrame) -> pl.DataFrame:
-    """Ranked windows by rank, then unranked by composite; with a label."""
+    """One hall's ranked windows by rank, then unranked by composite; with a
+    label, without the hall's name, which titles the hall's section: at a
+    city it doubled the width of every label and pushed the table past a
+    laptop's screen."""
     return (
         month.with_columns(
             pl.col("rank").is_null().alias("_unranked"),
@@ -47,7 +50,7 @@ def ranking_rows(ctx: SiteContext, month: pl.DataFrame) -> pl.DataFrame:
         .sort(["_unranked", "rank", "composite", "window_id"], descending=[False, False, True, False], nulls_last=True)
         .with_columns(
             pl.struct("hall_id", "window_id")
-            .map_elements(lambda s: ctx.window_name(s["hall_id"], s["window_id"]), return_dtype=pl.String)
+            .map_elements(lambda s: ctx.window_name(s["hall_id"], s["window_id"], with_hall=False), return_dtype=pl.String)
             .alias("label")
         )
     )
@@ -114,7 +117,7 @@ def _ranking_page(ctx: SiteContext) -> Page:
                     dv = r["prev_rank"] - r["rank"]
                     place.append(same(f"▲{dv}" if dv > 0 else f"▼{-dv}" if dv < 0 else "＝"))
             window = Html(
-                t(ctx.window_link(r["hall_id"], r["window_id"]))
+                t(ctx.window_link(r["hall_id"], r["window_id"], with_hall=False))
                 + f'<span class="under">{join([ctx.dept_link(r["dept_id"]), code("window_type", r["window_type"])], " · ")}</span>'
             )
             rows.append(

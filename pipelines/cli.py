@@ -197,6 +197,7 @@ def cmd_demo(args, home: Path) -> int:
         from pipelines.demo_inbox import write_inbox
         from assets.rectification.list_publish import published_lists
         from pipelines.demo_replies import clear_demo_replies, fill_department_lists
+        from pipelines.resources import WindowWatchHome
         from pipelines.summary import print_summary
 
         print(f"生成示例收件箱 writing the demo inbox: {inbox}", file=sys.stderr)
@@ -208,7 +209,7 @@ def cmd_demo(args, home: Path) -> int:
             return EXIT_RUN_FAILED
         # The departments answer the lists the first run sent them, and the
         # second run reads the answers as a night would.
-        lists = published_lists(home / "exports" / "rectification", as_of)
+        lists = published_lists(WindowWatchHome(home=str(home)).rectification_dir, as_of)
         filled = fill_department_lists(lists, updates, as_of, WorkCalendar())
         print(
             f"各部门填报整改清单 departments answer their lists: {filled.files} 个文件 files，"

@@ -59,6 +59,15 @@ class WindowWatchHome(dg.ConfigurableResource):
         return self.home_dir / "exports"
 
     @property
+    def rectification_dir(self) -> Path:
+        """The ledger CSV and the department lists (list_publish.py)."""
+        return self.exports_dir / "rectification"
+
+    @property
+    def staffing_dir(self) -> Path:
+        return self.exports_dir / "staffing"
+
+    @property
     def as_of_date(self) -> date:
         return date.fromisoformat(self.as_of) if self.as_of else yesterday_in_shanghai()
 

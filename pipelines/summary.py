@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from assets.db import row, table_names
-from pipelines.resources import Warehouse
+from pipelines.resources import Warehouse, WindowWatchHome
 
 
 # Rejected files named in the summary; the rest are in `export quality`.
@@ -97,14 +97,17 @@ def print_summary(home: Path, outcome) -> None:
                         where = f" 表头下第{line}行" if line is not None else ""
                         print(f"  {file}{where} {item or ''}: {reason}", file=out)
     print("输出 outputs:", file=out)
+    from assets.rectification.list_publish import DEPARTMENTS_DIR, LEDGER_CSV, LEDGER_MONTHS_DIR
+
+    paths = WindowWatchHome(home=str(home))
     for label, path in [
         ("数据仓库 warehouse", warehouse.path),
-        ("整改台账 ledger", home / "exports" / "rectification" / "ledger.csv"),
-        ("整改台账（按月）ledger by month", home / "exports" / "rectification" / "ledger"),
-        ("整改清单 department lists", home / "exports" / "rectification" / "departments"),
-        ("排班建议 staffing plans", home / "exports" / "staffing"),
-        ("看板 dashboards", home / "dashboards" / "index.html"),
-        ("数据文档 GX Data Docs", home / "gx" / "data_docs" / "index.html"),
+        ("整改台账 ledger", paths.rectification_dir / LEDGER_CSV),
+        ("整改台账（按月）ledger by month", paths.rectification_dir / LEDGER_MONTHS_DIR),
+        ("整改清单 department lists", paths.rectification_dir / DEPARTMENTS_DIR),
+        ("排班建议 staffing plans", paths.staffing_dir),
+        ("看板 dashboards", paths.dashboards_dir / "index.html"),
+        ("数据文档 GX Data Docs", paths.gx_docs_dir / "index.html"),
     ]:
         if Path(path).exists():
             print(f"  {label}: {path}", file=out)

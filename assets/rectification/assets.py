@@ -245,7 +245,7 @@ def write_rectification_lists(home: WindowWatchHome, warehouse: Warehouse) -> di
     # One workbook's rows at a time, two workbooks side by side: a city's year
     # is ~2 M items with their descriptions, which held whole took the step past 4 GiB.
     with warehouse.connect(read_only=True) as con, ThreadPoolExecutor(LIST_WORKERS) as pool:
-        lists = publish_lists(con, home.exports_dir / "rectification", as_of=home.as_of_date, pool=pool)
+        lists = publish_lists(con, home.rectification_dir, as_of=home.as_of_date, pool=pool)
     return {
         "ledger_csv": dg.MetadataValue.path(str(lists.ledger_csv)),
         "ledger_csv_files_written": len(lists.csv_written),

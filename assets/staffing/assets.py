@@ -141,7 +141,7 @@ def advice_weeks(con, as_of: date) -> tuple[str | None, tuple[date, date]]:
 
 
 def staffing_plan_path(home: WindowWatchHome, hall_id: str) -> Path:
-    return home.exports_dir / "staffing" / f"排班建议_{hall_id}.xlsx"
+    return home.staffing_dir / f"排班建议_{hall_id}.xlsx"
 
 
 def _file_stamps(paths: list[Path]) -> list[list] | None:

@@ -19,7 +19,7 @@ from assets.rectification import list_publish
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, values
 from dashboards.data import SiteData
-from dashboards.html import Col, Html, Page, Text, bi_markup, cell_per_value, esc_expr, link, rows_markup, t, tag
+from dashboards.html import Col, Html, Page, Text, bi_markup, cell_per_value, esc, esc_expr, link, rows_markup, t, tag
 from dashboards.labels import (
     Bi,
     code,
@@ -81,15 +81,6 @@ class SiteContext:
         # links by (kind, id…, prefix): the item tables of a city site repeat the same
         # few hundred windows and departments in ~33,000 rows
         self._links: dict[tuple, Text] = {}
-        self._shown_items: dict[str, pl.DataFrame] = {}
-
-    def shown_items(self, prefix: str) -> pl.DataFrame:
-        """``SiteData.rectification_shown`` with each row's table markup for
-        the pages at ``prefix`` (``with_item_rows``), made once. Call only
-        when the warehouse has the ledger (``SiteData.has_rectification``)."""
-        if prefix not in self._shown_items:
-            self._shown_items[prefix] = with_item_rows(self, self.data.rectification_shown, prefix)
-        return self._shown_items[prefix]
 
     # -- periods -------------------------------------------------------
     @cached_property
@@ -186,6 +177,18 @@ class SiteContext:
             href = self.window_href(hall_id, window_id, prefix)
             name = self.window_name(hall_id, window_id, with_hall=with_hall)
             self._links[key] = link(href, name) if href else name
+        return self._links[key]
+
+    def window_cell(self, hall_id: str, window_id: str, prefix: str = "") -> Text:
+        """A window in a table of several halls' windows: at a city its hall
+        goes in a grey line under its name rather than before it, where it
+        doubled the column's width and pushed the table past a 1366 px screen."""
+        if not self.multi_hall:
+            return self.window_link(hall_id, window_id, prefix)
+        key = ("window_cell", hall_id, window_id, prefix)
+        if key not in self._links:
+            name = t(self.window_link(hall_id, window_id, prefix, with_hall=False))
+            self._links[key] = Html(f'{name}<span class="under">{esc(self.hall_name(hall_id))}</span>')
         return self._links[key]
 
     def window_info(self, hall_id: str, window_id: str) -> dict:
@@ -479,6 +482,16 @@ ITEM_COLUMNS = [
     Col(Bi("状态", "Status")),
     Col(Bi("情况", "What happened"), wrap=True),
 ]
+# the column a window's (a department's) own page leaves out: every row's
+# would be the page's own window (department), named in its title
+OWN_COLUMN = {"window": 2, "dept": 3}
+
+
+def item_columns(page_of: str | None = None) -> list[Col]:
+    """``ITEM_COLUMNS`` of the items of one window (``page_of="window"``) or
+    department (``"dept"``) on its own page, or of any items (None)."""
+    own = OWN_COLUMN.get(page_of)
+    return [c for i, c in enumerate(ITEM_COLUMNS) if i != own]
 
 
 # What the nightly run writes beside the site, for the pages to link to:
@@ -519,35 +532,48 @@ def full_list(ledger_items: tuple[int, int], prefix: str = "") -> Html:
 
 
 def item_table(
-    ctx: SiteContext, page: Page, items: pl.DataFrame, *, limit: int, empty: Bi, prefix: str = "", total: int | None = None
+    ctx: SiteContext,
+    page: Page,
+    items: pl.DataFrame,
+    *,
+    limit: int,
+    empty: Bi,
+    prefix: str = "",
+    total: int | None = None,
+    page_of: str | None = None,
 ) -> None:
     """The first ``limit`` items (rows of ``SiteData.rectification_shown``,
     with their descriptions, already in the order wanted), the total
-    (``items.height`` unless given), and where the rest are. The rows'
-    markup is taken from ``items`` when ``with_item_rows`` made it there for
-    this ``prefix``, else made for the rows shown."""
+    (``items.height`` unless given), and where the rest are; in
+    ``item_columns(page_of)``. The rows' markup is taken from ``items`` when
+    ``with_item_rows`` made it there for this ``prefix`` and ``page_of``,
+    else made for the rows shown."""
     shown = items.head(limit)
-    column = item_row_column(prefix)
-    rows = shown.get_column(column) if column in shown.columns else item_rows_markup(ctx, shown, prefix)
+    column = item_row_column(prefix, page_of)
+    rows = shown.get_column(column) if column in shown.columns else item_rows_markup(ctx, shown, prefix, page_of=page_of)
+    page.open("items")
     page.table_of_rows(
-        ITEM_COLUMNS,
+        item_columns(page_of),
         rows.to_list(),
         empty=empty,
         total=items.height if total is None else total,
         more=full_list(ctx.data.ledger_items, prefix),
     )
+    page.close()
 
 
-def item_row_column(prefix: str) -> str:
-    """The column of an item frame holding its rows' markup for pages at ``prefix``."""
-    return f"_tr{prefix}"
+def item_row_column(prefix: str, page_of: str | None = None) -> str:
+    """The column of an item frame holding its rows' markup for pages at
+    ``prefix`` (of one window or department: ``page_of``)."""
+    return f"_tr{prefix}{page_of or ''}"
 
 
-def with_item_rows(ctx: SiteContext, items: pl.DataFrame, prefix: str) -> pl.DataFrame:
+def with_item_rows(ctx: SiteContext, items: pl.DataFrame, prefix: str, page_of: str | None = None) -> pl.DataFrame:
     """``items`` with each row's table markup, for every page at ``prefix``
-    that lists some of them (``item_table``): a city site's window and
-    department pages list ~33,000 items, whose cells are made once here."""
-    return items.with_columns(item_rows_markup(ctx, items, prefix).alias(item_row_column(prefix)))
+    (of one window or department: ``page_of``) that lists some of them
+    (``item_table``): a city site's window pages list ~32,000 items, whose
+    cells are made once here."""
+    return items.with_columns(item_rows_markup(ctx, items, prefix, page_of=page_of).alias(item_row_column(prefix, page_of)))
 
 
 @functools.cache  # a handful of statuses, tens of thousands of rows
@@ -570,15 +596,16 @@ def date_cell(day: date | None) -> Html:
     return Html(t(fmt_date(day)))
 
 
-def item_rows_markup(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") -> pl.Series:
+def item_rows_markup(ctx: SiteContext, items: pl.DataFrame, prefix: str = "", *, page_of: str | None = None) -> pl.Series:
     """Each item's row of an item table as markup, as ``Page.table`` makes
     it of the cells: the item id; the rule; its window, linked (— without a
     window); its department, linked; found on; deadline; status; what
-    happened, as stored (— when empty), in ``ITEM_COLUMNS``' order. Cells
-    that repeat are made once per value, ids and descriptions escaped in polars."""
+    happened, as stored (— when empty), in ``item_columns(page_of)``' order.
+    Cells that repeat are made once per value, ids and descriptions escaped in polars."""
+    column = item_row_column(prefix, page_of)
     if items.height == 0:
-        return pl.Series(item_row_column(prefix), [], dtype=pl.String)
-    framed = with_window_cells(items, lambda h, w: ctx.window_link(h, w, prefix) if w else "—")
+        return pl.Series(column, [], dtype=pl.String)
+    framed = items if page_of == "window" else with_window_cells(items, lambda h, w: ctx.window_cell(h, w, prefix) if w else "—")
     cells = [
         esc_expr(pl.col("item_id").cast(pl.String)).fill_null(""),
         cell_per_value(items, "rule", rule_cell),
@@ -594,7 +621,9 @@ def item_rows_markup(ctx: SiteContext, items: pl.DataFrame, prefix: str = "") ->
         .then(pl.lit(t("—")))
         .otherwise(esc_expr(pl.col("description").cast(pl.String))),
     ]
-    return rows_markup(framed, ITEM_COLUMNS, cells).alias(item_row_column(prefix))
+    if page_of is not None:
+        del cells[OWN_COLUMN[page_of]]
+    return rows_markup(framed, item_columns(page_of), cells).alias(column)
 
 
 def with_window_cells(frame: pl.DataFrame, make: Callable[[str, str | None], Text]) -> pl.DataFrame:
@@ -631,7 +660,7 @@ def warning_rows(ctx: SiteContext, warnings: pl.DataFrame, *, with_place: bool =
     """Each open case's row of a warning table (``warning_columns``): level,
     case, (window and department, linked,) staff member, received, deadline,
     days past it; made column-wise, each repeated cell once."""
-    framed = with_window_cells(warnings, ctx.window_link) if with_place else warnings
+    framed = with_window_cells(warnings, ctx.window_cell) if with_place else warnings
     place = [pl.col("_window"), cell_per_value(framed, "dept_id", ctx.dept_link)] if with_place else []
     cells = [
         cell_per_value(framed, "level", warning_tag),

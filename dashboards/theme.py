@@ -133,6 +133,10 @@ PLOTLY_CONFIG = {
 # .ranking: the windows ranking's English words (Satisfaction, Comprehensive)
 # do not wrap; in the size of the other tables it is ~1,340 px wide, 30 px
 # more than a 1366 px screen leaves it. The Chinese keeps the size (~1,190 px)
+# .items: an item table of several halls and departments (overview,
+# rectification page) has eight columns, two of them full dates; in the size
+# of the other tables it was ~1,380 px at a city even with the hall under the
+# window (Chinese ~1,280 px a size smaller)
 CSS = """
 :root { --ink: %(ink)s; --muted: %(muted)s; --nav: %(nav)s; --line: #c8c8c8; --soft: #f3f5f9;
         --good: %(good)s; --bad: %(bad)s; --warn: %(warn)s; }
@@ -172,6 +176,7 @@ table.data td { padding: .3rem .5rem; border-bottom: 1px solid #e0e0e0; vertical
 table.data td.wrap { white-space: normal; min-width: 16rem; }
 table.data td .under { display: block; font-size: .9em; color: var(--muted); }
 html[data-lang="en"] .ranking table.data { font-size: .85rem; } html[data-lang="en"] .ranking .tag { font-size: .8rem; }
+.items table.data { font-size: .85rem; } .items .tag { font-size: .8rem; }
 table.data tr:nth-child(even) td { background: #f8f9fb; }
 table.data td.num, table.data th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.data td.num { white-space: nowrap; } table.data th.num { word-break: keep-all; }

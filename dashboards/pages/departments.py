@@ -23,8 +23,9 @@ from dashboards.context import (
     record_chart,
     rectification_record,
     score_trend_chart,
+    with_item_rows,
 )
-from dashboards.html import Col, Kpi, Page, link, tag, without_empty_columns
+from dashboards.html import Col, Html, Kpi, Page, join, link, t, tag, without_empty_columns
 from dashboards.labels import Bi, code, fmt_int, fmt_num, fmt_pct, fmt_score, same
 from dashboards.privacy import staff_label
 from dashboards.rectification_data import AGE_BUCKETS, DEPT_ITEMS_SHOWN, LATE_STATUSES, UNRESOLVED
@@ -35,7 +36,7 @@ ITEMS_SHOWN = DEPT_ITEMS_SHOWN  # a department's most urgent rectification items
 def build(ctx: SiteContext) -> list[Page]:
     shown, records, totals, record = {}, {}, {}, None
     if ctx.data.has_rectification:
-        top = first_per(ctx.shown_items("../"), ["dept_id"], ITEMS_SHOWN)
+        top = with_item_rows(ctx, first_per(ctx.data.rectification_shown, ["dept_id"], ITEMS_SHOWN), "../", page_of="dept")
         shown = {k[0]: v for k, v in top.partition_by("dept_id", as_dict=True).items()} if top.height else {}
         counts = ctx.data.rectification_counts
         record = rectification_record(counts, "dept_id")
@@ -222,15 +223,15 @@ def _main_page(ctx: SiteContext, record: pl.DataFrame | None) -> Page:
                f"Service stars are the top {ctx.data.list_size} staff of the hall this month (same floor as windows: ")
             + ctx.ranking_floor() + Bi("）。姓名已脱敏。", "). Names are masked.")
         )
-        page.table(_STAFF_COLS, _staff_rows(ctx, stars), empty=Bi("本月暂无服务明星（尚无工作人员达到排名门槛）。",
-                                                                   "No service star this month yet (nobody has reached the floor)."))
+        page.table(_staff_cols(), _staff_rows(ctx, stars), empty=Bi("本月暂无服务明星（尚无工作人员达到排名门槛）。",
+                                                                     "No service star this month yet (nobody has reached the floor)."))
         ranked = cur_staff.filter(pl.col("rank").is_not_null()).sort("rank", "hall_id", "staff_id")
         if ranked.height:
             page.chart(_top_staff_chart(ctx, ranked.head(TOP_STAFF), ranked.height, cur_staff.height))
         prev_stars = sm.filter((pl.col("period") == ctx.prev_period) & pl.col("service_star").fill_null(False)).sort("hall_id", "rank")
         if prev_stars.height:
             page.h3(Bi("上月服务明星", "Last month's service stars"))
-            page.table(_STAFF_COLS, _staff_rows(ctx, prev_stars))
+            page.table(_staff_cols(), _staff_rows(ctx, prev_stars))
 
     page.h2(Bi("各部门页面", "Department pages"))
     links = "".join(
@@ -249,29 +250,35 @@ _WINDOW_COLS = [  # a department page's windows
     Col(Bi("榜单", "List")),
 ]
 
-_STAFF_COLS = [
-    Col(Bi("名次", "Rank"), True),
-    Col(Bi("工作人员", "Staff")),
-    Col(Bi("部门", "Department")),
-    Col(Bi("常驻窗口", "Usual window")),
-    Col(Bi("综合分", "Composite"), True),
-    *TQS_COLUMNS,
-    Col(Bi("考核件", "Cases"), True),
-    Col(Bi("评价（差评）", "Ratings (bad)"), True),
-    Col(Bi("扣分", "Points off"), True),
-]
+# A staff member's department stands under their name, as a window's under
+# its name in the windows ranking: as a column of its own, with a city's
+# window named after its hall, the service stars were ~1,550 px wide on a
+# 1366 px screen. A department's page leaves it out (its own, in its title).
+def _staff_cols(with_dept: bool = True) -> list[Col]:
+    return [
+        Col(Bi("名次", "Rank"), True),
+        Col(Bi("工作人员（部门）", "Staff (department)") if with_dept else Bi("工作人员", "Staff")),
+        Col(Bi("常驻窗口", "Usual window")),
+        Col(Bi("综合分", "Composite"), True),
+        *TQS_COLUMNS,
+        Col(Bi("考核件", "Cases"), True),
+        Col(Bi("评价（差评）", "Ratings (bad)"), True),
+        Col(Bi("扣分", "Points off"), True),
+    ]
 
 
-def _staff_rows(ctx: SiteContext, frame: pl.DataFrame, prefix: str = "") -> list:
+def _staff_rows(ctx: SiteContext, frame: pl.DataFrame, prefix: str = "", with_dept: bool = True) -> list:
     rows = []
     for r in frame.iter_rows(named=True):
         star = tag(Bi("★ 服务明星", "★ star"), "red") if r.get("service_star") else ""
+        who = join([staff_label(r["staff_id"], r["staff_name"]), star]) if star else staff_label(r["staff_id"], r["staff_name"])
+        if with_dept:
+            who = Html(t(who) + f'<span class="under">{t(ctx.dept_link(r["dept_id"], prefix))}</span>')
         rows.append(
             [
                 fmt_int(r["rank"]) if r["rank"] is not None else "—",
-                [staff_label(r["staff_id"], r["staff_name"]), " ", star] if star else staff_label(r["staff_id"], r["staff_name"]),
-                ctx.dept_link(r["dept_id"], prefix),
-                ctx.window_link(r["hall_id"], r["usual_window_id"], prefix) if r["usual_window_id"] else "—",
+                who,
+                ctx.window_cell(r["hall_id"], r["usual_window_id"], prefix) if r["usual_window_id"] else "—",
                 fmt_score(r["composite"]),
                 fmt_score(r["timeliness"]),
                 fmt_score(r["quality"]),
@@ -281,10 +288,7 @@ def _staff_rows(ctx: SiteContext, frame: pl.DataFrame, prefix: str = "") -> list
                 fmt_num(r["deductions"], 1),
             ]
         )
-    # a list cell (label + star) is joined into one cell
-    from dashboards.html import join
-
-    return [[join(c, "") if isinstance(c, list) else c for c in row] for row in rows]
+    return rows
 
 
 TOP_STAFF = 10
@@ -436,7 +440,7 @@ def _dept_page(
         r = window_month.get((w["hall_id"], w["window_id"]))
         rows.append(
             [
-                ctx.window_link(w["hall_id"], w["window_id"], "../"),
+                ctx.window_cell(w["hall_id"], w["window_id"], "../"),
                 code("window_type", w["window_type"]),
                 fmt_int(r["rank"]) if r and r["rank"] is not None else "—",
                 fmt_score(r["composite"]) if r else "—",
@@ -463,9 +467,10 @@ def _dept_page(
         staff = sm.filter((pl.col("period") == ctx.period) & (pl.col("dept_id") == dept_id)).sort(
             ["rank", "composite"], descending=[False, True], nulls_last=True
         )
-        columns, rows, dropped = without_empty_columns(_STAFF_COLS, _staff_rows(ctx, staff, "../"))
+        staff_cols = _staff_cols(with_dept=False)
+        columns, rows, dropped = without_empty_columns(staff_cols, _staff_rows(ctx, staff, "../", with_dept=False))
         page.table(columns, rows, empty=Bi("本月没有工作人员评分。", "No staff scores this month."))
-        if rows and _STAFF_COLS[0] in dropped:
+        if rows and staff_cols[0] in dropped:
             page.note(Bi("本部门的工作人员本月都还没有达到排名门槛（", "None of the department's staff has reached the ranking floor this month (")
                       + ctx.ranking_floor() + Bi("），故不列名次。", "), so no rank is shown."))
 
@@ -485,8 +490,8 @@ def _dept_page(
                         join_ages(r), alert=bool(r["open_total"])),
                 ]
             )
-        item_table(ctx, page, items_shown if items_shown is not None else ctx.data.rectification_shown.clear(), prefix="../", limit=ITEMS_SHOWN,
-                   total=items_total, empty=Bi("本部门没有整改事项。", "No item for this department."))
+        item_table(ctx, page, items_shown if items_shown is not None else ctx.data.rectification_shown.clear(), prefix="../", page_of="dept",
+                   limit=ITEMS_SHOWN, total=items_total, empty=Bi("本部门没有整改事项。", "No item for this department."))
     return page
 
 

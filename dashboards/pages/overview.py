@@ -179,7 +179,7 @@ def build(ctx: SiteContext) -> list[Page]:
                 rows.append(
                     [
                         fmt_int(r["rank"]),
-                        ctx.window_link(r["hall_id"], r["window_id"]),
+                        ctx.window_cell(r["hall_id"], r["window_id"]),
                         ctx.dept_link(r["dept_id"]),
                         fmt_score(r["composite"]),
                         fmt_score(extra["timeliness"]) if extra else "—",

@@ -23,6 +23,7 @@ from dashboards.context import (
     warning_columns,
     warning_rows,
     score_trend_chart,
+    with_item_rows,
 )
 from dashboards.html import Col, Html, Kpi, Page, cell_per_value, join, link, rows_markup, t, tag
 from dashboards.labels import Bi, code, fmt_int, fmt_num, fmt_pct, fmt_score, same
@@ -201,7 +202,8 @@ def _window_pages(ctx: SiteContext) -> list[Page]:
     by_ded = _group(ded.with_columns(deduction_rows(ctx, ded)), ["hall_id", "window_id"])
     by_items, item_counts = {}, {}
     if data.has_rectification:  # the most urgent per window, and the window's counts
-        by_items = _group(first_per(ctx.shown_items("../"), ["hall_id", "window_id"], ITEMS_SHOWN), ["hall_id", "window_id"])
+        top = first_per(data.rectification_shown, ["hall_id", "window_id"], ITEMS_SHOWN)
+        by_items = _group(with_item_rows(ctx, top, "../", page_of="window"), ["hall_id", "window_id"])
         counts = data.rectification_counts.filter(LIVE).group_by("hall_id", "window_id").agg(
             pl.col("n").sum().alias("items"), pl.col("n").filter(pl.col("status").is_in(UNRESOLVED)).sum().alias("open")
         )
@@ -394,7 +396,7 @@ def _window_page(ctx, w, cur, prev, daily, daily_open, waits, deductions, deduct
     else:
         total, open_n = item_counts
         page.p(Bi(f"未完成 {fmt_int(open_n)} 件；按紧急程度排列（超期通报、已超期在前）。", f"{fmt_int(open_n)} open; most urgent first."))
-        item_table(ctx, page, items if items is not None else ctx.data.rectification_shown.clear(), prefix="../",
+        item_table(ctx, page, items if items is not None else ctx.data.rectification_shown.clear(), prefix="../", page_of="window",
                    limit=ITEMS_SHOWN, total=total, empty=Bi("本窗口没有整改事项。", "No rectification item for this window."))
     return page
 

@@ -1238,8 +1238,13 @@ def test_chart_titles_stay_clear_of_the_mode_bar(browser, demo_site):
             ):
                 assert time.monotonic() < deadline, f"the charts were not redrawn at {width} px"
                 time.sleep(0.1)
-            time.sleep(0.5)  # and the titles fitted to the new width
-            charts = browser.evaluate(CHART_BOXES_JS)
+            # then the titles are fitted to the new width: wait until the
+            # charts look the same twice in a row (a loaded machine is slow)
+            charts, previous = browser.evaluate(CHART_BOXES_JS), None
+            while charts != previous:
+                assert time.monotonic() < deadline, f"the titles did not settle at {width} px"
+                time.sleep(0.3)
+                charts, previous = browser.evaluate(CHART_BOXES_JS), charts
             assert _titles_under_the_mode_bar(charts) == [] and _covered_titles(charts) == [], width
             two_lines[width] = _two_lines(charts)
         assert two_lines[1600] < two_lines[1300], two_lines  # a title unwraps in a wider window, wraps in a narrower

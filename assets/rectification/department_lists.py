@@ -82,12 +82,10 @@ SHEET_COLUMNS: list[tuple[str | None, str]] = [
     ("description", "问题描述"),
     ("last_reply", "上次反馈"),
 ]
-# Sheet columns computed from ledger columns (sheet_frame builds them): the
-# latest accepted reply, so that a department sees what the office has taken
-# from its last answer.
-DERIVED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "last_reply": ("last_status", "last_updated_at", "last_updated_by", "last_note"),
-}
+# The one sheet column that is not a ledger column: the latest accepted
+# reply, so that a department sees what the office has taken from its last
+# answer; sheet_frame builds it from these (last_reply_text).
+LAST_REPLY_SOURCES = ("last_status", "last_updated_at", "last_updated_by", "last_note")
 REPLY_COLUMNS: list[tuple[str, str]] = [
     ("status", "整改状态"),
     ("note", "整改情况"),
@@ -101,15 +99,16 @@ SHEET_NAME = "整改清单"
 # (list_publish.PENDING_REFUSALS), on its daily list's second sheet: without
 # it a department never learns that an answer did not count.
 REFUSALS_SHEET = "未受理的反馈"
-REFUSAL_COLUMNS: list[tuple[str, str]] = [
-    ("item_id", "整改编号"),
-    ("status_zh", "当前状态"),
-    ("deadline", "整改期限"),
-    ("source_file", "反馈文件"),
-    ("source_row", "表头下第几行"),
-    ("reply_status", "所填整改状态"),
-    ("reply_time", "所填填报时间"),
-    ("reason", "未受理原因及改正办法"),
+# (column, header, width)
+REFUSAL_COLUMNS: list[tuple[str, str, int]] = [
+    ("item_id", "整改编号", 20),
+    ("status_zh", "当前状态", 10),
+    ("deadline", "整改期限", 12),
+    ("source_file", "反馈文件", 36),
+    ("source_row", "表头下第几行", 8),
+    ("reply_status", "所填整改状态", 10),
+    ("reply_time", "所填填报时间", 18),
+    ("reason", "未受理原因及改正办法", 50),
 ]
 # what a department is told for each refusal code (status.validate_updates)
 REFUSAL_ADVICE = {
@@ -151,10 +150,8 @@ _WRAPPED_WIDTHS = {"description": MAX_WIDTH, "last_reply": 30}
 
 def sheet_source_columns() -> list[str]:
     """The rectification_items columns a sheet is built from, and its fills' status."""
-    cols = set()
-    for c, _ in SHEET_COLUMNS:
-        cols.update(DERIVED_COLUMNS.get(c, (c,)))
-    return sorted(cols | {"status"})
+    cols = {c for c, _ in SHEET_COLUMNS if c != "last_reply"}
+    return sorted(cols | set(LAST_REPLY_SOURCES) | {"status"})
 
 
 @functools.cache
@@ -208,9 +205,8 @@ def sheet_frame(rows: pl.DataFrame) -> pl.DataFrame:
     Excel serial day numbers for dates) plus the status that picks the fill."""
     cols = []
     for col, _ in SHEET_COLUMNS:
-        if col in DERIVED_COLUMNS:
-            sources = DERIVED_COLUMNS[col]
-            e = last_reply_text() if set(sources) <= set(rows.columns) else pl.lit(None, dtype=pl.String)
+        if col == "last_reply":
+            e = last_reply_text() if set(LAST_REPLY_SOURCES) <= set(rows.columns) else pl.lit(None, dtype=pl.String)
             cols.append(e.alias(col))
             continue
         e = pl.col(col) if col in rows.columns else pl.lit(None, dtype=pl.String)
@@ -260,9 +256,8 @@ def refusal_frame(refusals: pl.DataFrame) -> pl.DataFrame:
     stored_zh = pl.col("reason").cast(pl.String).str.extract(r"^([^A-Za-z]*)").str.strip_chars()
     advice = pl.col("reason_code").replace_strict(REFUSAL_ADVICE, default=None, return_dtype=pl.String)
     return refusals.select(
-        [pl.col(c).cast(pl.Int64 if c == "source_row" else pl.String)
-         for c, _ in REFUSAL_COLUMNS if c != "reason"]
-        + [pl.coalesce(advice, stored_zh).alias("reason")]
+        pl.coalesce(advice, stored_zh).alias(c) if c == "reason" else pl.col(c).cast(pl.Int64 if c == "source_row" else pl.String)
+        for c, _, _ in REFUSAL_COLUMNS
     )
 
 
@@ -640,10 +635,8 @@ def _write_refusals(wb, refusals: pl.DataFrame, fmt_header, fmt_cell) -> None:
     ``MAX_REFUSAL_ROWS`` of them, then how many more."""
     ws = wb.add_worksheet(REFUSALS_SHEET)
     ws.set_tab_color("#C00000")
-    widths = {"item_id": 20, "status_zh": 10, "deadline": 12, "source_file": 36, "source_row": 8,
-              "reply_status": 10, "reply_time": 18, "reason": 50}
-    for j, (c, zh) in enumerate(REFUSAL_COLUMNS):
-        ws.set_column(j, j, widths[c])
+    for j, (_, zh, width) in enumerate(REFUSAL_COLUMNS):
+        ws.set_column(j, j, width)
         ws.write_string(0, j, zh, fmt_header)
     ws.freeze_panes(1, 1)
     shown = refusals.head(MAX_REFUSAL_ROWS)

@@ -32,6 +32,11 @@ def table_names(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> s
     return {r[0] for r in rows}
 
 
+def column_names(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of ``table`` (which must exist), in order."""
+    return con.sql(f"SELECT * FROM {table} LIMIT 0").columns
+
+
 def sql_literal(value: Any) -> str:
     """A SQL string literal (for DDL and file lists, which take no parameters)."""
     return "'" + str(value).replace("'", "''") + "'"

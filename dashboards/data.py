@@ -347,8 +347,7 @@ class SiteData:
         the ones still to act on first."""
         if "rectification_refused_updates" not in self.tables:
             return None
-        columns = self.sql("SELECT * FROM rectification_refused_updates LIMIT 0").columns
-        if "answered_later" not in columns or not self.has_rectification:
+        if "answered_later" not in self.columns("rectification_refused_updates") or not self.has_rectification:
             return self.sql(
                 "SELECT source_file, source_row, item_id, status, reason, NULL::VARCHAR AS follow_up"
                 " FROM rectification_refused_updates ORDER BY source_file, source_row"

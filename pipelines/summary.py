@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from assets.db import row, table_names
+from assets.db import column_names, row, table_names
 from pipelines.resources import Warehouse, WindowWatchHome
 
 
@@ -18,7 +18,7 @@ def _waiting_part(con) -> str:
     list), when the warehouse records which were answered since."""
     from assets.rectification.list_publish import PENDING_REFUSALS
 
-    if "answered_later" not in con.sql("SELECT * FROM rectification_refused_updates LIMIT 0").columns:
+    if "answered_later" not in column_names(con, "rectification_refused_updates"):
         return ""
     waiting = row(con, f"SELECT count(*) FROM ({PENDING_REFUSALS})")[0]
     if not waiting:

@@ -32,7 +32,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from assets.db import query_frame, row_hash, row_hash_sum, scalar, table_names
+from assets.db import column_names, query_frame, row_hash, row_hash_sum, scalar, table_names
 
 from .department_lists import LEDGER_CSV_COLUMNS, sheet_source_columns
 from .ledger_csv import DETECTED_MONTH, LEDGER_MONTHS
@@ -131,7 +131,7 @@ def _kept_hashes_these_columns(con) -> bool:
     """The table is there, its sums over this version's HASHED_COLUMNS."""
     if FINGERPRINTS_TABLE not in table_names(con):
         return False
-    if "hashed_columns" not in con.sql(f"SELECT * FROM {FINGERPRINTS_TABLE} LIMIT 0").columns:
+    if "hashed_columns" not in column_names(con, FINGERPRINTS_TABLE):
         return False
     other = f"SELECT count(*) FROM {FINGERPRINTS_TABLE} WHERE hashed_columns IS DISTINCT FROM ?"
     return scalar(con, other, [HASHED_COLUMNS]) == 0

@@ -117,7 +117,8 @@ CODES: dict[str, dict[str, Bi]] = {
         "out_of_range": Bi("数值超出范围", "Out of range"),
         "unknown_code": Bi("代码不存在", "Unknown code"),
         "finish_before_start": Bi("结束早于开始", "Finish before start"),
-        "unknown_case": Bi("办件编号不存在", "Unknown case"),
+        "unknown_case": Bi("找不到办件", "Unknown case"),
+        "case_in_other_hall": Bi("与办件所属大厅不一致", "Case in another hall"),
         "duplicate_key": Bi("编号重复", "Duplicate id"),
     },
     "deduction": {

@@ -50,6 +50,14 @@ def state(con):
     return matched, unmatched
 
 
+def reasons(con):
+    """Each unmatched callback's reason and detail, by callback id."""
+    rows = con.execute(
+        "SELECT json_extract_string(raw_values, '$.callback_id'), reason, detail FROM callbacks_unmatched"
+    ).fetchall()
+    return {k: (reason, detail) for k, reason, detail in rows}
+
+
 def rebuilt(con, files):
     """The same tables made whole, as a first run would."""
     con.execute(f"DROP TABLE {queries.CALLBACKS_INPUTS}")
@@ -65,6 +73,11 @@ def test_night_by_night_equals_rebuild(tmp_path):
                                             ("K4", "C1", "east")])}
     assert refresh(con, files) == "full"
     assert state(con) == ([("K1", "W1", "S1"), ("K2", "W2", "S2")], [("K3", 3), ("K4", 4)])
+    assert reasons(con) == {
+        "K3": ("unknown_case",
+               "case_id（办件编号）找不到办件：'C9'（已载入的办件中没有此编号；办件数据晚到的，下次运行会自动重新匹配）"),
+        "K4": ("case_in_other_hall", "hall_id（大厅编号）与办件所属大厅不一致：'east'（办件 'C1' 属于大厅 'main'）"),
+    }
     # nothing new: only the two unknown ones are looked up again
     assert refresh(con, files) == "incremental"
     assert state(con) == ([("K1", "W1", "S1"), ("K2", "W2", "S2")], [("K3", 3), ("K4", 4)])
@@ -85,7 +98,11 @@ def test_night_by_night_equals_rebuild(tmp_path):
     assert refresh(con, files) == "incremental"
     night3 = ([("K2", "W5", "S2"), ("K3", "W9", "S9"), ("K6", "W5", "S2")], [("K4", 3), ("K5", 1)])
     assert state(con) == night3
+    # K4's case is gone now: its reason says so, not the hall
+    night3_reasons = {k: reason for k, (reason, _detail) in reasons(con).items()}
+    assert night3_reasons == {"K4": "unknown_case", "K5": "unknown_case"}
     assert rebuilt(con, files) == night3
+    assert {k: reason for k, (reason, _detail) in reasons(con).items()} == night3_reasons
 
     # night 4: day 2 is past the as-of date again (an earlier --as-of)
     del files[DAY2]

@@ -233,9 +233,9 @@ def cmd_export(args, home: Path) -> int:
 
     from pipelines import exports
     from pipelines.rectify import UpdateRefused, export_rectification
-    from pipelines.resources import Warehouse
+    from pipelines.resources import WindowWatchHome, warehouse_of
 
-    warehouse = Warehouse(path=str(home / "warehouse.duckdb"))
+    warehouse = warehouse_of(WindowWatchHome(home=str(home)))
     writers = {
         "quality": lambda out: exports.export_quality(warehouse, out),
         "quarantine": lambda out: exports.export_quarantine(warehouse, out),

@@ -17,7 +17,7 @@ from dashboards.site_process import SiteChildPerBuild, SiteInProcess
 from pipelines.asset_list import all_asset_checks, all_assets
 from pipelines.event_log_storage import store_asset_events_in_batches
 from pipelines.jobs import nightly_job
-from pipelines.resources import WindowWatchHome, Warehouse
+from pipelines.resources import WindowWatchHome, warehouse_of
 from pipelines.run_logs import write_run_logs_without_fsync
 from pipelines.schedules import nightly_schedule_for
 from pipelines.sensors import inbox_sensor_for
@@ -46,7 +46,7 @@ def build_definitions(
     write_run_logs_without_fsync()
     store_asset_events_in_batches()
     home_resource = WindowWatchHome(home=str(Path(home).resolve()), inbox=inbox, as_of=as_of, config_path=config_path)
-    warehouse = Warehouse(path=str(home_resource.warehouse_path))
+    warehouse = warehouse_of(home_resource)
     return dg.Definitions(
         assets=all_assets(),
         asset_checks=all_asset_checks(),

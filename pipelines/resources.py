@@ -118,3 +118,9 @@ class Warehouse(dg.ConfigurableResource):
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
+
+
+def warehouse_of(home: WindowWatchHome) -> Warehouse:
+    """The home's warehouse with the default settings: the runs, the summary
+    and the exports all open it so."""
+    return Warehouse(path=str(home.warehouse_path))

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from assets.db import column_names, row, table_names
-from pipelines.resources import Warehouse, WindowWatchHome
+from pipelines.resources import WindowWatchHome, warehouse_of
 
 
 # Rejected files named in the summary; the rest are in `export quality`.
@@ -47,7 +47,7 @@ def print_rejected_files(con, rejected: int, out) -> None:
 
 def print_summary(home: Path, outcome) -> None:
     out = sys.stdout
-    warehouse = Warehouse(path=str(home / "warehouse.duckdb"))
+    warehouse = warehouse_of(WindowWatchHome(home=str(home)))
     if not outcome.success:
         print("运行未完成 run did not finish:", file=sys.stderr)
         for line in outcome.failures:

@@ -274,3 +274,35 @@ def test_refused_replies_go_on_the_daily_list_of_their_department(lists):
     assert item_ids(published.daily[None]) == []
     assert item_ids(published.daily["D1"]) == ["I4", "I5"]
     assert all(refusals(p) is None for p in published.archives)
+
+
+def test_reply_files_refused_whole_go_back_by_their_name(lists):
+    """Reply files refused whole, before the ledger step has published any
+    refused row: one named like D2's daily list and one like D1's March
+    archive (saved again by a mail client) go to D2 and D1; a renamed file,
+    a file in a subfolder, an unknown department's and an accepted file go
+    nowhere."""
+    warehouse, out = lists
+    con = duckdb.connect(str(warehouse))
+    con.execute("CREATE TABLE reply_file_quality (file VARCHAR, status VARCHAR, message VARCHAR)")
+    con.executemany("INSERT INTO reply_file_quality VALUES (?, ?, ?)", [
+        ("整改清单_D2_人社局_20260505.xlsx", "rejected", "文件为空 (empty file)"),
+        ("整改清单_D1_土地局_2026年03月归档(1).xlsx", "rejected", "不支持的文件类型 .xls"),
+        ("土地局回复.xlsx", "rejected", "文件为空 (empty file)"),
+        ("旧/整改清单_D1_土地局_20260505.xlsx", "rejected", "子文件夹中的文件不读取"),
+        ("整改清单_D9_某局_20260505.xlsx", "rejected", "文件为空 (empty file)"),
+        ("整改清单_D1_土地局_20260504.xlsx", "loaded", ""),
+    ])
+    con.close()
+    published = publish(warehouse, out, D(2026, 5, 6))
+
+    def refusals(path):
+        book = openpyxl.load_workbook(path, read_only=True)
+        return [(r[0], r[3], r[4], r[7]) for r in book["未受理的反馈"].iter_rows(min_row=2, values_only=True)]
+
+    advice = "。请在督查室发来的清单上填写（不要删改表头，不要另存为 .xls 等格式），改好后用同一文件名重新交一次，替换原来的文件"
+    assert refusals(published.daily["D1"]) == [
+        (None, "整改清单_D1_土地局_2026年03月归档(1).xlsx", None, "整份文件未受理，其中的反馈都没有登记。原因：不支持的文件类型 .xls" + advice)]
+    assert refusals(published.daily["D2"]) == [
+        (None, "整改清单_D2_人社局_20260505.xlsx", None, "整份文件未受理，其中的反馈都没有登记。原因：文件为空 (empty file)" + advice)]
+    assert list(published.daily) == ["D1", "D2"]  # no list for D9, nor for 未分配 (its item is archived)

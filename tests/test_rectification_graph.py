@@ -256,3 +256,50 @@ def test_a_refused_reply_goes_back_to_its_department(ledger_home, tmp_path):
     page = (home / "dashboards" / "rectification.html").read_text()
     assert "被拒收的部门反馈（3 条，其中待部门改正 1 条）" in page
     assert all(words in page for words in ("待部门改正（已列入其每日清单）", "部门已重新填报", "事项已整改或撤销"))
+
+
+def test_a_reply_file_refused_whole_goes_back_to_its_department(ledger_home, tmp_path):
+    """D01 answers E1 but deletes the 填报时间 column: the whole file is
+    refused (inputs.md), so E1 is not answered. D01's next daily list says so
+    on 未受理的反馈, naming the file and why, with no item or row; the same
+    file under a name that is no list's is not sent to anyone. The corrected
+    file under the list's name is accepted and the sheet is gone."""
+    home = tmp_path / "home"
+    shutil.copytree(ledger_home, home)
+    ids = {r["subject_ref"]: r["item_id"] for r in table(home, "rectification_items").iter_rows(named=True)}
+    listed = next((home / "exports" / "rectification" / "departments").glob("整改清单_D01_*.xlsx"))
+    wb = openpyxl.load_workbook(listed)
+    sheet = wb["整改清单"]
+    fill_reply(sheet, ids["E1"], "已整改", "已批评教育", "王科长", dt.datetime(2026, 3, 18, 10, 0))
+    sheet.delete_cols([c.value for c in sheet[1]].index("填报时间") + 1)
+    inbox = home / "inbox" / "rectification_updates"
+    inbox.mkdir(parents=True, exist_ok=True)
+    wb.save(inbox / listed.name)
+    wb.save(inbox / "回复.xlsx")
+    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
+
+    book = daily_list(home, "D01")
+    assert book.sheetnames == ["整改清单", "未受理的反馈", "填报说明"]
+    assert sheet_rows(book["未受理的反馈"]) == [{
+        "整改编号": None, "当前状态": None, "整改期限": None, "反馈文件": listed.name, "表头下第几行": None,
+        "所填整改状态": None, "所填填报时间": None,
+        "未受理原因及改正办法": "整份文件未受理，其中的反馈都没有登记。原因：缺少必需列 missing required columns: "
+                                "updated_at（填报时间）。请在督查室发来的清单上填写（不要删改表头，不要另存为 .xls 等格式），"
+                                "改好后用同一文件名重新交一次，替换原来的文件",
+    }]
+    assert [r[0] for r in book["填报说明"].iter_rows(values_only=True)][1].startswith("有 1 条反馈未受理")
+    assert {r["整改编号"]: r["上次反馈"] for r in sheet_rows(book["整改清单"])}[ids["E1"]] is None
+    other_lists = [p for p in (home / "exports" / "rectification" / "departments").glob("整改清单_*.xlsx")
+                   if "_D01_" not in p.name]
+    assert other_lists
+    assert all("未受理的反馈" not in openpyxl.load_workbook(p, read_only=True).sheetnames for p in other_lists)
+
+    (inbox / "回复.xlsx").unlink()
+    wb = openpyxl.load_workbook(listed)
+    fill_reply(wb["整改清单"], ids["E1"], "已整改", "已批评教育", "王科长", dt.datetime(2026, 3, 18, 10, 0))
+    wb.save(inbox / listed.name)
+    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
+    book = daily_list(home, "D01")
+    assert book.sheetnames == ["整改清单", "填报说明"]
+    last = {r["整改编号"]: r["上次反馈"] for r in sheet_rows(book["整改清单"])}
+    assert last[ids["E1"]] == "已整改（2026-03-18 10:00 王科长）：已批评教育"

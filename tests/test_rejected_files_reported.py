@@ -26,6 +26,7 @@ AS_OF = "2026-03-20"
 # item_id = "RX-" + sha1(rule ␟ hall_id ␟ subject_ref)[:12] (RECTIFICATION.md)
 R2_ITEM = "RX-" + hashlib.sha1("bad_rating\x1fmain\x1fR2".encode()).hexdigest()[:12]
 REPLY_HEADER = "整改编号,整改状态,整改情况,填报人,填报时间\n"
+NO_STATUS = "整改清单_D01_20260319.csv"
 
 
 def export(home: Path, what: str, out: Path) -> pl.DataFrame:
@@ -36,8 +37,8 @@ def export(home: Path, what: str, out: Path) -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def replied(tmp_path_factory):
-    """The messy inbox with three reply files: not a workbook at all; a list
-    without its 整改状态 column; a good list with one accepted line, one line
+    """The messy inbox with three reply files: not a workbook at all; D01's
+    list (by its name) without its 整改状态 column; a good list with one accepted line, one line
     naming no item, one unanswered line. Plus an Excel lock file (not a file
     of the inbox)."""
     home = tmp_path_factory.mktemp("replies")
@@ -45,7 +46,7 @@ def replied(tmp_path_factory):
     folder = inbox / "rectification_updates"
     folder.mkdir()
     (folder / "broken.xlsx").write_text("this is not a workbook", encoding="utf-8")
-    (folder / "no_status.csv").write_text(
+    (folder / NO_STATUS).write_text(
         "整改编号,整改情况,填报人,填报时间\n" f"{R2_ITEM},已约谈,王,2026-03-10 10:00\n", encoding="utf-8"
     )
     (folder / "reply.csv").write_text(
@@ -67,11 +68,13 @@ def test_summary_names_each_rejected_reply_file(replied):
     lines = proc.stdout.splitlines()
     # the messy inbox's 15 files (3 rejected) and the 3 reply files (2 rejected)
     assert "文件 files: 18（拒收 rejected 5）" in lines
+    # named like D01's list: it goes back to D01; broken.xlsx names no department
     assert (
-        "  rectification_updates/no_status.csv: 缺少必需列 missing required columns: status（整改状态）" in lines
+        f"  rectification_updates/{NO_STATUS}: 缺少必需列 missing required columns: status（整改状态）"
+        "（已列入部门 D01 每日整改清单的“未受理的反馈”表 sent back to D01）" in lines
     )
     broken = [line for line in lines if line.startswith("  rectification_updates/broken.xlsx: ")]
-    assert len(broken) == 1 and "Excel 文件无法读取" in broken[0]
+    assert len(broken) == 1 and "Excel 文件无法读取" in broken[0] and "sent back" not in broken[0]
     # the inbox's own rejected files are named too
     assert "  ratings/2026-03-06.csv: 缺少必需列 missing required columns: rated_at（评价时间）、score（评价等级）" in lines
     # the refused row is listed with its file and line; an unknown item has no
@@ -84,13 +87,13 @@ def test_export_quality_has_one_row_per_reply_file(replied, tmp_path):
     home, _ = replied
     quality = export(home, "quality", tmp_path / "quality.csv")
     replies = quality.filter(pl.col("source") == "rectification_updates").sort("file")
-    assert replies["file"].to_list() == ["broken.xlsx", "no_status.csv", "reply.csv"]
+    assert replies["file"].to_list() == ["broken.xlsx", "reply.csv", NO_STATUS]
     rows = {r["file"]: r for r in replies.iter_rows(named=True)}
     counts = ("partition", "status", "rows_read", "rows_loaded", "rows_quarantined", "duplicates_removed")
     assert tuple(rows["broken.xlsx"][k] for k in counts) == (None, "rejected", "0", "0", "0", "0")
     assert rows["broken.xlsx"]["message"].startswith("Excel 文件无法读取")
-    assert tuple(rows["no_status.csv"][k] for k in counts) == (None, "rejected", "0", "0", "0", "0")
-    assert rows["no_status.csv"]["message"] == "缺少必需列 missing required columns: status（整改状态）"
+    assert tuple(rows[NO_STATUS][k] for k in counts) == (None, "rejected", "0", "0", "0", "0")
+    assert rows[NO_STATUS]["message"] == "缺少必需列 missing required columns: status（整改状态）"
     # two answered lines: one accepted, one refused; the unanswered line is skipped and said so
     assert tuple(rows["reply.csv"][k] for k in counts) == (None, "loaded", "2", "1", "1", "0")
     assert "1 行被拒" in rows["reply.csv"]["message"]

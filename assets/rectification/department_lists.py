@@ -116,6 +116,11 @@ REFUSAL_ADVICE = {
     "resolved_without_note": "选择“已整改”时必须填写整改情况（整改了什么、何时完成）",
     "bad_updated_at": "填报时间为空或无法识别，请写到分钟，例如 2026-03-12 09:30",
 }
+# a reply file refused whole (list_publish.rejected_reply_files), with the
+# run's message on why: none of its answers counted
+FILE_REJECTED = "file_rejected"
+FILE_REJECTED_TEXT = ("整份文件未受理，其中的反馈都没有登记。原因：", "。请在督查室发来的清单上填写（不要删改表头，"
+                      "不要另存为 .xls 等格式），改好后用同一文件名重新交一次，替换原来的文件")
 # beyond this many a department has sent a whole list the same wrong way;
 # the first rows show how, and the sheet says how many more there are
 MAX_REFUSAL_ROWS = 2000
@@ -252,11 +257,15 @@ def content_hash(
 def refusal_frame(refusals: pl.DataFrame) -> pl.DataFrame:
     """The refusals sheet's cells (``REFUSAL_COLUMNS``, text but the row
     number) from pending refusals: the reason a department is told is the
-    advice for its code, or the stored reason's Chinese part."""
+    advice for its code, or the stored reason's Chinese part; for a file
+    refused whole, the run's message (its English part included: it may
+    name a column or an error) within FILE_REJECTED_TEXT."""
     stored_zh = pl.col("reason").cast(pl.String).str.extract(r"^([^A-Za-z]*)").str.strip_chars()
     advice = pl.col("reason_code").replace_strict(REFUSAL_ADVICE, default=None, return_dtype=pl.String)
+    whole_file = pl.concat_str(pl.lit(FILE_REJECTED_TEXT[0]), pl.col("reason"), pl.lit(FILE_REJECTED_TEXT[1]))
+    reason = pl.when(pl.col("reason_code") == FILE_REJECTED).then(whole_file).otherwise(pl.coalesce(advice, stored_zh))
     return refusals.select(
-        pl.coalesce(advice, stored_zh).alias(c) if c == "reason" else pl.col(c).cast(pl.Int64 if c == "source_row" else pl.String)
+        reason.alias(c) if c == "reason" else pl.col(c).cast(pl.Int64 if c == "source_row" else pl.String)
         for c, _, _ in REFUSAL_COLUMNS
     )
 
@@ -345,6 +354,24 @@ class Workbook:
             label += "_" + names[self.dept]
         stamp = f"{self.month[:4]}年{self.month[5:]}月归档" if self.month else f"{as_of:%Y%m%d}"
         return _BAD_FILENAME.sub("_", f"整改清单_{label}_{stamp}") + ".xlsx"
+
+
+# a list's name as Workbook.file_name gives it, and as a department sends it
+# back: the office's mail client or the department may add to its end
+# ("…_20261205(1).xlsx", "…_20261205回复.xlsx")
+_LIST_NAME = re.compile(r"^整改清单_(.+)_(?:\d{8}|\d{4}年\d{2}月归档)")
+
+
+def dept_of_list_name(name: str, dept_ids: list[str]) -> str | None:
+    """The department a file named like one of its lists belongs to, or None
+    (a renamed file, the 未分配 list, an unknown department). The label after
+    整改清单_ is the id, then _ and the name: the longest id it starts with."""
+    m = _LIST_NAME.match(name)
+    if m is None:
+        return None
+    label = m[1]
+    known = [d for d in dept_ids if label == _BAD_FILENAME.sub("_", d) or label.startswith(_BAD_FILENAME.sub("_", d) + "_")]
+    return max(known, key=len) if known else None
 
 
 def export_department_workbooks(

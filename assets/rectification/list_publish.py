@@ -52,10 +52,12 @@ import polars as pl
 from assets.db import query_frame, table_names
 
 from .department_lists import (
+    FILE_REJECTED,
     LEDGER_CSV_COLUMNS,
     HashBook,
     Workbook,
     dept_names,
+    dept_of_list_name,
     dept_order,
     export_department_workbooks,
     sheet_source_columns,
@@ -129,13 +131,37 @@ WHERE follow_up = 'waiting'
 ORDER BY source_file, source_row, item_id
 """
 REFUSED_TABLE = "rectification_refused_updates"
+# PENDING_REFUSALS' columns, for the refusals that do not come from it
+PENDING_SCHEMA = {
+    "dept_id": pl.String, "item_id": pl.String, "status_zh": pl.String, "deadline": pl.String,
+    "source_file": pl.String, "source_row": pl.Int64, "reply_status": pl.String, "reply_time": pl.String,
+    "reason_code": pl.String, "reason": pl.String,
+}
 
 
 def pending_refusals(con) -> pl.DataFrame:
     """PENDING_REFUSALS, or none before the ledger step has published any."""
     if REFUSED_TABLE in table_names(con):
         return query_frame(con, PENDING_REFUSALS)
-    return pl.DataFrame(schema={"dept_id": pl.String, "item_id": pl.String})
+    return pl.DataFrame(schema=PENDING_SCHEMA)
+
+
+# Reply files refused whole (unreadable, a required column missing, an .xls):
+# none of their answers counted, so the department hears of it on its daily
+# list, first among its refusals, while the file stays refused in the inbox.
+# Only a file named like one of its lists (dept_of_list_name) can be given to
+# a department; a file in a subfolder was put there by the office.
+REJECTED_REPLY_FILES = "SELECT file, message FROM reply_file_quality WHERE status = 'rejected' ORDER BY file"
+
+
+def rejected_reply_files(con, dept_ids: list[str]) -> pl.DataFrame:
+    """REJECTED_REPLY_FILES given to their departments, as pending refusals
+    (reason_code FILE_REJECTED, the run's message as the reason)."""
+    files = con.execute(REJECTED_REPLY_FILES).fetchall() if "reply_file_quality" in table_names(con) else []
+    given = [(dept, name, message) for name, message in files if (dept := dept_of_list_name(name, dept_ids))]
+    frame = pl.DataFrame(given, schema=["dept_id", "source_file", "reason"], orient="row", strict=False)
+    frame = frame.with_columns(reason_code=pl.lit(FILE_REJECTED))
+    return pl.concat([pl.DataFrame(schema=PENDING_SCHEMA), frame], how="diagonal_relaxed")
 
 
 def archive_cutoff(as_of: date) -> date:
@@ -167,7 +193,9 @@ def publish_lists(
     written: list[Path] = []
     daily_dir = out_dir / DEPARTMENTS_DIR
     daily_rows = query_frame(con, DAILY_LIST_ROWS, {"cutoff": cutoff}).partition_by("dept_id", as_dict=True)
-    refused = pending_refusals(con)
+    refused = pl.concat(
+        [rejected_reply_files(con, departments["dept_id"].to_list()), pending_refusals(con)], how="diagonal_relaxed"
+    )
     refused_by_dept = refused.partition_by("dept_id", as_dict=True)
     no_items = (query_frame(con, DAILY_LIST_ROWS + " LIMIT 0", {"cutoff": cutoff})
                 if set(refused_by_dept) - set(daily_rows) else None)

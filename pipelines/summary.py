@@ -26,15 +26,12 @@ def _waiting_part(con) -> str:
     return f"（{waiting:,} 条待部门改正，已列入其每日整改清单的“未受理的反馈”表 {waiting:,} waiting, sent back on the lists）"
 
 
-def _sent_back(con, source: str, file: str) -> str:
+def _sent_back(file: str, dept_ids: list[str]) -> str:
     """Which department's daily list a rejected reply file goes back on
     (list_publish.rejected_reply_files), said after its message."""
     from assets.rectification.department_lists import dept_of_list_name
-    from assets.rectification.updates_quality import REPLY_SOURCE
 
-    if source != REPLY_SOURCE or "departments" not in table_names(con):
-        return ""
-    dept = dept_of_list_name(file, [d for (d,) in con.execute("SELECT dept_id FROM departments").fetchall()])
+    dept = dept_of_list_name(file, dept_ids)
     return f"（已列入部门 {dept} 每日整改清单的“未受理的反馈”表 sent back to {dept}）" if dept else ""
 
 
@@ -43,13 +40,17 @@ def print_rejected_files(con, rejected: int, out) -> None:
     rectification_updates/) as folder/file and why, the first REJECTED_SHOWN."""
     if not rejected:
         return
+    from assets.rectification.updates_quality import REPLY_SOURCE
+
     rows = con.sql(
         "SELECT source, file, message FROM file_quality WHERE status = 'rejected'"
         f" ORDER BY source, partition_date NULLS LAST, file LIMIT {REJECTED_SHOWN}"
     ).fetchall()
+    dept_ids = [d for (d,) in con.execute("SELECT dept_id FROM departments").fetchall()] if "departments" in table_names(con) else []
     print("拒收的文件 rejected files:", file=out)
     for source, file, message in rows:
-        print(f"  {source}/{file}: {message}{_sent_back(con, source, file)}", file=out)
+        sent_back = _sent_back(file, dept_ids) if source == REPLY_SOURCE else ""
+        print(f"  {source}/{file}: {message}{sent_back}", file=out)
     if rejected > len(rows):
         print(
             f"  …另有 {rejected - len(rows)} 个，见 windowwatch export quality ({rejected - len(rows)} more)",

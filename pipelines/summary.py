@@ -40,7 +40,7 @@ def print_rejected_files(con, rejected: int, out) -> None:
     rectification_updates/) as folder/file and why, the first REJECTED_SHOWN."""
     if not rejected:
         return
-    from assets.rectification.updates_quality import REPLY_SOURCE
+    from assets.ingest.contract import UPDATES_SOURCE
 
     rows = con.sql(
         "SELECT source, file, message FROM file_quality WHERE status = 'rejected'"
@@ -49,7 +49,7 @@ def print_rejected_files(con, rejected: int, out) -> None:
     dept_ids = [d for (d,) in con.execute("SELECT dept_id FROM departments").fetchall()] if "departments" in table_names(con) else []
     print("拒收的文件 rejected files:", file=out)
     for source, file, message in rows:
-        sent_back = _sent_back(file, dept_ids) if source == REPLY_SOURCE else ""
+        sent_back = _sent_back(file, dept_ids) if source == UPDATES_SOURCE.name else ""
         print(f"  {source}/{file}: {message}{sent_back}", file=out)
     if rejected > len(rows):
         print(

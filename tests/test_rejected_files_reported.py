@@ -157,3 +157,14 @@ def test_export_quality_after_a_reference_failure_shows_the_file(tmp_path):
         ("reference", "staff.csv", "rejected", "缺少必需列 missing required columns: role（岗位）"),
         ("reference", "windows.csv", "loaded", ""),
     ]
+
+
+def test_quality_page_says_which_rejected_reply_file_went_back(replied):
+    """The office's page of rejected files says that D01's list went back to
+    D01; broken.xlsx names no department."""
+    home, _ = replied
+    page = (home / "dashboards" / "quality.html").read_text(encoding="utf-8")
+    sent = [r for r in page.split("<tr>") if NO_STATUS in r]
+    assert len(sent) == 1 and "已退回部门 D01（每日整改清单“未受理的反馈”表）" in sent[0] and "sent back to D01" in sent[0]
+    broken = [r for r in page.split("<tr>") if "broken.xlsx" in r]
+    assert len(broken) == 1 and "已退回部门" not in broken[0]

@@ -36,13 +36,14 @@ import polars as pl
 
 from assets.db import table_names, transaction
 from assets.ingest import queries
+from assets.ingest.contract import UPDATES_SOURCE
 from assets.ingest.readers import first_line
 from assets.ingest.staging import FILE_QUALITY_SCHEMA
 from assets.ingest.validate import QUARANTINE_SCHEMA
 from assets.rectification.department_lists import ReplyFileRejected, read_returned_list_with_counts
 from assets.rectification.masking import mask_text_expr
 
-REPLY_SOURCE = "rectification_updates"
+REPLY_SOURCE = UPDATES_SOURCE.name
 REPLY_QUALITY_TABLE = "reply_file_quality"
 REPLY_QUARANTINE_TABLE = "reply_quarantine"
 RAW_COLUMNS = ("item_id", "status", "note", "updated_by", "updated_at_raw")

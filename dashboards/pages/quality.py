@@ -11,6 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.ingest.contract import UPDATES_SOURCE
+from assets.rectification.department_lists import dept_of_list_name
 from checks.gx_suites import run_days
 from dashboards import theme
 from dashboards.charts import Chart, calendar_days, date_axis, layout, no_data, values
@@ -89,10 +91,12 @@ def build(ctx: SiteContext) -> list[Page]:
     )
 
     page.h2(Bi("拒收的文件", "Rejected files"))
+    dept_ids = ctx.data.departments["dept_id"].to_list()
     page.table(
         [Col(Bi("来源", "Source")), Col(Bi("文件", "File")), Col(Bi("数据日期", "Day")), Col(Bi("原因", "Reason"), wrap=True)],
         [
-            [code("source", r["source"]), r["file"], fmt_date(r["partition_date"]), mask_text(r["message"]) or "—"]
+            [code("source", r["source"]), r["file"], fmt_date(r["partition_date"]),
+             join([mask_text(r["message"]) or "—", _sent_back(r["source"], r["file"], dept_ids)])]
             for r in rejected.sort("partition_date", descending=True, nulls_last=True).iter_rows(named=True)
         ],
         empty=Bi("没有拒收的文件。", "No file was rejected."),
@@ -124,6 +128,15 @@ def build(ctx: SiteContext) -> list[Page]:
 
     _gx_section(ctx, page)
     return [page]
+
+
+def _sent_back(source: str, file: str, dept_ids: list[str]) -> Html | None:
+    """For a reply file named like a department's list, that it went back on
+    the department's daily list (list_publish.rejected_reply_files)."""
+    dept = dept_of_list_name(file, dept_ids) if source == UPDATES_SOURCE.name else None
+    if dept is None:
+        return None
+    return tag(Bi(f"已退回部门 {dept}（每日整改清单“未受理的反馈”表）", f"sent back to {dept} on its daily list"), "muted")
 
 
 def _loaded_heatmap(recent: pl.DataFrame) -> Chart:

@@ -194,6 +194,18 @@ def sheet_rows(ws):
     return [dict(zip(rows[0], r)) for r in rows[1:]]
 
 
+def d01_answers(ledger_home, tmp_path):
+    """A copy of the home, its items' ids by subject, D01's daily list and
+    the folder its answers go to."""
+    home = tmp_path / "home"
+    shutil.copytree(ledger_home, home)
+    ids = {r["subject_ref"]: r["item_id"] for r in table(home, "rectification_items").iter_rows(named=True)}
+    listed = next((home / "exports" / "rectification" / "departments").glob("整改清单_D01_*.xlsx"))
+    inbox = home / "inbox" / "rectification_updates"
+    inbox.mkdir(parents=True, exist_ok=True)
+    return home, ids, listed, inbox
+
+
 def test_a_refused_reply_goes_back_to_its_department(ledger_home, tmp_path):
     """D01 answers four of its items; C14's 已整改 has no 整改情况 and K1's
     填报时间 cannot be read: both refused. The next list shows the two
@@ -202,10 +214,7 @@ def test_a_refused_reply_goes_back_to_its_department(ledger_home, tmp_path):
     time that cannot be read: C14 (resolved) and K1 (answered in a later
     run) leave the sheet; S003's new answer is on it although an older
     answer of S003 was accepted."""
-    home = tmp_path / "home"
-    shutil.copytree(ledger_home, home)
-    ids = {r["subject_ref"]: r["item_id"] for r in table(home, "rectification_items").iter_rows(named=True)}
-    listed = next((home / "exports" / "rectification" / "departments").glob("整改清单_D01_*.xlsx"))
+    home, ids, listed, inbox = d01_answers(ledger_home, tmp_path)
     wb = openpyxl.load_workbook(listed)
     sheet = wb["整改清单"]
     fill_reply(sheet, ids["E1"], "已整改", "已批评教育，联系申请人张三（13812345678）致歉", "王科长", dt.datetime(2026, 3, 18, 10, 0))
@@ -214,8 +223,6 @@ def test_a_refused_reply_goes_back_to_its_department(ledger_home, tmp_path):
     fill_reply(sheet, ids["K1"], "整改中", "已联系回访", "王科长", "昨天")
     # the row under the header, as the refusal names it
     row_of = {sheet.cell(r, 1).value: r - 1 for r in range(2, sheet.max_row + 1)}
-    inbox = home / "inbox" / "rectification_updates"
-    inbox.mkdir(parents=True, exist_ok=True)
     wb.save(inbox / listed.name)
     assert run_graph(home, home / "inbox", AS_OF, progress=False).success
 
@@ -264,16 +271,11 @@ def test_a_reply_file_refused_whole_goes_back_to_its_department(ledger_home, tmp
     on 未受理的反馈, naming the file and why, with no item or row; the same
     file under a name that is no list's is not sent to anyone. The corrected
     file under the list's name is accepted and the sheet is gone."""
-    home = tmp_path / "home"
-    shutil.copytree(ledger_home, home)
-    ids = {r["subject_ref"]: r["item_id"] for r in table(home, "rectification_items").iter_rows(named=True)}
-    listed = next((home / "exports" / "rectification" / "departments").glob("整改清单_D01_*.xlsx"))
+    home, ids, listed, inbox = d01_answers(ledger_home, tmp_path)
     wb = openpyxl.load_workbook(listed)
     sheet = wb["整改清单"]
     fill_reply(sheet, ids["E1"], "已整改", "已批评教育", "王科长", dt.datetime(2026, 3, 18, 10, 0))
     sheet.delete_cols([c.value for c in sheet[1]].index("填报时间") + 1)
-    inbox = home / "inbox" / "rectification_updates"
-    inbox.mkdir(parents=True, exist_ok=True)
     wb.save(inbox / listed.name)
     wb.save(inbox / "回复.xlsx")
     assert run_graph(home, home / "inbox", AS_OF, progress=False).success

@@ -1094,6 +1094,13 @@ TABLES_WIDER_THAN_THEIR_BOX_JS = """
 """
 
 
+# how many lines the top menu's items take (by their vertical middles)
+MENU_LINES_JS = """
+new Set(Array.from(document.querySelectorAll('nav.top > *')).filter(e => e.getClientRects().length)
+  .map(e => { const r = e.getBoundingClientRect(); return Math.round((r.top + r.bottom) / 2); })).size
+"""
+
+
 def test_every_city_table_fits_a_laptop_screen(browser, city_site):
     """At a city a window was named after its hall in every table, and the
     warning, item and staff tables scrolled sideways on a 1366 px screen (a
@@ -1103,7 +1110,8 @@ def test_every_city_table_fits_a_laptop_screen(browser, city_site):
     every page fits, in both languages, in type of 12 px or more. The same on
     a 1280 px screen (an office's 5:4 monitor): at a 20-hall city the item
     tables, the windows ranking and the departments ranking were 8-70 px too
-    wide there before narrow screens got narrower margins and cell padding."""
+    wide there before narrow screens got narrower margins and cell padding,
+    and the English menu took two lines."""
     window = max(city_site.glob("windows/*.html"), key=lambda p: p.read_text(encoding="utf-8").count("<tr>"))
     dept = max(city_site.glob("departments/*.html"), key=lambda p: p.read_text(encoding="utf-8").count("<tr>"))
     pages = [*(city_site / p for p in PAGES), window, dept]
@@ -1116,6 +1124,7 @@ def test_every_city_table_fits_a_laptop_screen(browser, city_site):
                     _check_loaded(browser, name, browser.open(page.as_uri() + f"?lang={lang}"))
                     wide, smallest = browser.evaluate(TABLES_WIDER_THAN_THEIR_BOX_JS)
                     assert wide == [] and smallest >= 12, (name, wide, smallest)
+                    assert browser.evaluate(MENU_LINES_JS) == 1, name
     finally:
         browser.set_width(1600)
     html = (city_site / "rectification.html").read_text(encoding="utf-8")

@@ -19,7 +19,9 @@ from assets.rectification import list_publish
 from dashboards import theme
 from dashboards.charts import Chart, date_axis, layout, no_data, values
 from dashboards.data import SiteData
-from dashboards.html import Col, Html, Page, Text, bi_markup, cell_per_value, esc, esc_expr, link, rows_markup, t, tag
+from dashboards.html import (
+    Col, Html, Page, Text, bi_markup, cell_per_value, esc_expr, link, rows_markup, t, tag, with_line_under,
+)
 from dashboards.labels import (
     Bi,
     code,
@@ -187,8 +189,8 @@ class SiteContext:
             return self.window_link(hall_id, window_id, prefix)
         key = ("window_cell", hall_id, window_id, prefix)
         if key not in self._links:
-            name = t(self.window_link(hall_id, window_id, prefix, with_hall=False))
-            self._links[key] = Html(f'{name}<span class="under">{esc(self.hall_name(hall_id))}</span>')
+            self._links[key] = with_line_under(self.window_link(hall_id, window_id, prefix, with_hall=False),
+                                               self.hall_name(hall_id))
         return self._links[key]
 
     def window_info(self, hall_id: str, window_id: str) -> dict:

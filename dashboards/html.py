@@ -71,6 +71,13 @@ def bi_markup(zh: Iterable[Text], en: Iterable[Text]) -> Html:
     return Html(f'<span class="l-zh">{"".join(t(p) for p in zh)}</span><span class="l-en">{"".join(t(p) for p in en)}</span>')
 
 
+def with_line_under(text: Text, under: Text) -> Html:
+    """A cell's text with a grey line under it (``.under``): a window's hall
+    or department, a staff member's department, where a column of its own
+    would widen the table."""
+    return Html(f'{t(text)}<span class="under">{t(under)}</span>')
+
+
 def tag(text: Text, kind: str) -> Html:
     """A small coloured label: kind in red, black, bad, warn, good, muted."""
     return Html(f'<span class="tag {esc(kind)}">{t(text)}</span>')

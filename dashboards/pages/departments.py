@@ -25,7 +25,7 @@ from dashboards.context import (
     score_trend_chart,
     with_item_rows,
 )
-from dashboards.html import Col, Html, Kpi, Page, join, link, t, tag, without_empty_columns
+from dashboards.html import Col, Kpi, Page, join, link, tag, with_line_under, without_empty_columns
 from dashboards.labels import Bi, code, fmt_int, fmt_num, fmt_pct, fmt_score, same
 from dashboards.privacy import staff_label
 from dashboards.rectification_data import AGE_BUCKETS, DEPT_ITEMS_SHOWN, LATE_STATUSES, UNRESOLVED
@@ -273,7 +273,7 @@ def _staff_rows(ctx: SiteContext, frame: pl.DataFrame, prefix: str = "", with_de
         star = tag(Bi("★ 服务明星", "★ star"), "red") if r.get("service_star") else ""
         who = join([staff_label(r["staff_id"], r["staff_name"]), star]) if star else staff_label(r["staff_id"], r["staff_name"])
         if with_dept:
-            who = Html(t(who) + f'<span class="under">{t(ctx.dept_link(r["dept_id"], prefix))}</span>')
+            who = with_line_under(who, ctx.dept_link(r["dept_id"], prefix))
         rows.append(
             [
                 fmt_int(r["rank"]) if r["rank"] is not None else "—",

@@ -25,7 +25,7 @@ from dashboards.context import (
     score_trend_chart,
     with_item_rows,
 )
-from dashboards.html import Col, Html, Kpi, Page, cell_per_value, join, link, rows_markup, t, tag
+from dashboards.html import Col, Kpi, Page, cell_per_value, join, link, rows_markup, tag, with_line_under
 from dashboards.labels import Bi, code, fmt_int, fmt_num, fmt_pct, fmt_score, same
 from dashboards.rectification_data import UNRESOLVED, WINDOW_ITEMS_SHOWN
 
@@ -117,9 +117,9 @@ def _ranking_page(ctx: SiteContext) -> Page:
                 if r["prev_rank"] is not None:
                     dv = r["prev_rank"] - r["rank"]
                     place.append(same(f"▲{dv}" if dv > 0 else f"▼{-dv}" if dv < 0 else "＝"))
-            window = Html(
-                t(ctx.window_link(r["hall_id"], r["window_id"], with_hall=False))
-                + f'<span class="under">{join([ctx.dept_link(r["dept_id"]), code("window_type", r["window_type"])], " · ")}</span>'
+            window = with_line_under(
+                ctx.window_link(r["hall_id"], r["window_id"], with_hall=False),
+                join([ctx.dept_link(r["dept_id"]), code("window_type", r["window_type"])], " · "),
             )
             rows.append(
                 [

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from assets.rectification.list_publish import REFUSALS_FOLLOWED
+from assets.rectification.list_publish import REFUSALS_FOLLOWED, REFUSED_TABLE
 from dashboards.rectification_data import ITEM_COUNTS, SHOWN_ITEMS, items_as_of, week_of_today
 
 
@@ -345,12 +345,12 @@ class SiteData:
         no note), with what has become of each (``follow_up``, see
         list_publish.REFUSALS_FOLLOWED; null in a warehouse from before it),
         the ones still to act on first."""
-        if "rectification_refused_updates" not in self.tables:
+        if REFUSED_TABLE not in self.tables:
             return None
-        if "answered_later" not in self.columns("rectification_refused_updates") or not self.has_rectification:
+        if "answered_later" not in self.columns(REFUSED_TABLE) or not self.has_rectification:
             return self.sql(
                 "SELECT source_file, source_row, item_id, status, reason, NULL::VARCHAR AS follow_up"
-                " FROM rectification_refused_updates ORDER BY source_file, source_row"
+                f" FROM {REFUSED_TABLE} ORDER BY source_file, source_row"
             )
         return self.sql(
             f"SELECT source_file, source_row, item_id, status, reason, follow_up FROM ({REFUSALS_FOLLOWED})"

@@ -16,9 +16,9 @@ REJECTED_SHOWN = 10
 def _waiting_part(con) -> str:
     """How many refused replies wait for their department (on its daily
     list), when the warehouse records which were answered since."""
-    from assets.rectification.list_publish import PENDING_REFUSALS
+    from assets.rectification.list_publish import PENDING_REFUSALS, REFUSED_TABLE
 
-    if "answered_later" not in column_names(con, "rectification_refused_updates"):
+    if "answered_later" not in column_names(con, REFUSED_TABLE):
         return ""
     waiting = row(con, f"SELECT count(*) FROM ({PENDING_REFUSALS})")[0]
     if not waiting:

@@ -369,8 +369,8 @@ def dept_of_list_name(name: str, dept_ids: list[str]) -> str | None:
     m = _LIST_NAME.match(name)
     if m is None:
         return None
-    label = m[1]
-    known = [d for d in dept_ids if label == _BAD_FILENAME.sub("_", d) or label.startswith(_BAD_FILENAME.sub("_", d) + "_")]
+    label = m[1] + "_"
+    known = [d for d in dept_ids if label.startswith(_BAD_FILENAME.sub("_", d) + "_")]
     return max(known, key=len) if known else None
 
 

@@ -111,14 +111,15 @@ WHERE dept_id IS NOT DISTINCT FROM $dept
 #   it (answered_later, ledger_publish.PUBLISHED_REFUSED);
 # * waiting: none of these; it goes back to the item's department on its
 #   daily list (PENDING_REFUSALS).
-REFUSALS_FOLLOWED = """
+REFUSED_TABLE = "rectification_refused_updates"  # ledger_publish.PUBLISHED_REFUSED
+REFUSALS_FOLLOWED = f"""
 SELECT r.*, i.dept_id, i.status_zh, i.deadline,
        CASE WHEN i.item_id IS NULL THEN 'no_item'
             WHEN i.status IN ('resolved', 'withdrawn') THEN 'settled'
             WHEN r.answered_later THEN 'answered'
             ELSE 'waiting'
        END AS follow_up
-FROM rectification_refused_updates AS r
+FROM {REFUSED_TABLE} AS r
 LEFT JOIN rectification_items AS i USING (item_id)
 """
 PENDING_REFUSALS = f"""
@@ -130,7 +131,6 @@ FROM ({REFUSALS_FOLLOWED})
 WHERE follow_up = 'waiting'
 ORDER BY source_file, source_row, item_id
 """
-REFUSED_TABLE = "rectification_refused_updates"
 # PENDING_REFUSALS' columns, for the refusals that do not come from it
 PENDING_SCHEMA = {
     "dept_id": pl.String, "item_id": pl.String, "status_zh": pl.String, "deadline": pl.String,

@@ -60,7 +60,8 @@ def print_rejected_files(con, rejected: int, out) -> None:
 
 def print_summary(home: Path, outcome) -> None:
     out = sys.stdout
-    warehouse = warehouse_of(WindowWatchHome(home=str(home)))
+    paths = WindowWatchHome(home=str(home))
+    warehouse = warehouse_of(paths)
     if not outcome.success:
         print("运行未完成 run did not finish:", file=sys.stderr)
         for line in outcome.failures:
@@ -112,7 +113,6 @@ def print_summary(home: Path, outcome) -> None:
     print("输出 outputs:", file=out)
     from assets.rectification.list_publish import DEPARTMENTS_DIR, LEDGER_CSV, LEDGER_MONTHS_DIR
 
-    paths = WindowWatchHome(home=str(home))
     for label, path in [
         ("数据仓库 warehouse", warehouse.path),
         ("整改台账 ledger", paths.rectification_dir / LEDGER_CSV),

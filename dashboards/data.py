@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from assets.rectification.list_publish import REFUSALS_FOLLOWED, REFUSED_TABLE
+from assets.rectification.list_publish import REFUSALS_FOLLOWED, REFUSED_TABLE, refusals_followable
 from dashboards.rectification_data import ITEM_COUNTS, SHOWN_ITEMS, items_as_of, week_of_today
 
 
@@ -347,7 +347,7 @@ class SiteData:
         the ones still to act on first."""
         if REFUSED_TABLE not in self.tables:
             return None
-        if "answered_later" not in self.columns(REFUSED_TABLE) or not self.has_rectification:
+        if not refusals_followable(self.con) or not self.has_rectification:
             return self.sql(
                 "SELECT source_file, source_row, item_id, status, reason, NULL::VARCHAR AS follow_up"
                 f" FROM {REFUSED_TABLE} ORDER BY source_file, source_row"

@@ -85,6 +85,7 @@ CODES: dict[str, dict[str, Bi]] = {
     "refusal_follow_up": {
         "waiting": Bi("待部门改正（已列入其每日清单）", "Waiting for the department (on its daily list)"),
         "no_item": Bi("编号不在台账，请联系部门", "No such item: ask the department"),
+        "gone": Bi("编号不在台账，文件已改正或移走", "No such item; no longer in the inbox"),
         "answered": Bi("部门已重新填报", "Answered again"),
         "settled": Bi("事项已整改或撤销", "Item resolved or withdrawn"),
     },

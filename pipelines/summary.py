@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from assets.db import column_names, row, table_names
+from assets.db import row, table_names
 from pipelines.resources import WindowWatchHome, warehouse_of
 
 
@@ -16,9 +16,9 @@ REJECTED_SHOWN = 10
 def _waiting_part(con) -> str:
     """How many refused replies wait for their department (on its daily
     list), when the warehouse records which were answered since."""
-    from assets.rectification.list_publish import PENDING_REFUSALS, REFUSED_TABLE
+    from assets.rectification.list_publish import PENDING_REFUSALS, refusals_followable
 
-    if "answered_later" not in column_names(con, REFUSED_TABLE):
+    if not refusals_followable(con):
         return ""
     waiting = row(con, f"SELECT count(*) FROM ({PENDING_REFUSALS})")[0]
     if not waiting:
@@ -41,12 +41,13 @@ def print_rejected_files(con, rejected: int, out) -> None:
     if not rejected:
         return
     from assets.ingest.contract import UPDATES_SOURCE
+    from assets.rectification.updates_quality import department_ids
 
     rows = con.sql(
         "SELECT source, file, message FROM file_quality WHERE status = 'rejected'"
         f" ORDER BY source, partition_date NULLS LAST, file LIMIT {REJECTED_SHOWN}"
     ).fetchall()
-    dept_ids = [d for (d,) in con.execute("SELECT dept_id FROM departments").fetchall()] if "departments" in table_names(con) else []
+    dept_ids = department_ids(con)
     print("拒收的文件 rejected files:", file=out)
     for source, file, message in rows:
         sent_back = _sent_back(file, dept_ids) if source == UPDATES_SOURCE.name else ""

@@ -253,8 +253,10 @@ def test_materialized_ledger_publishes_the_polars_result(tmp_path):
         counts = wh.sql("SELECT * FROM rectification_run_counts").pl().row(0, named=True)
     assert got.schema == want.schema and got.equals(want)
     assert got["item_id"].to_list() == ["RX-D", "RX-C", "RX-A", "RX-B"]
-    # RX-Z is no item, so no accepted reply can answer it
-    assert got_refused.equals(refused.with_columns(answered_later=False))
+    # RX-Z is no item, so no accepted reply can answer it; it is in the inbox, in a file of no department's list
+    assert got_refused.equals(
+        refused.with_columns(answered_later=False, in_inbox=True, returned_to=pl.lit(None, pl.String))
+    )
     assert got_refused["item_id"].to_list() == ["RX-Z"]
     assert counts == {"inserted": 5, "refreshed": 0, "reinstated": 0, "withdrawn": 0, "unchanged": 0,
                       "updates_appended": 2, "updates_refused": 1}

@@ -226,33 +226,44 @@ def test_a_ledger_too_big_for_one_sheet_is_published_by_month(lists):
     assert sorted(csv_ids(out / "ledger.csv")) == sorted(i for i, *_ in ITEMS)
 
 
-# item_id, source_file, source_row, status written, 填报时间 (parsed), as written, reason_code, reason, answered_later
+# item_id, source_file, source_row, status written, 填报时间 (parsed), as written, reason_code, reason,
+# answered_later, in_inbox, returned_to
 REFUSED = [
-    ("I5", "a.xlsx", 3, "整改中", None, "下午3点", "bad_updated_at", "填报时间为空或无法识别 missing/unparseable updated_at: 下午3点", False),
-    ("I1", "a.xlsx", 1, "完成", dt.datetime(2026, 5, 4, 9, 5), "2026/5/4 9:05", "unrecorded", "旧版记录的原因 recorded before codes", False),
-    ("I2", "a.xlsx", 2, "完成", dt.datetime(2026, 5, 4, 9, 0), None, "unknown_status", "未知整改状态 unknown status: 完成", False),
-    ("I6", "a.xlsx", 4, "完成", dt.datetime(2026, 5, 4, 9, 0), None, "unknown_status", "未知整改状态 unknown status: 完成", False),
-    ("I7", "b.xlsx", 1, "已整改", dt.datetime(2026, 5, 5, 9, 0), None, "resolved_without_note", "已整改但未填写整改情况", True),
-    ("IX", "b.xlsx", 2, "已整改", dt.datetime(2026, 5, 5, 9, 0), None, "unknown_item", "未知整改编号 unknown item: IX", False),
-    ("I9", "c.xlsx", 1, "整改中", None, None, "bad_updated_at", "填报时间为空或无法识别 missing/unparseable updated_at: （空）", False),
+    ("I5", "a.xlsx", 3, "整改中", None, "下午3点", "bad_updated_at", "填报时间为空或无法识别 missing/unparseable updated_at: 下午3点", False, True, None),
+    ("I1", "a.xlsx", 1, "完成", dt.datetime(2026, 5, 4, 9, 5), "2026/5/4 9:05", "unrecorded", "旧版记录的原因 recorded before codes", False, True, None),
+    ("I2", "a.xlsx", 2, "完成", dt.datetime(2026, 5, 4, 9, 0), None, "unknown_status", "未知整改状态 unknown status: 完成", False, True, None),
+    ("I6", "a.xlsx", 4, "完成", dt.datetime(2026, 5, 4, 9, 0), None, "unknown_status", "未知整改状态 unknown status: 完成", False, True, None),
+    ("I7", "b.xlsx", 1, "已整改", dt.datetime(2026, 5, 5, 9, 0), None, "resolved_without_note", "已整改但未填写整改情况", True, True, None),
+    ("IX", "b.xlsx", 2, "已整改", dt.datetime(2026, 5, 5, 9, 0), None, "unknown_item", "未知整改编号 unknown item: IX", False, True, None),
+    ("I9", "c.xlsx", 1, "整改中", None, None, "bad_updated_at", "填报时间为空或无法识别 missing/unparseable updated_at: （空）", False, True, None),
+    # no item, from D1's list: sent back while the file holds it; the same mistake before the file was corrected: not
+    ("I4x", "整改清单_D1_土地局_20260505.xlsx", 2, "整改中", dt.datetime(2026, 5, 5, 9, 0), None, "unknown_item", "未知整改编号 unknown item: I4x", False, True, "D1"),
+    ("I4y", "整改清单_D1_土地局_20260505.xlsx", 2, "整改中", dt.datetime(2026, 5, 5, 8, 0), None, "unknown_item", "未知整改编号 unknown item: I4y", False, False, None),
+    (None, "整改清单_D1_土地局_20260505.xlsx", 3, "整改中", dt.datetime(2026, 5, 5, 9, 0), None, "unknown_item", "未知整改编号 unknown item: （空）", False, True, "D1"),
 ]
+
+
+UNKNOWN_ITEM_ADVICE = ("整改编号为空或不在整改台账中：请照清单上的整改编号填写，不要改动编号，不要另加行；"
+                       "改好后用同一文件名重新交一次，替换原来的文件")
 
 
 def test_refused_replies_go_on_the_daily_list_of_their_department(lists):
     """By hand from ITEMS and REFUSED, as of 05-06: I2 is resolved, I6
-    withdrawn, I7 answered later, IX no item: none is sent. I1 (in the March
-    archive) and I5 go to D1's daily list, in file and row order; I9 has no
-    department and only an archived item, and still gets 未分配's daily list.
-    The archives have no such sheet. (当前状态 is what this warehouse
-    stores: STATUS_ZH above.)"""
+    withdrawn, I7 answered later, IX no item in a file of no department's,
+    I4y no item and no longer in the inbox: none is sent. I1 (in the March
+    archive) and I5 go to D1's daily list, in file and row order, then the
+    two rows of D1's own list that name no item; I9 has no department and
+    only an archived item, and still gets 未分配's daily list. The archives
+    have no such sheet. (当前状态 is what this warehouse stores: STATUS_ZH
+    above.)"""
     warehouse, out = lists
     con = duckdb.connect(str(warehouse))
     con.execute(
         """CREATE TABLE rectification_refused_updates (item_id VARCHAR, source_file VARCHAR, source_row BIGINT,
              status VARCHAR, updated_at TIMESTAMP, updated_at_raw VARCHAR, reason_code VARCHAR, reason VARCHAR,
-             answered_later BOOLEAN)"""
+             answered_later BOOLEAN, in_inbox BOOLEAN, returned_to VARCHAR)"""
     )
-    con.executemany("INSERT INTO rectification_refused_updates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", REFUSED)
+    con.executemany("INSERT INTO rectification_refused_updates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", REFUSED)
     con.close()
     published = publish(warehouse, out, D(2026, 5, 6))
     assert list(published.daily) == ["D1", "D2", None]
@@ -266,6 +277,8 @@ def test_refused_replies_go_on_the_daily_list_of_their_department(lists):
     assert refusals(published.daily["D1"]) == [
         ("I1", "已通报", "a.xlsx", 1, "完成", "2026-05-04 09:05", "旧版记录的原因"),
         ("I5", "已超期", "a.xlsx", 3, "整改中", "下午3点", "填报时间为空或无法识别，请写到分钟，例如 2026-03-12 09:30"),
+        ("I4x", None, "整改清单_D1_土地局_20260505.xlsx", 2, "整改中", "2026-05-05 09:00", UNKNOWN_ITEM_ADVICE),
+        (None, None, "整改清单_D1_土地局_20260505.xlsx", 3, "整改中", "2026-05-05 09:00", UNKNOWN_ITEM_ADVICE),
     ]
     assert refusals(published.daily["D2"]) is None
     assert refusals(published.daily[None]) == [

@@ -18,6 +18,7 @@ import polars as pl
 from assets.rectification.ledger_publish import LEDGER_BOOKKEEPING, publish_ledger
 from assets.rectification.ledger_store import append_updates, ledger_escalation_dates, open_ledger, upsert_items
 from assets.rectification.status import validate_updates
+from assets.rectification.updates_quality import INBOX_REFUSALS_SCHEMA
 from tests.test_ledger_sql import add_wd, frame, item, reference_status, replies
 
 ITEMS = [
@@ -41,7 +42,8 @@ def publish(home, as_of: date, escalation_days: int = 5) -> tuple[int, dict[str,
     led.close()
     with duckdb.connect(str(warehouse)) as con:
         _counts, written = publish_ledger(
-            con, ledger_file, as_of=as_of, escalation=escalation, run_counts=pl.DataFrame({"runs": [1]})
+            con, ledger_file, as_of=as_of, escalation=escalation, run_counts=pl.DataFrame({"runs": [1]}),
+            inbox_refusals=pl.DataFrame(schema=INBOX_REFUSALS_SCHEMA),
         )
         got = con.sql("SELECT * FROM rectification_items ORDER BY dept_id NULLS LAST, deadline, item_id").pl()
     with duckdb.connect(str(ledger_file), read_only=True) as led:

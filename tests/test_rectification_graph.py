@@ -305,3 +305,54 @@ def test_a_reply_file_refused_whole_goes_back_to_its_department(ledger_home, tmp
     assert book.sheetnames == ["整改清单", "填报说明"]
     last = {r["整改编号"]: r["上次反馈"] for r in sheet_rows(book["整改清单"])}
     assert last[ids["E1"]] == "已整改（2026-03-18 10:00 王科长）：已批评教育"
+
+
+def test_a_reply_naming_no_item_goes_back_to_the_list_it_came_in(ledger_home, tmp_path):
+    """D01 mistypes E1's 整改编号, and answers on a row it added without one:
+    both name no item. They came in D01's own list, so they go back to D01 on
+    未受理的反馈, with how to correct that file; the same answers in a
+    renamed file go to nobody, and the office is told to ask the department.
+    D01 sends its list again under the same name, corrected, and the office
+    deletes the renamed file: the sheet is gone, E1 is answered, and the
+    page says all four refusals have left the inbox."""
+    home, ids, listed, inbox = d01_answers(ledger_home, tmp_path)
+    wb = openpyxl.load_workbook(listed)
+    sheet = wb["整改清单"]
+    column = {c.value: c.column for c in sheet[1]}
+    fill_reply(sheet, ids["E1"], "已整改", "已批评教育", "王科长", dt.datetime(2026, 3, 18, 10, 0))
+    e1_row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == ids["E1"])
+    sheet.cell(e1_row, 1).value = "RX-E1"
+    added = sheet.max_row + 1
+    for name, value in [("整改状态", "整改中"), ("整改情况", "窗口已整改"), ("填报时间", dt.datetime(2026, 3, 19, 9, 0))]:
+        sheet.cell(added, column[name]).value = value
+    wb.save(inbox / listed.name)
+    wb.save(inbox / "回复.xlsx")
+    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
+
+    book = daily_list(home, "D01")
+    assert book.sheetnames == ["整改清单", "未受理的反馈", "填报说明"]
+    advice = ("整改编号为空或不在整改台账中：请照清单上的整改编号填写，不要改动编号，不要另加行；"
+              "改好后用同一文件名重新交一次，替换原来的文件")
+    returned = {"当前状态": None, "整改期限": None, "反馈文件": listed.name, "未受理原因及改正办法": advice}
+    assert sheet_rows(book["未受理的反馈"]) == [
+        {"整改编号": "RX-E1", **returned, "表头下第几行": e1_row - 1, "所填整改状态": "已整改",
+         "所填填报时间": "2026-03-18 10:00"},
+        {"整改编号": None, **returned, "表头下第几行": added - 1, "所填整改状态": "整改中",
+         "所填填报时间": "2026-03-19 09:00"},
+    ]
+    page = (home / "dashboards" / "rectification.html").read_text()
+    assert "被拒收的部门反馈（4 条，其中待部门改正 2 条）" in page
+    assert page.count("编号不在台账，请联系部门") == 2
+
+    (inbox / "回复.xlsx").unlink()
+    wb = openpyxl.load_workbook(listed)
+    fill_reply(wb["整改清单"], ids["E1"], "已整改", "已批评教育", "王科长", dt.datetime(2026, 3, 18, 10, 0))
+    wb.save(inbox / listed.name)
+    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
+    book = daily_list(home, "D01")
+    assert book.sheetnames == ["整改清单", "填报说明"]
+    last = {r["整改编号"]: r["上次反馈"] for r in sheet_rows(book["整改清单"])}
+    assert last[ids["E1"]] == "已整改（2026-03-18 10:00 王科长）：已批评教育"
+    page = (home / "dashboards" / "rectification.html").read_text()
+    assert "被拒收的部门反馈（4 条，其中待部门改正 0 条）" in page
+    assert page.count("编号不在台账，文件已改正或移走") == 4 and "请联系部门" not in page

@@ -33,6 +33,7 @@ from assets.rectification.list_publish import publish_lists
 from assets.rectification.ledger_store import (
     append_updates,
     found_items_sql,
+    keyed_refusals,
     ledger_escalation_dates,
     ledger_item_ids,
     merge_found,
@@ -40,6 +41,8 @@ from assets.rectification.ledger_store import (
 )
 from assets.rectification.status import REFUSED_COLUMNS, UPDATE_COLUMNS, update_item_ids, validate_updates
 from assets.rectification.updates_quality import (
+    department_ids,
+    inbox_refusals,
     publish_reply_accounting,
     read_update_files,
     reply_file_quality,
@@ -210,9 +213,10 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
         [{**item_counts, "updates_appended": update_counts["appended"], "updates_refused": update_counts["refused_appended"]}]
     )
     with warehouse.connect() as con:
+        returned = inbox_refusals(keyed_refusals(refused), department_ids(con))
         by_status, rewritten = publish_ledger(
             con, ledger_path(home), as_of=as_of, escalation=escalation, run_counts=run_counts,
-            lock_timeout_s=warehouse.lock_timeout_s,
+            inbox_refusals=returned, lock_timeout_s=warehouse.lock_timeout_s,
         )
         publish_reply_accounting(con, reply_file_quality(replies.files, accepted, refused), reply_quarantine(refused))
     return dg.MaterializeResult(

@@ -112,6 +112,8 @@ REFUSAL_COLUMNS: list[tuple[str, str, int]] = [
 ]
 # what a department is told for each refusal code (status.validate_updates)
 REFUSAL_ADVICE = {
+    "unknown_item": "整改编号为空或不在整改台账中：请照清单上的整改编号填写，不要改动编号，不要另加行；"
+                    "改好后用同一文件名重新交一次，替换原来的文件",
     "unknown_status": "整改状态只能填写“整改中”“已整改”或“申诉”",
     "resolved_without_note": "选择“已整改”时必须填写整改情况（整改了什么、何时完成）",
     "bad_updated_at": "填报时间为空或无法识别，请写到分钟，例如 2026-03-12 09:30",

@@ -170,6 +170,10 @@ REDONE = [
 # on the department's daily list (list_publish.PENDING_REFUSALS). Both
 # tests, as a run that reads a whole inbox at once records every reply with
 # one time: a reply dated later is then the one that counts.
+# in_inbox, returned_to: the refusal is in this run's reply files, and the
+# department an unknown item's refusal goes back to by the file's name
+# (updates_quality.inbox_refusals, registered as INBOX_REFUSALS).
+INBOX_REFUSALS = "_inbox_refusals"
 PUBLISHED_REFUSED = f"""
 CREATE OR REPLACE TABLE rectification_refused_updates AS
 SELECT r.*,
@@ -177,8 +181,11 @@ SELECT r.*,
            SELECT 1 FROM {LEDGER}.ledger_updates AS a
            WHERE a.item_id = r.item_id AND coalesce(a.accepted, TRUE)
              AND (a.recorded_at > r.recorded_at OR a.updated_at >= r.updated_at)
-       ) AS answered_later
+       ) AS answered_later,
+       t.update_key IS NOT NULL AS in_inbox,
+       t.returned_to
 FROM {LEDGER}.ledger_refused_updates AS r
+LEFT JOIN {INBOX_REFUSALS} AS t ON t.update_key = r.update_key
 """
 STATUS_COUNTS = f"SELECT status, count(*) FROM {ITEMS_TABLE} GROUP BY status ORDER BY status"
 
@@ -190,14 +197,17 @@ def publish_ledger(
     as_of: date,
     escalation: pl.DataFrame,
     run_counts: pl.DataFrame,
+    inbox_refusals: pl.DataFrame,
     lock_timeout_s: float = 900.0,
 ) -> tuple[dict[str, int], int]:
     """Bring the published tables on the warehouse connection ``con`` up to
     date in one transaction, from the closed ledger file; ``escalation`` is
-    status_sql.escalation_dates for the ledger's deadlines. Returns the
+    status_sql.escalation_dates for the ledger's deadlines, ``inbox_refusals``
+    updates_quality.inbox_refusals of this run's reply files. Returns the
     number of items per status, and how many item rows were written."""
     with attached(con, ledger_file, LEDGER, lock_timeout_s=lock_timeout_s):
         con.register(ESCALATION_TABLE, escalation)
+        con.register(INBOX_REFUSALS, inbox_refusals)
         try:
             with transaction(con):
                 published = _publishable_in_place(con)
@@ -215,6 +225,7 @@ def publish_ledger(
                 replace_table(con, AS_OF_TABLE, pl.DataFrame({"as_of": [as_of]}, schema={"as_of": pl.Date}))
         finally:
             con.unregister(ESCALATION_TABLE)
+            con.unregister(INBOX_REFUSALS)
     counts = {status: int(n) for status, n in con.execute(STATUS_COUNTS).fetchall()}
     return counts, int(rewritten)
 

@@ -549,6 +549,13 @@ def append_updates(
     return out
 
 
+def keyed_refusals(refused: pl.DataFrame) -> pl.DataFrame:
+    """Refused rows (REFUSED_COLUMNS) with the update_key each is stored
+    under, one row per key: what tells which stored refusals are still in
+    the inbox's reply files."""
+    return _keyed(refused, REFUSED_COLUMNS, ["reason_code"])
+
+
 def _keyed(frame: pl.DataFrame | None, schema: Mapping[str, pl.DataType], extra: list[str]) -> pl.DataFrame:
     if frame is None:
         frame = pl.DataFrame(schema=schema)

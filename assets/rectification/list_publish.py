@@ -49,7 +49,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.db import query_frame, table_names
+from assets.db import column_names, query_frame, table_names
 
 from .department_lists import (
     FILE_REJECTED,
@@ -104,17 +104,22 @@ WHERE dept_id IS NOT DISTINCT FROM $dept
 
 
 # What has become of each refused reply (follow_up):
-# * no_item: it names no item, so no department can be told (the office
-#   sees it on the rectification page and in the run summary);
+# * gone: it names no item and no reply file of the inbox holds it any more
+#   (the file was corrected or taken away): nothing is left to do;
+# * no_item: it names no item and its file is not named like a department's
+#   list, so no department can be told (the office sees it on the
+#   rectification page and in the run summary);
 # * settled: its item is resolved or withdrawn, nothing is left to answer;
 # * answered: an accepted reply came in a later run or is dated at or after
 #   it (answered_later, ledger_publish.PUBLISHED_REFUSED);
-# * waiting: none of these; it goes back to the item's department on its
-#   daily list (PENDING_REFUSALS).
+# * waiting: none of these; it goes back on a daily list (PENDING_REFUSALS):
+#   the item's department's, or for no item the department whose list the
+#   file is (returned_to, updates_quality.inbox_refusals).
 REFUSED_TABLE = "rectification_refused_updates"  # ledger_publish.PUBLISHED_REFUSED
 REFUSALS_FOLLOWED = f"""
-SELECT r.*, i.dept_id, i.status_zh, i.deadline,
-       CASE WHEN i.item_id IS NULL THEN 'no_item'
+SELECT r.*, coalesce(i.dept_id, r.returned_to) AS dept_id, i.status_zh, i.deadline,
+       CASE WHEN i.item_id IS NULL AND NOT r.in_inbox THEN 'gone'
+            WHEN i.item_id IS NULL AND r.returned_to IS NULL THEN 'no_item'
             WHEN i.status IN ('resolved', 'withdrawn') THEN 'settled'
             WHEN r.answered_later THEN 'answered'
             ELSE 'waiting'
@@ -122,6 +127,13 @@ SELECT r.*, i.dept_id, i.status_zh, i.deadline,
 FROM {REFUSED_TABLE} AS r
 LEFT JOIN rectification_items AS i USING (item_id)
 """
+
+
+def refusals_followable(con) -> bool:
+    """Whether REFUSALS_FOLLOWED can read the warehouse: the ledger step of
+    this version has published the refused replies (a warehouse from before
+    it lacks their last column until the next run)."""
+    return REFUSED_TABLE in table_names(con) and "returned_to" in column_names(con, REFUSED_TABLE)
 PENDING_REFUSALS = f"""
 SELECT dept_id, item_id, status_zh, strftime(deadline, '%Y-%m-%d') AS deadline,
        source_file, source_row, status AS reply_status,
@@ -141,7 +153,7 @@ PENDING_SCHEMA = {
 
 def pending_refusals(con) -> pl.DataFrame:
     """PENDING_REFUSALS, or none before the ledger step has published any."""
-    if REFUSED_TABLE in table_names(con):
+    if refusals_followable(con):
         return query_frame(con, PENDING_REFUSALS)
     return pl.DataFrame(schema=PENDING_SCHEMA)
 

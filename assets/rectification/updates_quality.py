@@ -40,7 +40,7 @@ from assets.ingest.contract import UPDATES_SOURCE
 from assets.ingest.readers import first_line
 from assets.ingest.staging import FILE_QUALITY_SCHEMA
 from assets.ingest.validate import QUARANTINE_SCHEMA
-from assets.rectification.department_lists import ReplyFileRejected, read_returned_list_with_counts
+from assets.rectification.department_lists import ReplyFileRejected, dept_of_list_name, read_returned_list_with_counts
 from assets.rectification.masking import mask_text_expr
 
 REPLY_SOURCE = UPDATES_SOURCE.name
@@ -153,6 +153,38 @@ def reply_quarantine(refused: pl.DataFrame) -> pl.DataFrame:
         .cast(QUARANTINE_SCHEMA)
         .sort("file", "row")
         .with_columns(mask_text_expr("raw_values"), mask_text_expr("detail"))
+    )
+
+
+# A refused reply whose item is on the ledger goes back to that item's
+# department. One naming no item (empty, mistyped, made up) has no
+# department of its own; while it is still in a reply file named like one
+# of a department's lists, it goes back to that department, which can
+# correct the file. Once no file of the inbox holds it, it was corrected or
+# taken away, and nobody has anything left to do about it.
+INBOX_REFUSALS_SCHEMA = {"update_key": pl.String, "returned_to": pl.String}
+
+
+def department_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The warehouse's department ids (none before reference data is loaded):
+    what a reply file's name is matched against."""
+    if "departments" not in table_names(con):
+        return []
+    return [d for (d,) in con.execute("SELECT dept_id FROM departments").fetchall()]
+
+
+def inbox_refusals(keyed: pl.DataFrame, dept_ids: list[str]) -> pl.DataFrame:
+    """The stored refusals still in the inbox's reply files (``keyed``:
+    ledger_store.keyed_refusals of this run's refused rows), with the
+    department an unknown item's refusal goes back to (INBOX_REFUSALS_SCHEMA)."""
+    if keyed.height == 0:
+        return pl.DataFrame(schema=INBOX_REFUSALS_SCHEMA)
+    unknown = keyed.filter(pl.col("reason_code") == "unknown_item")
+    owner = {f: dept_of_list_name(f, dept_ids) for f in unknown["source_file"].unique().drop_nulls().to_list()}
+    return keyed.select(
+        "update_key",
+        returned_to=pl.when(pl.col("reason_code") == "unknown_item")
+        .then(pl.col("source_file").replace_strict(owner, default=None, return_dtype=pl.String)),
     )
 
 

@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
 from assets.calendar import WorkCalendar
 from assets.ingest.assets import callbacks, cases_current, reference_data, source_tables
@@ -78,9 +79,25 @@ def method_config(home: WindowWatchHome) -> MethodConfig:
     return load_config(Path(home.config_path) if home.config_path else None)
 
 
-def attendance_delivered_dates(home: WindowWatchHome) -> list[date]:
-    """Days with an attendance file staged: only they judge absence."""
-    return list(StagedStore(home.staged_dir).data_files_by_day("attendance", home.as_of_date))
+# A day judges absence only when its attendance export was read: a file
+# rejected whole, or one whose every row was quarantined, tells nothing of
+# who came, and would otherwise mark the whole roster absent (scoring.md: a
+# missing file does not make everyone absent). A file with a header and no
+# rows was read, and says nobody punched.
+ATTENDANCE_READ = (pl.col("status") == "loaded") & ((pl.col("rows_read") == 0) | (pl.col("rows_loaded") > 0))
+
+
+def attendance_delivered_dates(home: WindowWatchHome, since: date | None = None) -> list[date]:
+    """Days (from ``since``) whose attendance export was read (ATTENDANCE_READ):
+    only they judge absence."""
+    store = StagedStore(home.staged_dir)
+    days = [d for d in store.data_files_by_day("attendance", home.as_of_date) if since is None or d >= since]
+    if not days:
+        return []
+    files = pl.scan_parquet([store.manifest_path("attendance", d) for d in days]).select(
+        "partition_date", "status", "rows_read", "rows_loaded"
+    )
+    return sorted(files.filter(ATTENDANCE_READ).select(pl.col("partition_date").unique()).collect().to_series())
 
 
 @contextlib.contextmanager
@@ -134,9 +151,7 @@ def run_scores(context, home: WindowWatchHome, warehouse: Warehouse) -> tuple[di
                 reference = read_reference(con)
                 stamp = Stamp(as_of, cfg_hash, reference_hash(reference))
                 plan = plan_refresh(con, store, stamp, SCORE_TABLES, calendar, reference["matters"])
-            delivered = attendance_delivered_dates(home)
-            if plan.start is not None:
-                delivered = [d for d in delivered if d >= plan.rewrite_from]
+            delivered = attendance_delivered_dates(home, since=plan.rewrite_from if plan.start is not None else None)
             con.register("changed_cases", plan.changed_cases)  # the narrowed case query reads it
             with timed(seconds, "inputs"):
                 through = None if in_memory(plan) else spill

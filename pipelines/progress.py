@@ -1,4 +1,7 @@
-"""A Dagster logger that prints one short line per finished step, for the CLI."""
+"""A Dagster logger that prints one short line per finished step, and each
+warning a step logs (a year without a holiday schedule, a rejected reply
+file), for the CLI: run from the command line, the run's warnings would
+otherwise be seen only in the web UI."""
 
 import logging
 import sys
@@ -18,13 +21,15 @@ class _StepLineHandler(logging.Handler):
         meta = getattr(record, "dagster_meta", None) or {}
         event = meta.get("dagster_event")
         if event is None:
+            if record.levelno >= logging.WARNING and meta.get("step_key"):
+                self._line(f"提醒 {meta['step_key']}: {meta.get('orig_message') or record.getMessage()}")
             return
-        kind = event.event_type_value
-        label = _STEP_LABELS.get(kind)
-        if label is None:
-            return
-        elapsed = time.monotonic() - self.started
-        print(f"  [{elapsed:6.1f}s] {label} {event.step_key}", file=sys.stderr, flush=True)
+        label = _STEP_LABELS.get(event.event_type_value)
+        if label is not None:
+            self._line(f"{label} {event.step_key}")
+
+    def _line(self, text: str) -> None:
+        print(f"  [{time.monotonic() - self.started:6.1f}s] {text}", file=sys.stderr, flush=True)
 
 
 @dg.logger(description="CLI progress: one line per finished step")

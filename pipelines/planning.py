@@ -13,6 +13,7 @@ from assets.ingest.contract import DAILY_SOURCES
 from assets.ingest.inbox import all_daily_files, files_by_partition
 from assets.ingest.reference import reference_files
 from assets.ingest.staging import ManifestMemo, StagedStore
+from pipelines.clock import PARTITION_START
 
 REFERENCE_INPUTS = "inputs.txt"
 MANIFEST_MEMO = "manifests.json"
@@ -33,7 +34,10 @@ def record_reference_inputs(inbox: Path, snapshot_dir: Path) -> None:
 
 
 def changed_days(inbox: Path, staged: Path, snapshot_dir: Path, as_of: date) -> list[date]:
-    """Days on or before as_of whose staged partition does not match the inbox."""
+    """Days on or before as_of whose staged partition does not match the
+    inbox. A file dated before the partitions start is no partition's (the
+    quality report rejects it): asking Dagster for its day fails the run."""
+    first = date.fromisoformat(PARTITION_START)
     store = StagedStore(staged)
     version_file = snapshot_dir / "version.txt"
     version = version_file.read_text().strip() if version_file.exists() else ""
@@ -44,7 +48,7 @@ def changed_days(inbox: Path, staged: Path, snapshot_dir: Path, as_of: date) -> 
         by_day = files_by_partition(inbox, source)
         candidates = set(by_day) | set(store.staged_days(source))
         for day in candidates:
-            if day > as_of:
+            if day > as_of or day < first:
                 continue
             if everything and by_day.get(day):
                 days.add(day)

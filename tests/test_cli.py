@@ -57,6 +57,8 @@ def test_export_before_any_run(tmp_path):
 def test_run_then_export_quality_and_quarantine(tmp_path):
     home = tmp_path / "home"
     write_messy_inbox(home / "inbox")
+    # a delivery dated before the partitions start is rejected, and the run goes on
+    (home / "inbox" / "attendance" / "2014-12-31.csv").write_text("工号,打卡时间\nS001,2014-12-31 08:55\n", encoding="utf-8")
     proc = cli("run", "--as-of", "2026-03-06", home=home)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -70,6 +72,8 @@ def test_run_then_export_quality_and_quarantine(tmp_path):
         "source", "file", "partition", "status", "rows_read", "rows_loaded",
         "rows_quarantined", "duplicates_removed", "message",
     ]
+    early = quality.filter(pl.col("file") == "2014-12-31.csv").select("source", "status", "message").rows()
+    assert early == [("attendance", "rejected", "日期早于 2015-01-01，不予处理 (date before 2015-01-01)")]
     cases = quality.filter(pl.col("file") == "2026-03-05.csv", pl.col("source") == "cases").row(0, named=True)
     assert (cases["rows_read"], cases["rows_loaded"], cases["rows_quarantined"], cases["duplicates_removed"]) == (15, 3, 11, 1)
 

@@ -44,7 +44,11 @@ NUM = "num"  # float >= 0
 POSNUM = "posnum"  # float > 0
 INT = "int"  # int >= 0
 POSINT = "posint"  # int >= 1
+WORKDAYS = "workdays"  # int 0..MAX_WORKDAYS: a deadline or grace in working days
 SCORE = "score"  # int 1..5
+# A working year: a longer deadline is a typo, and a huge one would send the
+# working-day arithmetic centuries ahead and fail the run halfway.
+MAX_WORKDAYS = 250
 FRACTION = "fraction"  # float in (0, 1]
 TIME = "time"  # "HH:MM" / "HH:MM:SS" (or YAML's sexagesimal int = minutes of the day)
 DATES = "dates"  # list of YYYY-MM-DD
@@ -146,15 +150,15 @@ class Deductions:
 
 @dataclass(frozen=True)
 class RuleDeadlines:
-    bad_rating: int = _f(INT)
-    overdue_case: int = _f(INT)
-    one_notice: int = _f(INT)
-    behaviour: int = _f(INT)
-    callback_problem: int = _f(INT)
-    misconduct: int = _f(INT)
-    absence: int = _f(INT)
-    repeated_lateness: int = _f(INT)
-    low_score: int = _f(INT)
+    bad_rating: int = _f(WORKDAYS)
+    overdue_case: int = _f(WORKDAYS)
+    one_notice: int = _f(WORKDAYS)
+    behaviour: int = _f(WORKDAYS)
+    callback_problem: int = _f(WORKDAYS)
+    misconduct: int = _f(WORKDAYS)
+    absence: int = _f(WORKDAYS)
+    repeated_lateness: int = _f(WORKDAYS)
+    low_score: int = _f(WORKDAYS)
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ class RuleThresholds:
 class Rectification:
     deadlines: RuleDeadlines
     thresholds: RuleThresholds
-    escalation_working_days: int = _f(INT)
+    escalation_working_days: int = _f(WORKDAYS)
 
 
 @dataclass(frozen=True)
@@ -288,6 +292,11 @@ def _value(kind: str, key: str, v: Any) -> Any:
         if x < 0:
             raise ConfigError(key, f"must not be negative, got {v}")
         return x
+    if kind == WORKDAYS:
+        x = _integer(key, v)
+        if not 0 <= x <= MAX_WORKDAYS:
+            raise ConfigError(key, f"must be 0 to {MAX_WORKDAYS} working days, got {v}")
+        return x
     if kind == POSINT:
         x = _integer(key, v)
         if x < 1:
@@ -379,6 +388,8 @@ def _read_yaml(path: Path) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ConfigError("", f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    except ValueError as e:  # YAML reads an unquoted 2026-02-30 as a date, and fails
+        raise ConfigError("", f"{path}: 日期无效 invalid date in the file ({e})") from None
 
 
 _DEFAULT_DICT: dict | None = None

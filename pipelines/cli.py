@@ -127,7 +127,9 @@ def check_config(path: Path) -> None:
     try:
         load_config(path)
     except ConfigError as exc:
-        raise UserError(f"配置有误 bad config {path}: {exc}") from None
+        # a key's error names the key; a file's error (unreadable, not YAML) names the file already
+        where = f"{path}: " if exc.key else ""
+        raise UserError(f"配置有误 bad config {where}{exc}") from None
 
 
 def run_and_report(home: Path, inbox: Path, as_of: date, config: str) -> int:

@@ -117,7 +117,9 @@ def test_empty_file_gives_the_defaults(tmp_path):
         ({"staffing": {"target_share": 80}}, "staffing.target_share: must be a share in (0, 1], got 80"),
         ({"scoring": {"weights": 3}}, "scoring.weights: expected a mapping"),
         ({"rectification": {"deadlines": {"low_score": -1}}},
-         "rectification.deadlines.low_score: must not be negative, got -1"),
+         "rectification.deadlines.low_score: must be 0 to 250 working days, got -1"),
+        ({"rectification": {"escalation_working_days": 1000000}},
+         "rectification.escalation_working_days: must be 0 to 250 working days, got 1000000"),
     ],
 )
 def test_bad_key_or_value_names_the_key_and_the_reason(data, message):
@@ -133,6 +135,10 @@ def test_bad_yaml_file(tmp_path):
         load_config(p)
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "missing.yaml")
+    # YAML itself reads an unquoted date, and an impossible one fails inside the YAML reader
+    p.write_text("calendar:\n  holidays: [2026-02-30]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad.yaml: 日期无效 invalid date in the file \(day is out of range for month\)"):
+        load_config(p)
 
 
 def test_yaml_sexagesimal_time_is_read_as_minutes_of_the_day(tmp_path):

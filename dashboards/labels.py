@@ -121,6 +121,12 @@ CODES: dict[str, dict[str, Bi]] = {
         "unknown_case": Bi("找不到办件", "Unknown case"),
         "case_in_other_hall": Bi("与办件所属大厅不一致", "Case in another hall"),
         "duplicate_key": Bi("编号重复", "Duplicate id"),
+        # a department's reply refused (status.validate_updates)
+        "unknown_item": Bi("整改编号不在台账", "Unknown item"),
+        "unknown_status": Bi("整改状态无法识别", "Unknown status"),
+        "resolved_without_note": Bi("已整改未写整改情况", "Resolved without a note"),
+        "bad_updated_at": Bi("填报时间无法识别", "Bad reply time"),
+        "missing_updated_by": Bi("未填写填报人", "No name given"),
     },
     "deduction": {
         "absent": Bi("旷工", "Absent"),

@@ -170,7 +170,7 @@ def test_department_workbook_layout(ledger, tmp_path):
     assert cat_w >= display_width("行为规范问题") == 12
     assert wb.sheetnames == ["整改清单", "填报说明"]
     notes = [row[0] for row in wb["填报说明"].iter_rows(values_only=True)]
-    assert any("填报时间必填" in line for line in notes)
+    assert any("填报人、填报时间必填" in line for line in notes)
     assert any("archive" in line for line in notes)  # the daily list points to the archives
 
 
@@ -256,7 +256,7 @@ def test_read_returned_csv_encodings_and_english_headers(tmp_path):
     rows = [
         ("RX-1", "整改中", "正在整改", "张科", "2026-04-11 09:00"),
         ("RX-2", "", "", "", ""),
-        ("RX-3", "resolved", "done", "Li", "2026-04-11"),
+        ("RX-3", "resolved", "done", "Li", "2026-04-11"),  # a date alone: none (inputs.md)
     ]
     zh = "整改编号,整改状态,整改情况,填报人,填报时间,问题描述\n" + "\n".join(",".join(r) + ",x" for r in rows) + "\n"
     for enc, name in [("utf-8-sig", "bom.csv"), ("utf-8", "plain.csv"), ("gb18030", "gbk.csv")]:
@@ -264,7 +264,7 @@ def test_read_returned_csv_encodings_and_english_headers(tmp_path):
         got, skipped = read_returned_list_with_counts(tmp_path / name)
         assert got["item_id"].to_list() == ["RX-1", "RX-3"], enc
         assert got["status"].to_list() == ["整改中", "resolved"]
-        assert got["updated_at"].to_list() == [datetime(2026, 4, 11, 9), datetime(2026, 4, 11)]
+        assert got["updated_at"].to_list() == [datetime(2026, 4, 11, 9), None]
         assert got["source_row"].to_list() == [1, 3] and skipped == 1
     en = " Item_ID ,STATUS,note,updated_by,updated_at\nRX-9,in_progress,x,y,2026-04-11T09:00:00+08:00\n"
     (tmp_path / "en.csv").write_text(en, encoding="utf-8")
@@ -273,6 +273,11 @@ def test_read_returned_csv_encodings_and_english_headers(tmp_path):
     (tmp_path / "bad.csv").write_text("编号,状态\n1,2\n", encoding="utf-8")
     with pytest.raises(ValueError, match="整改编号"):
         read_returned_list(tmp_path / "bad.csv")
+    # every reply column is required (inputs.md), 整改情况 and 填报人 too
+    (tmp_path / "three.csv").write_text("整改编号,整改状态,填报时间\nRX-9,整改中,2026-04-11 09:00\n", encoding="utf-8")
+    with pytest.raises(ValueError) as refused:
+        read_returned_list(tmp_path / "three.csv")
+    assert str(refused.value) == "缺少必需列 missing required columns: note（整改情况）、updated_by（填报人）"
 
 
 def test_display_width_expression_matches_python():

@@ -218,7 +218,7 @@ def test_a_refused_reply_goes_back_to_its_department(ledger_home, tmp_path):
     wb = openpyxl.load_workbook(listed)
     sheet = wb["整改清单"]
     fill_reply(sheet, ids["E1"], "已整改", "已批评教育，联系申请人张三（13812345678）致歉", "王科长", dt.datetime(2026, 3, 18, 10, 0))
-    fill_reply(sheet, ids["S003@2026-03-05"], "整改中", "正在核实请假手续", None, dt.datetime(2026, 3, 19, 9, 30))
+    fill_reply(sheet, ids["S003@2026-03-05"], "整改中", "正在核实请假手续", "刘", dt.datetime(2026, 3, 19, 9, 30))
     fill_reply(sheet, ids["C14"], "已整改", None, "王科长", dt.datetime(2026, 3, 19, 11, 0))
     fill_reply(sheet, ids["K1"], "整改中", "已联系回访", "王科长", "昨天")
     # the row under the header, as the refusal names it
@@ -230,7 +230,7 @@ def test_a_refused_reply_goes_back_to_its_department(ledger_home, tmp_path):
     assert book.sheetnames == ["整改清单", "未受理的反馈", "填报说明"]
     last = {r["整改编号"]: r["上次反馈"] for r in sheet_rows(book["整改清单"])}
     assert last[ids["E1"]] == "已整改（2026-03-18 10:00 王科长）：已批评教育，联系申请人张*（138****5678）致歉"
-    assert last[ids["S003@2026-03-05"]] == "整改中（2026-03-19 09:30）：正在核实请假手续"
+    assert last[ids["S003@2026-03-05"]] == "整改中（2026-03-19 09:30 刘）：正在核实请假手续"
     assert last[ids["C14"]] is None
     c14 = {
         "整改编号": ids["C14"], "当前状态": "超期通报", "整改期限": "2026-03-12",

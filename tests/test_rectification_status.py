@@ -263,14 +263,17 @@ def test_validate_updates():
         [
             (ITEM, "已整改", "已约谈", "李科长", "2026-03-10 09:00", "r.xlsx", 1),
             (ITEM, " RESOLVED ", "done", "Li", "2026/3/10 9:05", "r.xlsx", 2),
-            (ITEM, "整改中", None, None, "2026-03-10T01:00:00Z", "r.xlsx", 3),
-            (ITEM, "申诉", "不属实", "王", "2026年3月11日", "r.xlsx", 4),
+            (ITEM, "整改中", None, "赵", "2026-03-10T01:00:00Z", "r.xlsx", 3),
+            (ITEM, "申诉", "不属实", "王", "2026年3月11日 8:30", "r.xlsx", 4),
             ("RX-nope", "已整改", "x", "王", "2026-03-10 09:00", "r.xlsx", 5),
             (ITEM, "搞定了", "x", "王", "2026-03-10 09:00", "r.xlsx", 6),
             (ITEM, "已整改", "  ", "王", "2026-03-10 09:00", "r.xlsx", 7),
             (ITEM, None, None, None, None, "r.xlsx", 8),
             (ITEM, "  ", None, None, None, "r.xlsx", 9),
             (ITEM, "整改中", "x", "王", "2026-02-30 09:00", "r.xlsx", 10),
+            (ITEM, "申诉", "不属实", "王", "2026-03-11", "r.xlsx", 11),  # a date alone
+            (ITEM, "整改中", "x", None, "2026-03-11 10:00", "r.xlsx", 12),
+            (ITEM, "整改中", "x", "  ", "2026-03-11 10:00", "r.xlsx", 13),
         ]
     )
     res = validate_updates(raw, {ITEM})
@@ -281,17 +284,18 @@ def test_validate_updates():
         datetime(2026, 3, 10, 9, 0),
         datetime(2026, 3, 10, 9, 5),
         datetime(2026, 3, 10, 9, 0),  # Z converted to Shanghai
-        datetime(2026, 3, 11, 0, 0),
+        datetime(2026, 3, 11, 8, 30),
     ]
     assert refused["reason_code"].to_list() == [
-        "unknown_item", "unknown_status", "resolved_without_note", "bad_updated_at",
+        "unknown_item", "unknown_status", "resolved_without_note", "bad_updated_at", "bad_updated_at",
+        "missing_updated_by", "missing_updated_by",
     ]
     assert refused.filter(pl.col("reason_code") == "unknown_status")["status"].to_list() == ["搞定了"]
     assert "搞定了" in refused.filter(pl.col("reason_code") == "unknown_status")["reason"][0]
     assert refused.filter(pl.col("reason_code") == "bad_updated_at")["updated_at_raw"].to_list() == [
-        "2026-02-30 09:00"
+        "2026-02-30 09:00", "2026-03-11",
     ]
-    assert refused["source_row"].to_list() == [5, 6, 7, 10]
+    assert refused["source_row"].to_list() == [5, 6, 7, 10, 11, 12, 13]
 
 
 def test_status_words_and_timestamps():
@@ -307,6 +311,8 @@ def test_status_words_and_timestamps():
     assert parse_timestamp("2026年3月5日15时") is None
     assert parse_timestamp("2026-03-05 9:05") == datetime(2026, 3, 5, 9, 5)
     assert parse_timestamp("2026-03-05T09:05:00.5+08:00") == datetime(2026, 3, 5, 9, 5, 0, 500000)
-    assert parse_timestamp("2026-03-05", allow_date_only=False) is None
+    assert parse_timestamp("2026-03-05") is None  # a date alone (inputs.md)
+    assert parse_timestamp("2026年3月5日") is None
+    assert parse_timestamp(date(2026, 3, 5)) is None
     assert parse_timestamp("09:05") is None
     assert parse_timestamp("2026-13-01 09:00") is None

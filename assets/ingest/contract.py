@@ -289,8 +289,8 @@ UPDATES_SOURCE = Source(
     (
         _c("item_id", "整改编号"),
         _c("status", "整改状态", CODE, codes=UPDATE_STATUS),
-        _c("note", "整改情况", required=False),
-        _c("updated_by", "填报人", required=False),
+        _c("note", "整改情况"),  # the cell may be empty but for 已整改 (inputs.md, "Bad input")
+        _c("updated_by", "填报人"),
         _c("updated_at", "填报时间", TIMESTAMP),
     ),
     "item_id",

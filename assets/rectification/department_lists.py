@@ -116,6 +116,7 @@ REFUSAL_ADVICE = {
                     "改好后用同一文件名重新交一次，替换原来的文件",
     "unknown_status": "整改状态只能填写“整改中”“已整改”或“申诉”",
     "resolved_without_note": "选择“已整改”时必须填写整改情况（整改了什么、何时完成）",
+    "missing_updated_by": "请填写填报人（谁填的反馈）",
     "bad_updated_at": "填报时间为空或无法识别，请写到分钟，例如 2026-03-12 09:30",
 }
 # a reply file refused whole (list_publish.rejected_reply_files), with the
@@ -147,7 +148,7 @@ _BAD_FILENAME = re.compile(r'[\\/:*?"<>|\s]+')
 # date cells are written as Excel serial numbers (what write_datetime stores)
 _EXCEL_DAY0 = date(1899, 12, 30)
 # bump when the workbook layout changes, so unchanged-content skipping rewrites every file
-_LAYOUT_VERSION = "4"  # 4: 上次反馈 column, 未受理的反馈 sheet; 3: print settings, 整改情况 wrapped, item ids frozen
+_LAYOUT_VERSION = "5"  # 5: notes on 填报人 and corrections; 4: 上次反馈 column, 未受理的反馈 sheet; 3: print settings, 整改情况 wrapped, item ids frozen
 HASH_FILE = ".content_hashes.json"
 _DATE_COLUMNS = frozenset({"detected_on", "deadline", "resolved_on"})
 # wrapped columns and their widths: the description, and the last reply,
@@ -624,10 +625,11 @@ def _write_workbook(
                          "或在最新的清单里重新填报该事项。")
         lines += [
             "请在黄色表头的四列填写反馈：整改状态（整改中 / 已整改 / 申诉）、整改情况、填报人、填报时间。",
-            "填报时间必填，写到分钟，例如 2026-03-12 09:30 或 2026年3月12日 9:30；没有填报时间的反馈不予受理。",
+            "填报人、填报时间必填；填报时间写到分钟，例如 2026-03-12 09:30 或 2026年3月12日 9:30，只写日期的不予受理。",
             "选择“已整改”时必须填写整改情况；未填写整改状态的行视为未反馈，不作处理。",
             "请勿修改“整改编号”列，不要删除表头，不要合并单元格；可以调整行的顺序、删除不需要反馈的行。",
-            "填好后将本文件原样发回督查室。已交的反馈需要改正时，改好后原名再交一次，以后交的为准。",
+            "填好后将本文件原样发回督查室。同一事项以填报时间最晚的反馈为准（填报时间相同的，以后交的为准）。",
+            "已交的反馈需要改正时，改好后原名再交一次；填报时间写改正的时间，不要改得比原来的早，否则改正不起作用。",
             "红色底纹为已超期事项，深红色为超期已通报事项。",
             f"“上次反馈”列是督查室已受理的最近一次反馈；未受理的反馈及原因列在每日清单的“{REFUSALS_SHEET}”表里。",
         ]
@@ -835,8 +837,8 @@ def read_returned_list_with_counts(
     if not any(_cell_text(v) is not None for row in rows for v in row):
         raise ReplyFileRejected("文件为空 (empty file)")
     h, cols = _find_header(rows)
-    # The contract's required reply columns: 整改编号, 整改状态, 填报时间
-    # (整改情况 and 填报人 may be missing; an empty cell is judged per row).
+    # The contract's reply columns are all required (inputs.md); an empty
+    # cell is judged per row (status.validate_updates).
     missing = [col for col in UPDATES_SOURCE.columns if col.required and col.name not in cols]
     if missing:
         raise ReplyFileRejected(
@@ -878,14 +880,14 @@ def read_returned_list(path: str | Path, *, source_name: str | None = None) -> p
     header / CSV / Parquet) into update rows.
 
     Header: the first of the first 20 rows that has 整改编号/item_id (any case,
-    spaces, BOM); 整改状态/status and 填报时间/updated_at must be there too
-    (the contract's required columns), 整改情况/note and 填报人/updated_by are
-    optional, other columns ignored. A file that cannot be read, is empty,
+    spaces, BOM); 整改状态/status, 整改情况/note, 填报人/updated_by and
+    填报时间/updated_at must be there too (the contract's columns, all
+    required), other columns ignored. A file that cannot be read, is empty,
     is not CSV/XLSX/Parquet or lacks a required column raises
     ``ReplyFileRejected`` (a ValueError) saying why.
     Output columns: item_id, status (raw text, e.g. 已整改), note, updated_by,
-    updated_at (Datetime: Excel date-time or date cells, serial numbers, text
-    in the contract's forms, date-only text -> 00:00), source_file (file name,
+    updated_at (Datetime: Excel date-time cells, serial numbers, text in the
+    contract's forms; a date alone is none), source_file (file name,
     or ``source_name``), source_row (1-based, counted from the line under the
     header, blank lines included), updated_at_raw (the cell as text, kept for
     a refusal message).

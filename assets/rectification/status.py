@@ -108,14 +108,15 @@ _ZH_TS_RE = re.compile(
 )
 
 
-def parse_timestamp(value: Any, *, allow_date_only: bool = True) -> datetime | None:
+def parse_timestamp(value: Any) -> datetime | None:
     """Parse a reply's 填报时间 to a naive local (Asia/Shanghai) datetime.
 
-    Accepts datetime/date objects, ``YYYY-MM-DD HH:MM[:SS]``, ``YYYY/M/D H:MM``,
-    ISO 8601 with ``T``, fraction and offset/``Z`` (converted to Shanghai), and
-    ``2026年3月5日 9:30``. A date alone gives 00:00 when ``allow_date_only``
-    (people type dates into the reply column; the input contract would call it
-    unparseable). Anything else, or an impossible date -> None.
+    Accepts datetime objects (Excel datetime cells), ``YYYY-MM-DD HH:MM[:SS]``,
+    ``YYYY/M/D H:MM``, ISO 8601 with ``T``, fraction and offset/``Z`` (converted
+    to Shanghai), and ``2026年3月5日 9:30``. A date alone is unparseable, as
+    inputs.md says of every timestamp: read as 00:00 it would lose to any
+    answer given earlier that day, and a department's correction would
+    silently not count. Anything else, or an impossible date -> None.
     """
     if value is None:
         return None
@@ -123,8 +124,8 @@ def parse_timestamp(value: Any, *, allow_date_only: bool = True) -> datetime | N
         if value.tzinfo is not None:
             value = value.astimezone(SHANGHAI).replace(tzinfo=None)
         return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day) if allow_date_only else None
+    if isinstance(value, date):  # a Parquet date column: a date alone
+        return None
     s = str(value).strip()
     if not s:
         return None
@@ -138,11 +139,11 @@ def parse_timestamp(value: Any, *, allow_date_only: bool = True) -> datetime | N
             return None
         y, mo, d, hh, mi, ss = m.groups()
         frac = None
-    if hh is None and not allow_date_only:
+    if hh is None:
         return None
     try:
         micro = int((frac or "0")[:6].ljust(6, "0"))
-        t = datetime(int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0), micro)
+        t = datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss or 0), micro)
     except ValueError:
         return None
     if tz:
@@ -203,7 +204,8 @@ def validate_updates(updates: pl.DataFrame, known_item_ids: Iterable[str]) -> Up
     * refused, first reason that applies: ``unknown_item`` (item_id empty or
       not in ``known_item_ids``), ``unknown_status`` (raw value kept),
       ``resolved_without_note``, ``bad_updated_at`` (empty or unparseable
-      填报时间 — the contract requires the column);
+      填报时间, a date alone included), ``missing_updated_by`` (填报人
+      empty: inputs.md requires every cell it does not call optional);
     * accepted rows get the status code and trimmed texts (empty -> null).
     Output columns: ``UPDATE_COLUMNS``; refused adds updated_at_raw,
     reason_code and reason (Chinese, naming the value).
@@ -240,6 +242,8 @@ def validate_updates(updates: pl.DataFrame, known_item_ids: Iterable[str]) -> Up
         elif at is None:
             shown = _clean(r.get("updated_at_raw")) or _clean(raw_at) or "（空）"
             reason = ("bad_updated_at", f"填报时间为空或无法识别 missing/unparseable updated_at: {shown}")
+        elif row["updated_by"] is None:
+            reason = ("missing_updated_by", "未填写填报人 updated_by is empty")
         if reason:
             raw_text = _clean(r.get("updated_at_raw")) if "updated_at_raw" in cols else None
             if raw_text is None and raw_at is not None and not isinstance(raw_at, (datetime, date)):

@@ -104,30 +104,30 @@ def test_full_day_leave_waives_the_day_and_half_day_without_punch_is_absent():
     assert s2["absent"] and s2["deduction"] == 5.0
 
 
-def test_leave_rows_with_hours_between_them_do_not_make_a_day_off():
-    """Rows cover the shift together only when no stretch between them is
-    longer than the lunch-break allowance (120 minutes by default)."""
+def test_leave_rows_cover_the_shift_together_only_when_they_leave_no_gap():
+    """scoring.md: absent = no punch and no approved leave over the shift.
+    By default rows cover it together only when no instant of it is left
+    uncovered; an office that allows a lunch break between a morning's and
+    an afternoon's leave sets attendance.leave_gap_minutes (here 120)."""
     lv = leave(
-        ("S1", h(9), h(10), True), ("S1", h(16), h(17), True),  # 10:00-16:00 uncovered: absent, 5
-        ("S2", h(9), h(12), True), ("S2", h(14), h(17), True),  # a two-hour lunch between: a day off
-        ("S3", h(9), h(12), True), ("S3", h(14, 0, 1), h(17), True),  # one second more: absent, 5
-        ("S4", h(9), h(15), True), ("S4", h(10), h(11), True), ("S4", h(16), h(17), True),  # 15:00-16:00: a day off
+        ("S1", h(9), h(10), True), ("S1", h(16), h(17), True),  # 10:00-16:00 uncovered
+        ("S2", h(9), h(12), True), ("S2", h(14), h(17), True),  # a two-hour lunch uncovered
+        ("S3", h(9), h(12), True), ("S3", h(14, 0, 1), h(17), True),  # two hours and a second
+        ("S4", h(9), h(15), True), ("S4", h(10), h(11), True), ("S4", h(16), h(17), True),  # 15:00-16:00
         ("S5", h(9), h(10), True), ("S5", h(16), h(17), True),  # as S1, but two punches: ...
+        ("S6", h(9), h(12), True), ("S6", h(12), h(17), True),  # one row ends as the next begins
     )
     # ... 10:05 late and 15:00 early, both waived: each end has its own leave
-    t = days(punches(("S5", h(10, 5)), ("S5", h(15))), lv)
-    got = {r["staff_id"]: (r["leave_full_day"], r["absent"], r["deduction"]) for r in t.iter_rows(named=True)}
-    assert got == {
-        "S1": (False, True, 5.0),
-        "S2": (True, False, 0.0),
-        "S3": (False, True, 5.0),
-        "S4": (True, False, 0.0),
-        "S5": (False, False, 0.0),
-        "S6": (False, True, 5.0),
-    }
-    no_gap = dataclasses.replace(CFG, attendance=dataclasses.replace(CFG.attendance, leave_gap_minutes=0))
-    strict = staff_attendance_days(punches(), lv, STAFF, CAL, {DAY}, no_gap, date(2026, 3, 31)).collect()
-    assert strict.filter(pl.col("staff_id") == "S2")["deduction"].item() == 5.0
+    att = punches(("S5", h(10, 5)), ("S5", h(15)))
+
+    def outcome(cfg):
+        t = staff_attendance_days(att, lv, STAFF, CAL, {DAY}, cfg, date(2026, 3, 31)).collect()
+        return {r["staff_id"]: (r["leave_full_day"], r["absent"], r["deduction"]) for r in t.iter_rows(named=True)}
+
+    day_off, absent, waived = (True, False, 0.0), (False, True, 5.0), (False, False, 0.0)
+    assert outcome(CFG) == {"S1": absent, "S2": absent, "S3": absent, "S4": absent, "S5": waived, "S6": day_off}
+    lunch = dataclasses.replace(CFG, attendance=dataclasses.replace(CFG.attendance, leave_gap_minutes=120))
+    assert outcome(lunch) == {"S1": absent, "S2": day_off, "S3": absent, "S4": day_off, "S5": waived, "S6": day_off}
 
 
 def test_multi_day_leave_covers_each_day():

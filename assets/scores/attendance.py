@@ -10,8 +10,10 @@ attendance file was delivered. Rules, after approved-leave waivers:
 - approved leave covering the shift start waives late, covering the shift end
   waives early, covering both waives the whole day (no deduction at all).
   Several leave rows cover the shift together when no stretch between them
-  is longer than ``attendance.leave_gap_minutes`` (a lunch break between a
-  morning's and an afternoon's leave): 09:00-10:00 and 16:00-17:00 do not.
+  is longer than ``attendance.leave_gap_minutes``: by default 0, so only
+  rows leaving none of the shift uncovered (scoring.md: absent = no leave
+  over the shift); an office may allow a lunch break between a morning's
+  and an afternoon's leave (120). 09:00-10:00 and 16:00-17:00 never do.
 """
 
 from __future__ import annotations

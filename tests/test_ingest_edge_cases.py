@@ -21,7 +21,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from assets.ingest import contract as c
 from assets.ingest.inbox import files_by_partition
-from assets.ingest.readers import read_text_frame
+from assets.ingest.readers import FileRejected, read_text_frame
 from assets.ingest.staging import StagedStore, stage_partition
 from assets.ingest.validate import KEY_SEP, ReferenceKeys, validate_file
 
@@ -334,3 +334,171 @@ def test_an_unknown_folder_is_told_where_its_files_belong(folder, hint):
     message = unknown_folder_message(folder)
     assert message.startswith(f"未知的文件夹 {folder}")
     assert (hint in message) if hint else message == f"未知的文件夹 {folder} (unknown folder)"
+
+
+# ---- Parquet columns that cannot be cast to text ------------------------------
+
+# An extra column of each such type: four values, the first and the last the same,
+# and the text the second one is shown as in the quarantine's raw values.
+EXTRA_COLUMNS = [
+    (pl.List(pl.String), [["a", "b"], ["c"], [], ["a", "b"]], '["c"]'),
+    (pl.Array(pl.Int64, 2), [[1, 2], [3, 4], [5, 6], [1, 2]], "[3, 4]"),
+    (pl.Struct({"k": pl.String}), [{"k": "x"}, {"k": "办件"}, {"k": None}, {"k": "x"}], '{"k": "办件"}'),
+    (pl.Binary, [b"\xff\x01", b"\xfe", b"ok", b"\xff\x01"], "0xfe"),
+    (pl.Duration("us"), [dt.timedelta(minutes=5), dt.timedelta(hours=1, minutes=30), None, dt.timedelta(minutes=5)], "1:30:00"),
+]
+
+
+@pytest.mark.parametrize("dtype, tags, shown", EXTRA_COLUMNS, ids=["list", "array", "struct", "binary", "duration"])
+def test_parquet_extra_column_that_cannot_be_text_is_ignored(tmp_path, dtype, tags, shown):
+    inbox, store = tmp_path / "inbox", StagedStore(tmp_path / "staged")
+    (inbox / "attendance").mkdir(parents=True)
+    pl.DataFrame(
+        {
+            "staff_id": ["S1", "S1", "S1", "S1"],
+            "punch_at": ["2026-03-05 09:00:00", "nonsense", "2026-03-05 09:00:00", "2026-03-05 09:00:00"],
+            "tags": pl.Series(tags, dtype=dtype),
+        }
+    ).write_parquet(inbox / "attendance" / "2026-03-05.parquet")
+    row = stage_day(inbox, store, DAY)["2026-03-05.parquet"]
+    # 2 bad_timestamp; 3 differs from 1 in tags alone, so it is no duplicate; 4 is 1 again.
+    assert (row["status"], row["message"]) == ("loaded", "")
+    assert (row["rows_read"], row["rows_loaded"], row["rows_quarantined"], row["duplicates_removed"]) == (4, 2, 1, 1)
+    staged = pl.read_parquet(store.data_path("attendance", DAY))
+    assert staged.select("source_row", "punch_at").rows() == [(1, dt.datetime(2026, 3, 5, 9)), (3, dt.datetime(2026, 3, 5, 9))]
+    bad = pl.read_parquet(store.quarantine_path("attendance", DAY))
+    assert bad.select("row", "reason").rows() == [(2, "bad_timestamp")]
+    assert json.loads(bad["raw_values"][0]) == {"staff_id": "S1", "punch_at": "nonsense", "tags": shown}
+
+
+@pytest.mark.parametrize(
+    "column, cells, message",
+    [
+        (
+            "punch_at",
+            pl.Series([["2026-03-05 09:00:00"], ["2026-03-05 17:00:00"]], dtype=pl.List(pl.String)),
+            "列 punch_at 的类型 List(String) 无法读作文本 (column punch_at: List(String) cannot be read as text)",
+        ),
+        (
+            "打卡时间",
+            pl.Series([dt.timedelta(hours=9), dt.timedelta(hours=17)], dtype=pl.Duration("us")),
+            "列 打卡时间 的类型 Duration 无法读作文本 (column 打卡时间: Duration cannot be read as text)",
+        ),
+        (
+            "工号",
+            pl.Series([b"S1", b"\xc9\xcf"], dtype=pl.Binary),  # GBK bytes, not UTF-8
+            "列 工号 是二进制数据，不是 UTF-8 文本 (column 工号: binary data that is not UTF-8 text)",
+        ),
+    ],
+    ids=["list", "duration", "binary"],
+)
+def test_parquet_contract_column_that_cannot_be_text_rejects_the_file(tmp_path, column, cells, message):
+    inbox, store = tmp_path / "inbox", StagedStore(tmp_path / "staged")
+    (inbox / "attendance").mkdir(parents=True)
+    frame = pl.DataFrame({"staff_id": ["S1", "S1"], "punch_at": ["2026-03-05 09:00:00", "2026-03-05 17:00:00"]})
+    if column == "工号":
+        frame = frame.drop("staff_id")
+    if column == "打卡时间":
+        frame = frame.drop("punch_at")
+    frame.with_columns(cells.alias(column)).write_parquet(inbox / "attendance" / "2026-03-05.parquet")
+    # The next day's file goes on.
+    write_punches(inbox / "attendance" / "2026-03-06.csv", "S1", 1_772_700_000_000_000_000)
+    row = stage_day(inbox, store, DAY)["2026-03-05.parquet"]
+    assert (row["status"], row["rows_read"], row["message"]) == ("rejected", 0, message)
+    assert pl.read_parquet(store.data_path("attendance", DAY)).height == 0
+    assert stage_day(inbox, store, dt.date(2026, 3, 6))["2026-03-06.csv"]["status"] == "loaded"
+
+
+def test_parquet_second_header_for_a_column_is_extra_and_utf8_bytes_are_text(tmp_path):
+    # 工号 names staff_id again: the first header is the column, the second
+    # an extra one, so its list type is no reason to reject. Text written as
+    # bytes (a string column without its UTF-8 annotation) is text.
+    path = tmp_path / "2026-03-05.parquet"
+    pl.DataFrame(
+        {
+            "staff_id": pl.Series([b"S1", b"S9"], dtype=pl.Binary),
+            "punch_at": ["2026-03-05 09:00:00", "2026-03-05 10:00:00"],
+            "工号": pl.Series([["S1"], None], dtype=pl.List(pl.String)),
+        }
+    ).write_parquet(path)
+    result = validate_file(
+        c.DAILY_SOURCES["attendance"], read_text_frame(path, c.DAILY_SOURCES["attendance"]), KEYS, path.name, DAY
+    )
+    assert result.loaded.select("staff_id", "source_row").rows() == [("S1", 1)]
+    assert bad_rows(result) == {2: "unknown_code"}
+    assert json.loads(result.quarantined["raw_values"][0]) == {"staff_id": "S9", "punch_at": "2026-03-05 10:00:00", "工号": None}
+
+
+def test_parquet_list_columns_through_the_graph(tmp_path):
+    """An extra list column loads its file; a contract column of lists rejects
+    its file alone, and the run goes on."""
+    from pipelines.runner import run_graph
+    from tests.messy_inbox import write_reference
+    from tests.warehouse_reading import table
+
+    home, inbox = tmp_path / "home", tmp_path / "inbox"
+    home.mkdir()
+    write_reference(inbox)
+    (inbox / "attendance").mkdir()
+    pl.DataFrame(
+        {
+            "staff_id": ["S001", "S002"],
+            "punch_at": ["2026-03-05 08:55", "2026-03-05 09:10"],
+            "tags": pl.Series([["早到"], []], dtype=pl.List(pl.String)),
+        }
+    ).write_parquet(inbox / "attendance" / "2026-03-05.parquet")
+    (inbox / "queue").mkdir()
+    pl.DataFrame(
+        {
+            "ticket_id": ["T1"],
+            "issued_at": [dt.datetime(2026, 3, 5, 9)],
+            "window_id": pl.Series([["A01"]], dtype=pl.List(pl.String)),
+            "status": ["cancelled"],
+        }
+    ).write_parquet(inbox / "queue" / "2026-03-05.parquet")
+    outcome = run_graph(home, inbox, DAY, progress=False)
+    assert outcome.success, outcome.failures
+    quality = table(home, "file_quality").filter(pl.col("source").is_in(["attendance", "queue"]))
+    assert sorted(quality.select("source", "status", "rows_loaded", "message").rows()) == [
+        ("attendance", "loaded", 2, ""),
+        ("queue", "rejected", 0, "列 window_id 的类型 List(String) 无法读作文本 (column window_id: List(String) cannot be read as text)"),
+    ]
+
+
+# ---- a CSV the parser gives up on names the row -------------------------------
+
+# Data rows 1-5 under the header: 2 is blank, 3 holds a quoted line break, 4 is the bad one.
+CSV_BEFORE = '工号,打卡时间\nS1,2026-03-05 09:00\n\n"S1","2026-03-05\n10:00"\n'
+CSV_AFTER = "S1,2026-03-05 17:00\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("S1,2026-03-05 11:00,多余\n", "CSV 格式错误：第 4 行多出字段 (row 4: more fields than the header)"),
+        ('S1,"2026-03-05 11:00\n', "CSV 格式错误：第 4 行引号不成对 (row 4: unbalanced quote)"),
+        ('S1,2026-03-05 11:00 张"三\n', "CSV 格式错误：第 4 行引号不成对 (row 4: unbalanced quote)"),
+        ('"S1"号,2026-03-05 11:00\n', "CSV 格式错误：第 4 行引号后有多余字符 (row 4: text after a closing quote)"),
+    ],
+    ids=["more_fields", "unclosed_quote", "stray_quote", "text_after_quote"],
+)
+def test_csv_parser_failure_names_the_row(tmp_path, encoding, line, message):
+    path = tmp_path / "2026-03-05.csv"
+    path.write_bytes((CSV_BEFORE + line + CSV_AFTER).encode(encoding))
+    with pytest.raises(FileRejected) as rejected:
+        read_text_frame(path)
+    assert str(rejected.value) == message
+    # The row number is the one the quarantine would give that line.
+    path.write_bytes((CSV_BEFORE + "S1,午饭\n" + CSV_AFTER).encode(encoding))
+    assert bad_rows(stage("attendance", path)) == {3: "bad_timestamp", 4: "bad_timestamp"}
+
+
+def test_csv_rejected_through_staging_names_the_row(tmp_path):
+    inbox, store = tmp_path / "inbox", StagedStore(tmp_path / "staged")
+    (inbox / "attendance").mkdir(parents=True)
+    (inbox / "attendance" / "2026-03-05.csv").write_text(
+        "staff_id,punch_at\nS1,2026-03-05 09:00\nS1,2026-03-05 10:00\nS1,2026-03-05 11:00,x\n", encoding="utf-8"
+    )
+    row = stage_day(inbox, store, DAY)["2026-03-05.csv"]
+    assert (row["status"], row["message"]) == ("rejected", "CSV 格式错误：第 3 行多出字段 (row 3: more fields than the header)")

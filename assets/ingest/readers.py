@@ -7,17 +7,27 @@ stay typed (a time zone converted to Asia/Shanghai, then dropped), since
 writing millions of timestamps out as text only to parse them back cost more
 than anything else in staging. ``as_text`` gives the text such a cell stands
 for; validation uses it wherever the raw cell is shown (quarantine), and
-parses it whenever the column's kind does not match the cell's type.
+parses it whenever the column's kind does not match the cell's type. A
+Parquet column that cannot be cast to text (a list, array or struct, a
+duration, bytes that are not UTF-8) rejects the file when it is one of the
+source's contract columns, and is written out as text when it is an extra
+column (ignored, but shown in the quarantine's raw values).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from assets.ingest.contract import Source
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".parquet")
 ROW_NUMBER = "__row"  # 1-based data row, header not counted
@@ -62,7 +72,55 @@ def read_csv_text(path: Path) -> pl.DataFrame:
             infer_schema=False,
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        raise FileRejected(f"CSV 格式错误: {first_line(exc)}") from exc
+        # polars does not say where: the text is scanned again to find the row.
+        raise FileRejected(f"CSV 格式错误：{csv_fault(text) or first_line(exc)}") from exc
+
+
+# A line without quotes (a whole record), and one field of a record as polars
+# splits it: every quote opens or closes a quoted stretch, wherever it stands.
+_PLAIN_LINE = re.compile(r'[^"\n]*(?:\n|\Z)')
+_FIELD = re.compile(r'((?:[^,"\n]|"[^"]*")*)([,\n"]|\Z)')
+_QUOTED_FIELD = re.compile(r'"(?:[^"]|"")*"')
+
+
+def csv_fault(text: str) -> str | None:
+    """Where and why the CSV parser gives up on this (decoded) text, in the
+    bilingual words of a rejection: "第 3 行多出字段 (row 3: more fields than
+    the header)". Rows are numbered as ``__row`` numbers them (data rows from
+    1, blank lines included, a quoted line break not starting a row); None when
+    no fault is found. Only called once the parser has failed."""
+    width: int | None = None
+    row, pos, end = 0, 0, len(text)
+    while pos < end:
+        plain = _PLAIN_LINE.match(text, pos)
+        if plain:
+            fields, pos = plain.group().count(",") + 1, plain.end()
+        else:
+            fields = 0
+            while True:
+                field = _FIELD.match(text, pos)
+                cell, stop = field.groups()
+                fields, pos = fields + 1, field.end()
+                if stop == '"':  # a quote opened and never closed
+                    return _csv_fault_at(row, "引号不成对", "unbalanced quote")
+                if stop != ",":
+                    cell = cell.removesuffix("\r")
+                if cell.startswith('"') and not _QUOTED_FIELD.fullmatch(cell):
+                    return _csv_fault_at(row, "引号后有多余字符", "text after a closing quote")
+                if stop != ",":
+                    break
+        if width is None:
+            width = fields
+        elif fields > width:
+            return _csv_fault_at(row, "多出字段", "more fields than the header")
+        row += 1
+    return None
+
+
+def _csv_fault_at(row: int, zh: str, en: str) -> str:
+    if row == 0:
+        return f"表头{zh} (header: {en})"
+    return f"第 {row} 行{zh} (row {row}: {en})"
 
 
 def read_xlsx_text(path: Path) -> pl.DataFrame:
@@ -104,12 +162,62 @@ def _time_only_cells_as_times(frame: pl.DataFrame, day_zero: str) -> pl.DataFram
     return frame.with_columns(pl.col(name).str.replace(pattern, "$1") for name in text if found[name])
 
 
-def read_parquet_text(path: Path) -> pl.DataFrame:
+def read_parquet_text(path: Path, source: Source | None = None) -> pl.DataFrame:
+    """The file's cells (see the module doc). A column that cannot be turned
+    into text rejects the file when it is one of ``source``'s columns (any
+    column, without a source) and is written out as text when it is extra."""
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:
         raise FileRejected(f"Parquet 文件无法读取: {first_line(exc)}") from exc
-    return frame.select([_kept_or_text(name, dtype) for name, dtype in frame.schema.items()])
+    if not any(dtype.is_nested() for dtype in frame.dtypes):
+        try:
+            return frame.select([_kept_or_text(name, dtype) for name, dtype in frame.schema.items()])
+        except pl.exceptions.PolarsError:
+            pass  # a column that cannot be text (a duration, bytes not UTF-8): found below
+    contract = set(frame.columns) if source is None else contract_headers(source, frame.columns)
+    return pl.DataFrame([_column_as_text(frame, name, name in contract) for name in frame.columns])
+
+
+def contract_headers(source: Source, headers: list[str]) -> set[str]:
+    """The headers validation takes for the source's columns (the first one
+    naming a column); every other header is an extra column."""
+    from assets.ingest.validate import map_headers  # validate imports this module
+
+    return set(map_headers(source, headers).values())
+
+
+def _column_as_text(frame: pl.DataFrame, name: str, is_contract: bool) -> pl.Series:
+    dtype = frame.schema[name]
+    if not dtype.is_nested():
+        try:
+            return frame.select(_kept_or_text(name, dtype)).to_series()
+        except pl.exceptions.PolarsError:
+            pass
+    if is_contract:
+        if dtype == pl.Binary:
+            raise FileRejected(
+                f"列 {name} 是二进制数据，不是 UTF-8 文本 (column {name}: binary data that is not UTF-8 text)"
+            )
+        kind = "Duration" if isinstance(dtype, pl.Duration) else str(dtype)
+        raise FileRejected(f"列 {name} 的类型 {kind} 无法读作文本 (column {name}: {kind} cannot be read as text)")
+    return pl.Series(name, [None if v is None else _value_text(v) for v in frame[name].to_list()], pl.String)
+
+
+def _value_text(value: object) -> str:
+    """An extra column's cell that polars cannot cast to text, written out:
+    bytes as UTF-8 (else 0x and hex), a duration as 1:30:00, lists and
+    structs as JSON."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return "0x" + value.hex()
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=_value_text)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    return str(value)
 
 
 def is_kept_typed(dtype: pl.DataType) -> bool:
@@ -151,15 +259,17 @@ def as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.String).alias(name)
 
 
-def read_text_frame(path: Path) -> pl.DataFrame:
-    """The file's cells plus ``__row``; raises FileRejected with a reason."""
+def read_text_frame(path: Path, source: Source | None = None) -> pl.DataFrame:
+    """The file's cells plus ``__row``; raises FileRejected with a reason.
+    ``source`` tells a Parquet file's contract columns from its extra ones
+    (see read_parquet_text)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         frame = read_csv_text(path)
     elif suffix == ".xlsx":
         frame = read_xlsx_text(path)
     elif suffix == ".parquet":
-        frame = read_parquet_text(path)
+        frame = read_parquet_text(path, source)
     else:
         raise FileRejected(f"不支持的文件类型 {suffix or '(无扩展名)'}；只接受 CSV、XLSX、Parquet")
     if frame.width == 0:

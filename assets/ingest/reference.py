@@ -76,7 +76,7 @@ def load_reference(ref_dir: Path) -> ReferenceData:
         try:
             # Reference tables are linked to each other by _check_links below,
             # not by validate_file (they have no hall or window to look up yet).
-            result = validate_file(source, read_text_frame(f.path), ReferenceKeys.empty(), f.path.name, None)
+            result = validate_file(source, read_text_frame(f.path, source), ReferenceKeys.empty(), f.path.name, None)
         except FileRejected as exc:
             quality.append(_row(f, "rejected", 0, 0, 0, 0, str(exc)))
             rejected[stem] = f"的文件 {f.path.name} 被拒收 (rejected): {exc}"

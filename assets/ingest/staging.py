@@ -199,7 +199,7 @@ def stage_partition(
             for f in superseded
         ]
         try:
-            text = read_text_frame(delivery.path)
+            text = read_text_frame(delivery.path, source)
             result = validate_file(source, text, reference, delivery.path.name, day)
             loaded, quarantined = result.loaded, result.quarantined
             quality_rows.append(

@@ -138,3 +138,61 @@ def test_polars_expression_matches_python():
     # works on an expression and in lazy mode
     lazy = df.lazy().select(mask_text_expr(pl.col("comment")).alias("m")).collect()
     assert lazy["m"].to_list() == out["comment"].to_list()
+
+
+# Full-width characters (a Chinese input method's ０１２…) -----------------------
+# Numbers typed full-width are still caught; a text in which something is
+# masked is written half-width, and one with nothing personal comes back
+# exactly as given.
+FULL_WIDTH_UNCHANGED = [
+    "２０２６-12-02 10:00",
+    "occurred_at（发生时间）时间无法识别：'２０２６-12-02 10:00'",
+    "数值无法识别：'１５'",
+    "duration_min（时长）数值无法识别：'－１５'",
+    "２０２６－１２－０２　１０：００",
+    "办件编号３３０１００２０２６０３０５０００１",  # case number, check digit wrong
+    "票号Ａ００１，评分５星，ｘ２",
+    "办件号 ２０２６０３０５０００１２３ 逾期",
+    "张先生于２０２６年３月５日来电",
+]
+
+FULL_WIDTH_MASKED = [
+    ("１３８１２３４５６７８", "138****5678"),
+    ("１２月２日回电１３８１２３４５６７８，谢谢", "12月2日回电138****5678，谢谢"),
+    ("手机＋８６ １３８－１２３４－５６７８，２日回访", "手机+86 138****5678，2日回访"),
+    ("２０２６-１２-０２ 回访，手机13812345678", "2026-12-02 回访，手机138****5678"),
+    ("第１次，身份证１１０１０１１９９００３０７１２３４", "第1次，身份证110101********1234"),
+    ("座机０５７１-８８８８６６６６，第２次", "座机0571-****6666，第2次"),
+    ("申请人张三反映，预约时间２０２６-１２-０２", "申请人张*反映，预约时间2026-12-02"),
+    ("办件３３０１００２０２６０３０５０００１，电话１３９１２３４５６７８",
+     "办件330100202603050001，电话139****5678"),
+]
+
+_HALF = str.maketrans("０１２３４５６７８９＋－Ｘｘ", "0123456789+-Xx")
+
+
+@pytest.mark.parametrize("text", FULL_WIDTH_UNCHANGED)
+def test_full_width_text_without_personal_data_is_returned_as_given(text):
+    assert mask_text(text) == text
+
+
+@pytest.mark.parametrize("text,expected", FULL_WIDTH_MASKED)
+def test_full_width_personal_data_is_masked(text, expected):
+    assert mask_text(text) == expected
+    assert mask_text(expected) == expected  # idempotent
+
+
+def test_full_width_masks_exactly_what_half_width_masks():
+    # the same characters are hidden as when the text was typed half-width
+    texts = FULL_WIDTH_UNCHANGED + [t for t, _ in FULL_WIDTH_MASKED] + [t for t, _ in MASKED]
+    for text in texts:
+        assert mask_text(text).translate(_HALF) == mask_text(text.translate(_HALF)), text
+
+
+def test_polars_expression_matches_python_on_full_width():
+    texts = FULL_WIDTH_UNCHANGED + [t for t, _ in FULL_WIDTH_MASKED] + [None, FULL_WIDTH_UNCHANGED[1]]
+    out = pl.DataFrame({"detail": texts}).select(mask_text_expr("detail"))["detail"].to_list()
+    assert out == [mask_text(t) for t in texts]
+    assert out[: len(FULL_WIDTH_UNCHANGED)] == FULL_WIDTH_UNCHANGED
+    assert out[len(FULL_WIDTH_UNCHANGED): -2] == [e for _, e in FULL_WIDTH_MASKED]
+    assert out[-2:] == [None, FULL_WIDTH_UNCHANGED[1]]

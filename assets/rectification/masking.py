@@ -58,7 +58,9 @@ What is NOT caught (documented limits)
   directly before a digit run mark an identifier (``SP13812345678`` stays).
   ID numbers likewise, except after ``ID``/``Id``/``id``/``SFZ``/``sfz``.
 * Digits typed full-width (``１３８１２３４５６７８``) are caught: a text that
-  holds any is masked with them written half-width (``138****5678``).
+  holds any is matched with them read half-width, and when something in it
+  is masked it is written half-width (``138****5678``); a text with nothing
+  to mask comes back exactly as given (``数值无法识别：'１５'`` stays).
 * Numbers glued into a longer digit run (two phones written together, a phone
   inside an order number): a run of more than 11 or 18 digits is not split.
 * An 11-digit amount that looks like a mobile (``15800000000元``) is masked.
@@ -306,8 +308,16 @@ def mask_text(text: str | None) -> str | None:
         return None
     text = str(text)
     if _FULL_WIDTH.search(text):
-        # written half-width, so that a number typed full-width is caught too
-        text = text.translate(_TO_HALF_WIDTH)
+        # matched half-width, so that a number typed full-width is caught too;
+        # a text with nothing to mask is shown as typed (a quarantine reason
+        # quoting '２０２６-12-02' must not claim the file said '2026-12-02')
+        half = text.translate(_TO_HALF_WIDTH)
+        masked = _mask_half_width(half)
+        return text if masked == half else masked
+    return _mask_half_width(text)
+
+
+def _mask_half_width(text: str) -> str:
     if not _MAYBE_PERSONAL.search(text):
         return text
     text = mask_id_number(text)

@@ -127,6 +127,7 @@ CODES: dict[str, dict[str, Bi]] = {
         "resolved_without_note": Bi("已整改未写整改情况", "Resolved without a note"),
         "bad_updated_at": Bi("填报时间无法识别", "Bad reply time"),
         "missing_updated_by": Bi("未填写填报人", "No name given"),
+        "before_detected": Bi("填报时间早于问题发现", "Dated before the item was found"),
     },
     "deduction": {
         "absent": Bi("旷工", "Absent"),

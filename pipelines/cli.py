@@ -269,7 +269,10 @@ def cmd_rectify(args, home: Path) -> int:
     from pipelines.clock import SHANGHAI
     from datetime import datetime
 
-    on = args.on or datetime.now(SHANGHAI).date()
+    today = datetime.now(SHANGHAI).date()
+    on = args.on or today
+    if on > today:  # a mistyped year would sit unseen until then, and then outrank later answers
+        raise UserError(f"--on {on.isoformat()} 晚于今天 {today.isoformat()} (--on must not be after today)")
     try:
         with holding_home(home):
             record_update(home / "ledger" / "ledger.duckdb", args.item_id, args.status, args.note, args.by, on)

@@ -16,7 +16,7 @@ from assets.db import scalar
 from assets.rectification.department_lists import department_list_rows, write_department_workbook
 from assets.rectification.ledger_csv import write_ledger_csv
 from assets.rectification.ledger_publish import published_as_of
-from assets.rectification.ledger_store import append_updates, ledger_item_ids, open_ledger
+from assets.rectification.ledger_store import append_updates, ledger_item_dates, open_ledger
 from assets.rectification.status import validate_updates
 from pipelines.exports import table_connection
 from pipelines.clock import SHANGHAI
@@ -49,7 +49,7 @@ def record_update(ledger_file: Path, item_id: str, status: str, note: str, by: s
     )
     con = open_ledger(ledger_file)
     try:
-        accepted, refused = validate_updates(row, ledger_item_ids(con))
+        accepted, refused = validate_updates(row, ledger_item_dates(con, among=[item_id]))
         if refused.height:
             raise UpdateRefused(f"更新被拒绝 update refused: {refused['reason'][0]}")
         append_updates(con, accepted, run_id="cli")

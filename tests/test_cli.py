@@ -121,6 +121,13 @@ def test_scores_rectification_staffing_exports_and_rectify(tmp_path):
     assert refused.returncode == 2 and "整改情况" in one_clear_line(refused)
     unknown = cli("rectify", "RX-000000000000", "--status", "in_progress", "--note", "x", "--by", "李四", home=home)
     assert unknown.returncode == 2
+    nameless = cli("rectify", item, "--status", "in_progress", "--note", "x", "--by", " ", home=home)
+    assert nameless.returncode == 2 and "未填写填报人" in one_clear_line(nameless)
+    # R2 was rated, and its item found, on 03-05 (messy_inbox)
+    early = cli("rectify", item, "--status", "resolved", "--note", "x", "--by", "李四", "--on", "2026-03-04", home=home)
+    assert early.returncode == 2 and "填报时间早于问题发现日期 2026-03-05" in one_clear_line(early)
+    future = cli("rectify", item, "--status", "resolved", "--note", "x", "--by", "李四", "--on", "2099-03-04", home=home)
+    assert future.returncode == 2 and "--on must not be after today" in one_clear_line(future)
     ok = cli("rectify", item, "--status", "resolved", "--note", "已回访致歉", "--by", "李四", "--on", "2026-03-19", home=home)
     assert ok.returncode == 0, ok.stderr
     assert cli("run", "--as-of", "2026-03-20", home=home).returncode == 0

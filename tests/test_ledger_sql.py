@@ -231,7 +231,7 @@ def test_materialized_ledger_publishes_the_polars_result(tmp_path):
     (home / "inbox" / "rectification_updates" / "回复.csv").write_text(
         "整改编号,整改状态,整改情况,填报人,填报时间\n"
         "RX-B,已整改,已约谈,王,2026-03-20 10:00\n"
-        "RX-C,申诉,不属实,李,2026-04-01 09:00\n"
+        "RX-C,申诉,不属实,李,2026-04-09 09:00\n"  # found 04-08 (a week before its deadline)
         "RX-Z,已整改,无此编号,李,2026-04-01 09:00\n",
         encoding="utf-8",
     )

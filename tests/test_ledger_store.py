@@ -14,6 +14,7 @@ from assets.rectification import items as it
 from assets.rectification.ledger_store import (
     LATEST_VERSION,
     append_updates,
+    ledger_item_dates,
     open_ledger,
     read_items,
     read_ledger,
@@ -331,6 +332,33 @@ def test_append_updates_is_idempotent(tmp_path):
     st = dict(zip(ledger["item_id"], ledger["status"]))
     assert st[ids[0]] == "resolved"
     con.close()
+
+
+def test_a_reply_dated_before_its_item_was_found_is_refused(tmp_path):
+    """A 填报时间 before the item's detected_on is a mistyped date (it would
+    count a late fix as on time): refused. The day itself is accepted."""
+    con = open_ledger(tmp_path / "ledger.duckdb")
+    upsert_items(con, found(), as_of=AS_OF)
+    item = read_items(con).row(0, named=True)
+    found_on = item["detected_on"]
+    known = ledger_item_dates(con, among=[item["item_id"], "RX-unknown"])
+    con.close()
+    assert known == {item["item_id"]: found_on}
+    raw = pl.DataFrame({
+        "item_id": [item["item_id"]] * 2,
+        "status": ["已整改"] * 2,
+        "note": ["已约谈"] * 2,
+        "updated_by": ["张科"] * 2,
+        "updated_at": [f"{found_on} 08:00", f"{found_on - timedelta(days=1)} 17:00"],
+        "source_file": ["a.xlsx"] * 2,
+        "source_row": [1, 2],
+    })
+    accepted, refused = validate_updates(raw, known)
+    assert accepted["source_row"].to_list() == [1]
+    assert refused.select("source_row", "reason_code", "reason").rows() == [
+        (2, "before_detected", f"填报时间早于问题发现日期 {found_on} updated_at before the item was found")]
+    # without the dates (a set of ids) it is not checked
+    assert validate_updates(raw, set(known))[0].height == 2
 
 
 V1_SQL = [

@@ -35,7 +35,7 @@ from assets.rectification.ledger_store import (
     found_items_sql,
     keyed_refusals,
     ledger_escalation_dates,
-    ledger_item_ids,
+    ledger_item_dates,
     merge_found,
     open_ledger,
 )
@@ -198,7 +198,7 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
             item_counts = merge_found(ledger, found, run_id=context.run_id, as_of=as_of, scope=scope)
         update_counts = {"appended": 0, "refused_appended": 0}
         if updates.height:
-            known = ledger_item_ids(ledger, among=update_item_ids(updates))
+            known = ledger_item_dates(ledger, among=update_item_ids(updates))
             accepted, refused = validate_updates(updates, known)
             update_counts = append_updates(ledger, accepted, refused, run_id=context.run_id)
         escalation = ledger_escalation_dates(ledger, as_of, calendar.add_working_days, rules=rules)

@@ -572,15 +572,16 @@ def _keyed(frame: pl.DataFrame | None, schema: Mapping[str, pl.DataType], extra:
 # ---------------------------------------------------------------------------
 # reading
 # ---------------------------------------------------------------------------
-def ledger_item_ids(con: duckdb.DuckDBPyConnection, among: Iterable[str] | None = None) -> set[str]:
-    """The ledger's item ids; with ``among``, only those of them that are on
-    it (what checking a reply file needs, without reading two million ids)."""
+def ledger_item_dates(con: duckdb.DuckDBPyConnection, among: Iterable[str] | None = None) -> dict[str, date]:
+    """Each of the ledger's items with its detected_on (a reply is checked
+    against the day its item was found); with ``among``, only those of them
+    on it (what checking a reply file needs, without reading two million ids)."""
     if among is None:
-        return set(con.sql("SELECT item_id FROM ledger_items").pl()["item_id"].to_list())
+        return dict(_run(con, "SELECT item_id, detected_on FROM ledger_items"))
     wanted = pl.DataFrame({"item_id": sorted({i for i in among if i is not None})}, schema={"item_id": pl.String()})
     with _registered(con, "_wanted_ids", wanted):
-        rows = _run(con, "SELECT item_id FROM ledger_items SEMI JOIN _wanted_ids USING (item_id)")
-    return {r[0] for r in rows}
+        rows = _run(con, "SELECT item_id, detected_on FROM ledger_items SEMI JOIN _wanted_ids USING (item_id)")
+    return dict(rows)
 
 
 def read_items(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

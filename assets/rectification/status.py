@@ -192,8 +192,10 @@ def update_item_ids(updates: pl.DataFrame) -> set[str]:
     return {i for i in (_clean(v) for v in updates.get_column("item_id").to_list()) if i is not None}
 
 
-def validate_updates(updates: pl.DataFrame, known_item_ids: Iterable[str]) -> UpdateValidation:
-    """Split raw updates into accepted and refused rows.
+def validate_updates(updates: pl.DataFrame, known_item_ids: Iterable[str] | Mapping[str, date]) -> UpdateValidation:
+    """Split raw updates into accepted and refused rows. ``known_item_ids``:
+    the ledger's ids, or a mapping of each to its detected_on, when a reply
+    dated before its item was found is to be refused.
 
     Input: item_id, status (raw: code or Chinese word), note, updated_by,
     updated_at (Datetime, or text parsed with ``parse_timestamp``),
@@ -205,11 +207,14 @@ def validate_updates(updates: pl.DataFrame, known_item_ids: Iterable[str]) -> Up
       not in ``known_item_ids``), ``unknown_status`` (raw value kept),
       ``resolved_without_note``, ``bad_updated_at`` (empty or unparseable
       填报时间, a date alone included), ``missing_updated_by`` (填报人
-      empty: inputs.md requires every cell it does not call optional);
+      empty: inputs.md requires every cell it does not call optional),
+      ``before_detected`` (填报时间 before the day the item was found: a
+      mistyped date, which would count a late fix as on time);
     * accepted rows get the status code and trimmed texts (empty -> null).
     Output columns: ``UPDATE_COLUMNS``; refused adds updated_at_raw,
     reason_code and reason (Chinese, naming the value).
     """
+    detected = known_item_ids if isinstance(known_item_ids, Mapping) else {}
     known = set(known_item_ids.to_list() if isinstance(known_item_ids, pl.Series) else known_item_ids)
     acc: list[dict[str, Any]] = []
     ref: list[dict[str, Any]] = []
@@ -244,6 +249,8 @@ def validate_updates(updates: pl.DataFrame, known_item_ids: Iterable[str]) -> Up
             reason = ("bad_updated_at", f"填报时间为空或无法识别 missing/unparseable updated_at: {shown}")
         elif row["updated_by"] is None:
             reason = ("missing_updated_by", "未填写填报人 updated_by is empty")
+        elif (found := detected.get(row["item_id"])) is not None and at.date() < found:
+            reason = ("before_detected", f"填报时间早于问题发现日期 {found.isoformat()} updated_at before the item was found")
         if reason:
             raw_text = _clean(r.get("updated_at_raw")) if "updated_at_raw" in cols else None
             if raw_text is None and raw_at is not None and not isinstance(raw_at, (datetime, date)):

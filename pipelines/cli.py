@@ -37,6 +37,20 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+# the contract's codes, and the words the lists use for them
+_UPDATE_STATUSES = {"resolved": "resolved", "in_progress": "in_progress", "disputed": "disputed",
+                    "已整改": "resolved", "整改中": "in_progress", "申诉": "disputed"}
+
+
+def _update_status(text: str) -> str:
+    code = _UPDATE_STATUSES.get(text.strip().lower())
+    if code is None:
+        raise argparse.ArgumentTypeError(
+            f"整改状态只能是 resolved / in_progress / disputed（已整改 / 整改中 / 申诉）: {text!r}"
+        )
+    return code
+
+
 def _home(args) -> Path:
     return Path(args.home or os.environ.get("WINDOWWATCH_HOME") or "./var").resolve()
 
@@ -97,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rectify = with_home(sub.add_parser("rectify", help="record a department's reply on an item"))
     rectify.add_argument("item_id")
-    rectify.add_argument("--status", required=True, choices=["resolved", "in_progress", "disputed"])
+    rectify.add_argument("--status", required=True, type=_update_status, metavar="resolved|in_progress|disputed",
+                         help="or 已整改 / 整改中 / 申诉")
     rectify.add_argument("--note", required=True)
     rectify.add_argument("--by", required=True)
     rectify.add_argument("--on", type=_iso_date, help="date of the update (default: today)")
@@ -229,6 +244,10 @@ def _cannot_write(out: Path, reason: str) -> str:
     return f"无法写入 cannot write {out}: {reason}"
 
 
+CSV_EXPORTS = ("quality", "quarantine", "scores")
+EXCEL_SUFFIXES = (".xlsx", ".xls", ".xlsm")
+
+
 def cmd_export(args, home: Path) -> int:
     import duckdb
     from xlsxwriter.exceptions import FileCreateError
@@ -246,6 +265,8 @@ def cmd_export(args, home: Path) -> int:
         "staffing": lambda out: exports.export_staffing(warehouse, out, args.hall),
     }
     out = Path(args.out)
+    if args.what in CSV_EXPORTS and out.suffix.lower() in EXCEL_SUFFIXES:  # Excel would refuse CSV text under that name
+        raise UserError(f"export {args.what} 导出的是 CSV，请用 .csv 结尾 (writes CSV: name the file .csv): {out}")
     if out.is_dir():  # refused before writing: the writers would leave their temporary file beside it
         raise UserError(_cannot_write(out, os.strerror(errno.EISDIR)))
     try:

@@ -19,6 +19,7 @@ from tests.messy_inbox import write_messy_inbox
         ["run", "--bogus"],
         ["export", "quality"],
         ["export", "scoreboard", "--out", "x.csv"],
+        ["rectify", "RX-1", "--status", "完成", "--note", "x", "--by", "y"],
         [],
     ],
 )
@@ -64,6 +65,9 @@ def test_run_then_export_quality_and_quarantine(tmp_path):
     assert "Traceback" not in proc.stderr
     assert "隔离 quarantined" in proc.stdout
 
+    as_excel = cli("export", "quality", "--out", str(tmp_path / "quality.xlsx"), home=home)
+    assert as_excel.returncode == 2 and "name the file .csv" in one_clear_line(as_excel)
+    assert not (tmp_path / "quality.xlsx").exists()
     out = tmp_path / "quality.csv"
     assert cli("export", "quality", "--out", str(out), home=home).returncode == 0
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
@@ -121,7 +125,7 @@ def test_scores_rectification_staffing_exports_and_rectify(tmp_path):
     assert refused.returncode == 2 and "整改情况" in one_clear_line(refused)
     unknown = cli("rectify", "RX-000000000000", "--status", "in_progress", "--note", "x", "--by", "李四", home=home)
     assert unknown.returncode == 2
-    nameless = cli("rectify", item, "--status", "in_progress", "--note", "x", "--by", " ", home=home)
+    nameless = cli("rectify", item, "--status", "整改中", "--note", "x", "--by", " ", home=home)
     assert nameless.returncode == 2 and "未填写填报人" in one_clear_line(nameless)
     # R2 was rated, and its item found, on 03-05 (messy_inbox)
     early = cli("rectify", item, "--status", "resolved", "--note", "x", "--by", "李四", "--on", "2026-03-04", home=home)

@@ -118,6 +118,7 @@ CODES: dict[str, dict[str, Bi]] = {
         "out_of_range": Bi("数值超出范围", "Out of range"),
         "unknown_code": Bi("代码不存在", "Unknown code"),
         "finish_before_start": Bi("结束早于开始", "Finish before start"),
+        "after_export_day": Bi("晚于文件的导出日期", "After the file's export day"),
         "unknown_case": Bi("找不到办件", "Unknown case"),
         "case_in_other_hall": Bi("与办件所属大厅不一致", "Case in another hall"),
         "duplicate_key": Bi("编号重复", "Duplicate id"),

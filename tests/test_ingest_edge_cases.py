@@ -140,7 +140,8 @@ TIMES = {
 def test_impossible_seconds_and_offsets_are_bad_timestamps(tmp_path):
     path = tmp_path / "2026-03-05.csv"
     path.write_text("staff_id,punch_at\n" + "".join(f"S1,{text}\n" for text in TIMES), encoding="utf-8")
-    result = stage("attendance", path)
+    # staged as the next day's export: an offset moves one time into 03-06
+    result = validate_file(c.DAILY_SOURCES["attendance"], read_text_frame(path), KEYS, path.name, DAY + dt.timedelta(days=1))
     loaded = dict(zip(result.loaded["source_row"], result.loaded["punch_at"]))
     bad = bad_rows(result)
     for row, (text, expected) in enumerate(TIMES.items(), start=1):
@@ -502,3 +503,35 @@ def test_csv_rejected_through_staging_names_the_row(tmp_path):
     )
     row = stage_day(inbox, store, DAY)["2026-03-05.csv"]
     assert (row["status"], row["message"]) == ("rejected", "CSV 格式错误：第 3 行多出字段 (row 3: more fields than the header)")
+
+
+# ---- times after the export day ------------------------------------------------
+
+def test_a_time_after_the_files_export_day_is_quarantined(tmp_path):
+    """A day's export holds what happened by the end of that day: a punch of
+    03-06 in the 03-05 file (or in 2062) is a mistyped time. Leave is planned
+    ahead and may lie in the future."""
+    path = tmp_path / "2026-03-05.csv"
+    path.write_text(
+        "staff_id,punch_at\n"
+        "S1,2026-03-05 23:59:59\n"  # 1 the last second of the day: loaded
+        "S1,2026-03-06 00:00:00\n"  # 2 the next day
+        "S1,2062-03-05 08:55\n"  # 3 a mistyped year
+        "S1,2026-03-05T16:30:00Z\n",  # 4 00:30 on 03-06 in Shanghai
+        encoding="utf-8",
+    )
+    result = stage("attendance", path)
+    assert result.loaded["source_row"].to_list() == [1]
+    bad = result.quarantined.sort("row")
+    assert bad["reason"].to_list() == ["after_export_day"] * 3
+    assert bad["detail"].to_list() == [
+        "punch_at（打卡时间）晚于文件的导出日期：'2026-03-06 00:00:00'",
+        "punch_at（打卡时间）晚于文件的导出日期：'2062-03-05 08:55'",
+        "punch_at（打卡时间）晚于文件的导出日期：'2026-03-05T16:30:00Z'",
+    ]
+    leave = tmp_path / "leave.csv"
+    leave.write_text(
+        "staff_id,leave_start,leave_end,leave_type,approved\nS1,2026-03-09 09:00,2026-03-13 17:00,年假,是\n",
+        encoding="utf-8",
+    )
+    assert stage("leave", leave).loaded.height == 1

@@ -248,6 +248,7 @@ REASONS = {
     "out_of_range": "数值超出范围",
     "unknown_code": "代码不存在",
     "finish_before_start": "结束早于开始",
+    "after_export_day": "晚于文件的导出日期",
     "unknown_case": "找不到办件",
     "case_in_other_hall": "与办件所属大厅不一致",
     "duplicate_key": "编号重复",

@@ -129,6 +129,7 @@ CODES: dict[str, dict[str, Bi]] = {
         "bad_updated_at": Bi("填报时间无法识别", "Bad reply time"),
         "missing_updated_by": Bi("未填写填报人", "No name given"),
         "before_detected": Bi("填报时间早于问题发现", "Dated before the item was found"),
+        "after_today": Bi("填报时间晚于今天", "Dated after today"),
     },
     "deduction": {
         "absent": Bi("旷工", "Absent"),

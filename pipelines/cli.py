@@ -287,10 +287,9 @@ def cmd_export(args, home: Path) -> int:
 
 def cmd_rectify(args, home: Path) -> int:
     from pipelines.rectify import UpdateRefused, record_update
-    from pipelines.clock import SHANGHAI
-    from datetime import datetime
+    from pipelines.clock import today_in_shanghai
 
-    today = datetime.now(SHANGHAI).date()
+    today = today_in_shanghai()
     on = args.on or today
     if on > today:  # a mistyped year would sit unseen until then, and then outrank later answers
         raise UserError(f"--on {on.isoformat()} 晚于今天 {today.isoformat()} (--on must not be after today)")

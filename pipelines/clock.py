@@ -20,3 +20,7 @@ PARTITION_START = "2015-01-01"
 
 def yesterday_in_shanghai() -> date:
     return datetime.now(SHANGHAI).date() - timedelta(days=1)
+
+
+def today_in_shanghai() -> date:
+    return datetime.now(SHANGHAI).date()

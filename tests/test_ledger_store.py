@@ -334,9 +334,10 @@ def test_append_updates_is_idempotent(tmp_path):
     con.close()
 
 
-def test_a_reply_dated_before_its_item_was_found_is_refused(tmp_path):
-    """A 填报时间 before the item's detected_on is a mistyped date (it would
-    count a late fix as on time): refused. The day itself is accepted."""
+def test_a_reply_dated_before_its_item_was_found_or_after_today_is_refused(tmp_path):
+    """A 填报时间 before the item's detected_on, or after the office's today,
+    is a mistyped date (it would count a late fix as on time, or sit unused
+    and then outrank later answers): refused. The days themselves stand."""
     con = open_ledger(tmp_path / "ledger.duckdb")
     upsert_items(con, found(), as_of=AS_OF)
     item = read_items(con).row(0, named=True)
@@ -353,12 +354,17 @@ def test_a_reply_dated_before_its_item_was_found_is_refused(tmp_path):
         "source_file": ["a.xlsx"] * 2,
         "source_row": [1, 2],
     })
-    accepted, refused = validate_updates(raw, known)
-    assert accepted["source_row"].to_list() == [1]
+    today = found_on + timedelta(days=3)
+    late = pl.DataFrame({**raw.head(1).to_dict(), "updated_at": [f"{today + timedelta(days=1)} 09:00"], "source_row": [3]})
+    on_the_day = pl.DataFrame({**raw.head(1).to_dict(), "updated_at": [f"{today} 23:00"], "source_row": [4]})
+    accepted, refused = validate_updates(pl.concat([raw, late, on_the_day]), known, today=today)
+    assert accepted["source_row"].to_list() == [1, 4]
     assert refused.select("source_row", "reason_code", "reason").rows() == [
-        (2, "before_detected", f"填报时间早于问题发现日期 {found_on} updated_at before the item was found")]
-    # without the dates (a set of ids) it is not checked
-    assert validate_updates(raw, set(known))[0].height == 2
+        (2, "before_detected", f"填报时间早于问题发现日期 {found_on} updated_at before the item was found"),
+        (3, "after_today", f"填报时间晚于今天 {today} updated_at after today"),
+    ]
+    # without the dates (a set of ids) and today, neither is checked
+    assert validate_updates(pl.concat([raw, late]), set(known))[0].height == 3
 
 
 V1_SQL = [

@@ -49,6 +49,7 @@ from assets.rectification.updates_quality import (
     reply_quarantine,
 )
 from assets.scores.assets import method_config, scores
+from pipelines.clock import today_in_shanghai
 from pipelines.resources import WindowWatchHome, Warehouse
 
 
@@ -199,7 +200,7 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
         update_counts = {"appended": 0, "refused_appended": 0}
         if updates.height:
             known = ledger_item_dates(ledger, among=update_item_ids(updates))
-            accepted, refused = validate_updates(updates, known)
+            accepted, refused = validate_updates(updates, known, today=today_in_shanghai())
             update_counts = append_updates(ledger, accepted, refused, run_id=context.run_id)
         escalation = ledger_escalation_dates(ledger, as_of, calendar.add_working_days, rules=rules)
     finally:

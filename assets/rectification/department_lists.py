@@ -118,6 +118,7 @@ REFUSAL_ADVICE = {
     "resolved_without_note": "选择“已整改”时必须填写整改情况（整改了什么、何时完成）",
     "missing_updated_by": "请填写填报人（谁填的反馈）",
     "before_detected": "填报时间早于问题发现的日期，请核对，填写实际填报（整改）的时间",
+    "after_today": "填报时间晚于今天，请核对年份和月份，填写实际填报的时间",
     "bad_updated_at": "填报时间为空或无法识别，请写到分钟，例如 2026-03-12 09:30",
 }
 # a reply file refused whole (list_publish.rejected_reply_files), with the

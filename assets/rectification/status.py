@@ -192,10 +192,13 @@ def update_item_ids(updates: pl.DataFrame) -> set[str]:
     return {i for i in (_clean(v) for v in updates.get_column("item_id").to_list()) if i is not None}
 
 
-def validate_updates(updates: pl.DataFrame, known_item_ids: Iterable[str] | Mapping[str, date]) -> UpdateValidation:
+def validate_updates(
+    updates: pl.DataFrame, known_item_ids: Iterable[str] | Mapping[str, date], *, today: date | None = None
+) -> UpdateValidation:
     """Split raw updates into accepted and refused rows. ``known_item_ids``:
     the ledger's ids, or a mapping of each to its detected_on, when a reply
-    dated before its item was found is to be refused.
+    dated before its item was found is to be refused; ``today``: the office's
+    date, when a reply dated after it is to be refused.
 
     Input: item_id, status (raw: code or Chinese word), note, updated_by,
     updated_at (Datetime, or text parsed with ``parse_timestamp``),
@@ -209,7 +212,9 @@ def validate_updates(updates: pl.DataFrame, known_item_ids: Iterable[str] | Mapp
       填报时间, a date alone included), ``missing_updated_by`` (填报人
       empty: inputs.md requires every cell it does not call optional),
       ``before_detected`` (填报时间 before the day the item was found: a
-      mistyped date, which would count a late fix as on time);
+      mistyped date, which would count a late fix as on time),
+      ``after_today`` (填报时间 after ``today``: a mistyped date, which would
+      sit unused until then and then outrank every later answer);
     * accepted rows get the status code and trimmed texts (empty -> null).
     Output columns: ``UPDATE_COLUMNS``; refused adds updated_at_raw,
     reason_code and reason (Chinese, naming the value).
@@ -249,6 +254,8 @@ def validate_updates(updates: pl.DataFrame, known_item_ids: Iterable[str] | Mapp
             reason = ("bad_updated_at", f"填报时间为空或无法识别 missing/unparseable updated_at: {shown}")
         elif row["updated_by"] is None:
             reason = ("missing_updated_by", "未填写填报人 updated_by is empty")
+        elif today is not None and at.date() > today:
+            reason = ("after_today", f"填报时间晚于今天 {today.isoformat()} updated_at after today")
         elif (found := detected.get(row["item_id"])) is not None and at.date() < found:
             reason = ("before_detected", f"填报时间早于问题发现日期 {found.isoformat()} updated_at before the item was found")
         if reason:

@@ -535,3 +535,36 @@ def test_a_time_after_the_files_export_day_is_quarantined(tmp_path):
         encoding="utf-8",
     )
     assert stage("leave", leave).loaded.height == 1
+
+
+# ---- reference tables' quarantine ------------------------------------------------
+
+def test_reference_rows_quarantined_show_the_files_own_cells(tmp_path):
+    """A repeated window id, a window of an unknown department and one of an
+    unknown type: each quarantined under the source ``reference`` (as its
+    file's quality row), with the row's cells as the file has them."""
+    from assets.ingest.reference import load_reference
+
+    ref = tmp_path / "reference"
+    ref.mkdir()
+    (ref / "departments.csv").write_text("部门编码,部门名称\nD01,市场监管局\n", encoding="utf-8")
+    (ref / "windows.csv").write_text(
+        "大厅编号,窗口编号,窗口名称,部门编码,窗口类型\n"
+        "main,A01,综合窗口,D01,综合\n"
+        "main,A01,重复窗口,D01,综合\n"  # 2 repeated id
+        "main,Z99,新窗口,NODEPT,综合\n"  # 3 no such department
+        "main,Z98,新窗口2,D01,VIP\n",  # 4 no such type
+        encoding="utf-8",
+    )
+    (ref / "staff.csv").write_text("工号,姓名,部门编码,窗口编号,岗位\nS1,张三,D01,A01,工作人员\n", encoding="utf-8")
+    (ref / "matters.csv").write_text(
+        "事项编码,事项名称,部门编码,事项类型,承诺时限,最多跑一次\nM1,营业执照,D01,即办件,0,是\n", encoding="utf-8"
+    )
+    got = load_reference(ref).quarantine.sort("row").select("source", "row", "reason", "detail", "raw_values").rows()
+    cells = '{{"大厅编号":"main","窗口编号":"{}","窗口名称":"{}","部门编码":"{}","窗口类型":"{}"}}'
+    assert got == [
+        ("reference", 2, "duplicate_key", "window_id（窗口编号）编号重复，以先出现的一行为准：'A01'",
+         cells.format("A01", "重复窗口", "D01", "综合")),
+        ("reference", 3, "unknown_code", "窗口的部门编码或大厅编号不存在", cells.format("Z99", "新窗口", "NODEPT", "综合")),
+        ("reference", 4, "unknown_code", "window_type（窗口类型）代码不存在：'VIP'", cells.format("Z98", "新窗口2", "D01", "VIP")),
+    ]

@@ -19,9 +19,9 @@ from assets.atomic_files import write_text_atomic
 from assets.db import table_names, transaction
 from assets.ingest import contract as c, queries
 from assets.ingest.inbox import InboxFile, is_hidden, newest_first
-from assets.ingest.readers import FileRejected, read_text_frame
+from assets.ingest.readers import ROW_NUMBER, FileRejected, read_text_frame
 from assets.ingest.staging import FILE_QUALITY_SCHEMA, write_parquet_atomic
-from assets.ingest.validate import KEY_SEP, QUARANTINE_SCHEMA, ReferenceKeys, validate_file
+from assets.ingest.validate import KEY_SEP, QUARANTINE_SCHEMA, ReferenceKeys, raw_values_by_row, validate_file
 
 
 class ReferenceMissing(Exception):
@@ -63,6 +63,7 @@ def load_reference(ref_dir: Path) -> ReferenceData:
     rejected: dict[str, str] = {}  # table -> "file: why", for a table whose delivery was rejected
     quarantine: list[pl.DataFrame] = []
     tables: dict[str, pl.DataFrame] = {}
+    raw_rows: list[pl.DataFrame] = []  # each file's rows as read, for the quarantine
     for stem, candidates in files.items():
         if stem not in c.REFERENCE_SOURCES:
             for f in candidates:
@@ -76,7 +77,8 @@ def load_reference(ref_dir: Path) -> ReferenceData:
         try:
             # Reference tables are linked to each other by _check_links below,
             # not by validate_file (they have no hall or window to look up yet).
-            result = validate_file(source, read_text_frame(f.path, source), ReferenceKeys.empty(), f.path.name, None)
+            text = read_text_frame(f.path, source)
+            result = validate_file(source, text, ReferenceKeys.empty(), f.path.name, None)
         except FileRejected as exc:
             quality.append(_row(f, "rejected", 0, 0, 0, 0, str(exc)))
             rejected[stem] = f"的文件 {f.path.name} 被拒收 (rejected): {exc}"
@@ -88,6 +90,7 @@ def load_reference(ref_dir: Path) -> ReferenceData:
         tables[stem] = table
         bad = pl.concat([result.quarantined, dup_quarantine])
         quarantine.append(bad)
+        raw_rows.append(raw_values_by_row(text).select(pl.lit(f.path.name).alias("file"), pl.all()))
         quality.append(_row(f, "loaded", result.rows_read, table.height, bad.height, result.duplicates_removed, ""))
 
     missing = [name for name in c.REQUIRED_REFERENCE if name not in tables]
@@ -100,7 +103,7 @@ def load_reference(ref_dir: Path) -> ReferenceData:
     quarantine.append(link_quarantine)
     quality_frame = pl.DataFrame(quality, schema=FILE_QUALITY_SCHEMA, orient="row")
     quality_frame = _subtract_link_failures(quality_frame, link_quarantine)
-    data = ReferenceData(tables, quality_frame, pl.concat(quarantine).cast(QUARANTINE_SCHEMA))
+    data = ReferenceData(tables, quality_frame, _with_raw_values(pl.concat(quarantine), raw_rows))
     data.version = reference_version(tables)
     data.keys = reference_keys(tables)
     return data
@@ -148,6 +151,23 @@ def _row(f: InboxFile, status, read, loaded, quarantined, dups, message) -> tupl
     return ("reference", f.path.name, None, status, read, loaded, quarantined, dups, message, f.fingerprint, "")
 
 
+def _with_raw_values(quarantine: pl.DataFrame, raw_rows: list[pl.DataFrame]) -> pl.DataFrame:
+    """Every quarantined reference row under the source ``reference`` (the
+    source its file's quality row has), with the cells of the file's row as
+    read: a repeated id or a broken link is found after parsing, on rows
+    that no longer hold them."""
+    quarantine = quarantine.cast(QUARANTINE_SCHEMA).with_columns(source=pl.lit("reference"))
+    if not raw_rows or quarantine.height == 0:
+        return quarantine
+    raw = pl.concat(raw_rows).rename({ROW_NUMBER: "row", "raw_values": "_raw"})
+    return (
+        quarantine.join(raw, on=["file", "row"], how="left", maintain_order="left")
+        .with_columns(raw_values=pl.coalesce("raw_values", "_raw"))
+        .drop("_raw")
+        .cast(QUARANTINE_SCHEMA)
+    )
+
+
 def _unique_keys(source: c.Source, table: pl.DataFrame, file_name: str):
     """The first row of a repeated id wins; later ones are quarantined."""
     key = ["hall_id", source.key] if source.name == "windows" else [source.key]
@@ -158,7 +178,9 @@ def _unique_keys(source: c.Source, table: pl.DataFrame, file_name: str):
         pl.lit(None, pl.Date).alias("partition_date"),
         pl.col("source_row").alias("row"),
         pl.lit("duplicate_key").alias("reason"),
-        pl.lit(f"{source.key} 编号重复，以先出现的一行为准").alias("detail"),
+        pl.concat_str(
+            pl.lit(f"{source.key}（{source.column(source.key).zh}）编号重复，以先出现的一行为准：'"), pl.col(source.key), pl.lit("'")
+        ).alias("detail"),
         pl.lit(None, pl.String).alias("raw_values"),
     )
     return table.filter(first), dups.cast(QUARANTINE_SCHEMA)
@@ -183,7 +205,7 @@ def _check_links(tables: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFram
                     pl.col("source_row").alias("row"),
                     pl.lit("unknown_code").alias("reason"),
                     pl.lit(reason).alias("detail"),
-                    pl.struct(pl.exclude("source_file", "source_row")).struct.json_encode().alias("raw_values"),
+                    pl.lit(None, pl.String).alias("raw_values"),  # the file's cells: _with_raw_values
                 )
             )
         tables[name] = frame.filter(ok)

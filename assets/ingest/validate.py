@@ -198,6 +198,15 @@ def _general_pass(parsed: pl.DataFrame, columns: list[c.Column]) -> list[pl.Expr
     return out
 
 
+def raw_values_by_row(frame: pl.DataFrame) -> pl.DataFrame:
+    """Each row of a file as read (``__row`` -> ``raw_values``): its cells as
+    text under the file's own headers, the JSON a quarantined row shows."""
+    headers = [h for h in frame.columns if h != ROW_NUMBER]
+    return _as_raw_text(frame, headers).select(
+        pl.col(ROW_NUMBER), pl.struct(headers).struct.json_encode().alias("raw_values")
+    )
+
+
 def _as_raw_text(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     """Typed cells (Parquet) among ``names`` turned into the text they stand for."""
     dtypes = frame.schema

@@ -127,13 +127,6 @@ SELECT r.*, coalesce(i.dept_id, r.returned_to) AS dept_id, i.status_zh, i.deadli
 FROM {REFUSED_TABLE} AS r
 LEFT JOIN rectification_items AS i USING (item_id)
 """
-
-
-def refusals_followable(con) -> bool:
-    """Whether REFUSALS_FOLLOWED can read the warehouse: the ledger step of
-    this version has published the refused replies (a warehouse from before
-    it lacks their last column until the next run)."""
-    return REFUSED_TABLE in table_names(con) and "returned_to" in column_names(con, REFUSED_TABLE)
 PENDING_REFUSALS = f"""
 SELECT dept_id, item_id, status_zh, strftime(deadline, '%Y-%m-%d') AS deadline,
        source_file, source_row, status AS reply_status,
@@ -149,6 +142,13 @@ PENDING_SCHEMA = {
     "source_file": pl.String, "source_row": pl.Int64, "reply_status": pl.String, "reply_time": pl.String,
     "reason_code": pl.String, "reason": pl.String,
 }
+
+
+def refusals_followable(con) -> bool:
+    """Whether REFUSALS_FOLLOWED can read the warehouse: the ledger step of
+    this version has published the refused replies (a warehouse from before
+    it lacks their last column until the next run)."""
+    return REFUSED_TABLE in table_names(con) and "returned_to" in column_names(con, REFUSED_TABLE)
 
 
 def pending_refusals(con) -> pl.DataFrame:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.db import scalar
 from assets.rectification.department_lists import department_list_rows, write_department_workbook
 from assets.rectification.ledger_csv import write_ledger_csv
 from assets.rectification.ledger_publish import published_as_of
@@ -63,8 +62,14 @@ def export_rectification(warehouse: Warehouse, out: Path, dept: str | None, as_o
     if suffix not in (".csv", ".xlsx"):
         raise UpdateRefused(f"--out 应以 .csv 或 .xlsx 结尾: {out}")
     with table_connection(warehouse, "rectification_items") as con:
-        if dept and not scalar(con, "SELECT count(*) FROM rectification_items WHERE dept_id = ?", [dept]):
-            raise UpdateRefused(f"部门 {dept} 没有整改事项 no items for department {dept}")
+        if dept:
+            # department codes are typed by hand: bdc finds BDC
+            known = [d for (d,) in con.execute(
+                "SELECT DISTINCT dept_id FROM rectification_items WHERE lower(dept_id) = lower(?)", [dept]
+            ).fetchall()]
+            if not known:
+                raise UpdateRefused(f"部门 {dept} 没有整改事项 no items for department {dept}")
+            dept = dept if dept in known else known[0]
         if suffix == ".csv":
             return write_ledger_csv(con, out, dept=dept)
         ledger = con.sql("SELECT * FROM rectification_items WHERE $dept IS NULL OR dept_id = $dept",

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 
@@ -113,8 +114,12 @@ def test_scores_rectification_staffing_exports_and_rectify(tmp_path):
     items = pl.read_csv(ledger)
     assert items.height == 8 and items["description"].str.contains("窗口").all()
     listing = tmp_path / "d01.xlsx"
-    assert cli("export", "rectification", "--out", str(listing), "--dept", "D01", home=home).returncode == 0
-    assert listing.exists()
+    assert cli("export", "rectification", "--out", str(listing), "--dept", "d01", home=home).returncode == 0
+    book = openpyxl.load_workbook(listing, read_only=True)
+    listed = [r[0] for r in book["整改清单"].iter_rows(min_row=2, values_only=True)]
+    assert sorted(listed) == sorted(items.filter(pl.col("dept_id") == "D01")["item_id"])
+    # the export holds every item: its notes send nobody to the archives
+    assert next(book["填报说明"].iter_rows(values_only=True))[0] == "整改清单，截至2026年3月20日，含台账中的全部事项。"
 
     plan = tmp_path / "plan.xlsx"
     assert cli("export", "staffing", "--out", str(plan), home=home).returncode == 0

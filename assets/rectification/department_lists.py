@@ -482,8 +482,9 @@ class HashBook:
 
 
 def write_department_workbook(rows: pl.DataFrame, path: str | Path, *, as_of: date, dept_name: str | None = None) -> Path:
-    """Write one department's list (rows already in sheet order)."""
-    return _write_workbook(sheet_frame(rows), Path(path), as_of=as_of, dept_name=dept_name)
+    """Write the ledger's items, or one department's, as one list (rows
+    already in sheet order): ``windowwatch export rectification --out X.xlsx``."""
+    return _write_workbook(sheet_frame(rows), Path(path), as_of=as_of, dept_name=dept_name, whole=True)
 
 
 def _column_widths(sheet: pl.DataFrame, headers: list[str]) -> list[int]:
@@ -545,9 +546,12 @@ def _write_workbook(
     dept_name: str | None,
     month: str | None = None,
     refusals: pl.DataFrame | None = None,
+    whole: bool = False,
 ) -> Path:
     """xlsxwriter writes the shell (formats, header, widths, pane, filter,
-    drop-down, notes sheet); sheet_rows writes the data rows into it."""
+    drop-down, notes sheet); sheet_rows writes the data rows into it.
+    ``month``: a monthly archive; ``whole``: every item, with nothing
+    elsewhere (an export); else a daily list."""
     import xlsxwriter
 
     shell = path.with_name(path.name + ".shell.xlsx")
@@ -616,6 +620,8 @@ def _write_workbook(
             first = (f"整改清单{dept_part(dept_name)}往月归档：{int(month[:4])}年{int(month[5:])}月发现、已通报或已整改的事项，"
                      f"生成于{as_of.year}年{as_of.month}月{as_of.day}日；事项状态有变化时重新生成。"
                      "本月和上月发现的事项、尚未通报的事项在每日的整改清单里。")
+        elif whole:
+            first = f"整改清单{dept_part(dept_name)}，截至{as_of.year}年{as_of.month}月{as_of.day}日，含台账中的全部事项。"
         else:
             first = (f"整改清单{dept_part(dept_name)}，截至{as_of.year}年{as_of.month}月{as_of.day}日。"
                      "更早月份发现、已超期通报仍未整改的事项在 archive 文件夹的往月归档清单里，请一并反馈。")

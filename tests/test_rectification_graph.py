@@ -206,6 +206,21 @@ def d01_answers(ledger_home, tmp_path):
     return home, ids, listed, inbox
 
 
+def e1_answered_again(home, ids, listed, inbox):
+    """The office deletes 回复.xlsx and D01 sends its list again under its
+    name, E1 answered properly: D01's next list has no 未受理的反馈 sheet,
+    and E1's 上次反馈 is that answer."""
+    (inbox / "回复.xlsx").unlink()
+    wb = openpyxl.load_workbook(listed)
+    fill_reply(wb["整改清单"], ids["E1"], "已整改", "已批评教育", "王科长", dt.datetime(2026, 3, 18, 10, 0))
+    wb.save(inbox / listed.name)
+    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
+    book = daily_list(home, "D01")
+    assert book.sheetnames == ["整改清单", "填报说明"]
+    last = {r["整改编号"]: r["上次反馈"] for r in sheet_rows(book["整改清单"])}
+    assert last[ids["E1"]] == "已整改（2026-03-18 10:00 王科长）：已批评教育"
+
+
 def test_a_refused_reply_goes_back_to_its_department(ledger_home, tmp_path):
     """D01 answers four of its items; C14's 已整改 has no 整改情况 and K1's
     填报时间 cannot be read: both refused. The next list shows the two
@@ -296,15 +311,7 @@ def test_a_reply_file_refused_whole_goes_back_to_its_department(ledger_home, tmp
     assert other_lists
     assert all("未受理的反馈" not in openpyxl.load_workbook(p, read_only=True).sheetnames for p in other_lists)
 
-    (inbox / "回复.xlsx").unlink()
-    wb = openpyxl.load_workbook(listed)
-    fill_reply(wb["整改清单"], ids["E1"], "已整改", "已批评教育", "王科长", dt.datetime(2026, 3, 18, 10, 0))
-    wb.save(inbox / listed.name)
-    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
-    book = daily_list(home, "D01")
-    assert book.sheetnames == ["整改清单", "填报说明"]
-    last = {r["整改编号"]: r["上次反馈"] for r in sheet_rows(book["整改清单"])}
-    assert last[ids["E1"]] == "已整改（2026-03-18 10:00 王科长）：已批评教育"
+    e1_answered_again(home, ids, listed, inbox)
 
 
 def test_a_reply_naming_no_item_goes_back_to_the_list_it_came_in(ledger_home, tmp_path):
@@ -344,15 +351,7 @@ def test_a_reply_naming_no_item_goes_back_to_the_list_it_came_in(ledger_home, tm
     assert "被拒收的部门反馈（4 条，其中待部门改正 2 条）" in page
     assert page.count("编号不在台账，请联系部门") == 2
 
-    (inbox / "回复.xlsx").unlink()
-    wb = openpyxl.load_workbook(listed)
-    fill_reply(wb["整改清单"], ids["E1"], "已整改", "已批评教育", "王科长", dt.datetime(2026, 3, 18, 10, 0))
-    wb.save(inbox / listed.name)
-    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
-    book = daily_list(home, "D01")
-    assert book.sheetnames == ["整改清单", "填报说明"]
-    last = {r["整改编号"]: r["上次反馈"] for r in sheet_rows(book["整改清单"])}
-    assert last[ids["E1"]] == "已整改（2026-03-18 10:00 王科长）：已批评教育"
+    e1_answered_again(home, ids, listed, inbox)
     page = (home / "dashboards" / "rectification.html").read_text()
     assert "被拒收的部门反馈（4 条，其中待部门改正 0 条）" in page
     assert page.count("编号不在台账，文件已改正或移走") == 4 and "请联系部门" not in page

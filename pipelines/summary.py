@@ -102,8 +102,12 @@ def print_summary(home: Path, outcome) -> None:
                     f" · 未到期 open {open_:,} · 超期 overdue {overdue:,} · 通报 escalated {escalated:,}",
                     file=out,
                 )
-            if "rectification_refused_updates" in tables:
-                refused = con.sql("SELECT source_file, source_row, item_id, reason FROM rectification_refused_updates ORDER BY source_file, source_row").fetchall()
+            from assets.rectification.list_publish import REFUSED_TABLE
+
+            if REFUSED_TABLE in tables:
+                refused = con.sql(
+                    f"SELECT source_file, source_row, item_id, reason FROM {REFUSED_TABLE} ORDER BY source_file, source_row"
+                ).fetchall()
                 if refused:
                     print(f"整改反馈被拒 refused replies: {len(refused)}{_waiting_part(con)}", file=out)
                     for file, line, item, reason in refused[:5]:

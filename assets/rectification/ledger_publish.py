@@ -58,6 +58,7 @@ LEDGER = "led"
 LEDGER_BOOKKEEPING = ["first_seen_run", "created_at", "last_seen_run", "withdrawn_at", "changed_at"]
 
 ITEMS_TABLE = "rectification_items"
+REFUSED_TABLE = "rectification_refused_updates"
 VERSIONS_TABLE = "rectification_items_versions"
 REPLIES_TABLE = "rectification_items_replies"
 ESCALATION_PUBLISHED = "rectification_items_escalation"
@@ -175,7 +176,7 @@ REDONE = [
 # (updates_quality.inbox_refusals, registered as INBOX_REFUSALS).
 INBOX_REFUSALS = "_inbox_refusals"
 PUBLISHED_REFUSED = f"""
-CREATE OR REPLACE TABLE rectification_refused_updates AS
+CREATE OR REPLACE TABLE {REFUSED_TABLE} AS
 SELECT r.*,
        EXISTS (
            SELECT 1 FROM {LEDGER}.ledger_updates AS a

@@ -572,12 +572,10 @@ def _keyed(frame: pl.DataFrame | None, schema: Mapping[str, pl.DataType], extra:
 # ---------------------------------------------------------------------------
 # reading
 # ---------------------------------------------------------------------------
-def ledger_item_dates(con: duckdb.DuckDBPyConnection, among: Iterable[str] | None = None) -> dict[str, date]:
-    """Each of the ledger's items with its detected_on (a reply is checked
-    against the day its item was found); with ``among``, only those of them
-    on it (what checking a reply file needs, without reading two million ids)."""
-    if among is None:
-        return dict(_run(con, "SELECT item_id, detected_on FROM ledger_items"))
+def ledger_item_dates(con: duckdb.DuckDBPyConnection, among: Iterable[str]) -> dict[str, date]:
+    """The items of ``among`` that are on the ledger, each with its
+    detected_on (a reply is checked against the day its item was found),
+    without reading two million ids."""
     wanted = pl.DataFrame({"item_id": sorted({i for i in among if i is not None})}, schema={"item_id": pl.String()})
     with _registered(con, "_wanted_ids", wanted):
         rows = _run(con, "SELECT item_id, detected_on FROM ledger_items SEMI JOIN _wanted_ids USING (item_id)")

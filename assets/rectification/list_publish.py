@@ -63,6 +63,7 @@ from .department_lists import (
     sheet_source_columns,
 )
 from .ledger_csv import DETECTED_MONTH, write_ledger_csv
+from .ledger_publish import REFUSED_TABLE
 from .list_fingerprints import SETTLED, archive_months, ledger_months
 
 DAILY_LIST_KEEP_DAYS = 31
@@ -115,7 +116,6 @@ WHERE dept_id IS NOT DISTINCT FROM $dept
 # * waiting: none of these; it goes back on a daily list (PENDING_REFUSALS):
 #   the item's department's, or for no item the department whose list the
 #   file is (returned_to, updates_quality.inbox_refusals).
-REFUSED_TABLE = "rectification_refused_updates"  # ledger_publish.PUBLISHED_REFUSED
 REFUSALS_FOLLOWED = f"""
 SELECT r.*, coalesce(i.dept_id, r.returned_to) AS dept_id, i.status_zh, i.deadline,
        CASE WHEN i.item_id IS NULL AND NOT r.in_inbox THEN 'gone'

@@ -18,9 +18,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 PARTITION_START = "2015-01-01"
 
 
-def yesterday_in_shanghai() -> date:
-    return datetime.now(SHANGHAI).date() - timedelta(days=1)
-
-
 def today_in_shanghai() -> date:
     return datetime.now(SHANGHAI).date()
+
+
+def yesterday_in_shanghai() -> date:
+    return today_in_shanghai() - timedelta(days=1)

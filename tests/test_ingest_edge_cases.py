@@ -21,7 +21,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from assets.ingest import contract as c
 from assets.ingest.inbox import files_by_partition
-from assets.ingest.readers import FileRejected, read_text_frame
+from assets.ingest.readers import FileRejected, read_text_frame, why_unreadable
 from assets.ingest.staging import StagedStore, stage_partition
 from assets.ingest.validate import KEY_SEP, ReferenceKeys, validate_file
 
@@ -568,3 +568,34 @@ def test_reference_rows_quarantined_show_the_files_own_cells(tmp_path):
         ("reference", 3, "unknown_code", "窗口的部门编码或大厅编号不存在", cells.format("Z99", "新窗口", "NODEPT", "综合")),
         ("reference", 4, "unknown_code", "window_type（窗口类型）代码不存在：'VIP'", cells.format("Z98", "新窗口2", "D01", "VIP")),
     ]
+
+
+def _truncated(path, keep):
+    path.write_bytes(path.read_bytes()[:keep])
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, make, said",
+    [
+        ("empty.xlsx", lambda p: p.write_bytes(b""), "文件是空的（0 字节），请重新导出"),
+        ("renamed.xlsx", lambda p: p.write_text("a,b\n1,2\n"), "文件内容不是 Excel 工作簿（可能是改了扩展名的 CSV 或文本文件）"),
+        # the first bytes of every Office 97-2003 file, and of a password-protected .xlsx
+        ("old.xlsx", lambda p: p.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504),
+         "这是旧版 .xls 文件或加了密码的工作簿，请在 Excel 中去掉密码并另存为 .xlsx"),
+        ("cut.xlsx", lambda p: (openpyxl.Workbook().save(p), _truncated(p, 200)), "工作簿已损坏或未写完，请重新导出或在 Excel 中另存"),
+        ("renamed.parquet", lambda p: p.write_text("a,b\n"), "文件内容不是 Parquet（可能是改了扩展名的其他文件）"),
+        ("cut.parquet", lambda p: (pl.DataFrame({"a": ["x"] * 50}).write_parquet(p), _truncated(p, 30)),
+         "Parquet 文件已损坏或未写完，请重新导出"),
+    ],
+)
+def test_an_unreadable_file_is_told_in_words_the_office_can_act_on(tmp_path, name, make, said):
+    path = tmp_path / name
+    make(path)
+    assert why_unreadable(path, path.suffix[1:]) == said
+    with pytest.raises(FileRejected) as rejected:
+        read_text_frame(path)
+    kind = "Excel" if name.endswith(".xlsx") else "Parquet"
+    # the office's words first, then the library's own in brackets for the IT person
+    message = str(rejected.value)
+    assert message.startswith(f"{kind} 文件无法读取：{said} (") and message.endswith(")")

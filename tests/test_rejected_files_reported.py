@@ -91,7 +91,10 @@ def test_export_quality_has_one_row_per_reply_file(replied, tmp_path):
     rows = {r["file"]: r for r in replies.iter_rows(named=True)}
     counts = ("partition", "status", "rows_read", "rows_loaded", "rows_quarantined", "duplicates_removed")
     assert tuple(rows["broken.xlsx"][k] for k in counts) == (None, "rejected", "0", "0", "0", "0")
-    assert rows["broken.xlsx"]["message"].startswith("Excel 文件无法读取")
+    # a text file named .xlsx: the office is told what it is, before the library's words
+    assert rows["broken.xlsx"]["message"].startswith(
+        "Excel 文件无法读取：文件内容不是 Excel 工作簿（可能是改了扩展名的 CSV 或文本文件） ("
+    )
     assert tuple(rows[NO_STATUS][k] for k in counts) == (None, "rejected", "0", "0", "0", "0")
     assert rows[NO_STATUS]["message"] == "缺少必需列 missing required columns: status（整改状态）"
     # two answered lines: one accepted, one refused; the unanswered line is skipped and said so

@@ -131,7 +131,7 @@ def read_xlsx_text(path: Path) -> pl.DataFrame:
         # numbers count them as they do in a CSV.
         frame = pl.read_excel(path, sheet_id=1, engine="calamine", infer_schema_length=0, drop_empty_rows=False)
     except Exception as exc:  # fastexcel raises its own exception types
-        raise FileRejected(f"Excel 文件无法读取: {first_line(exc)}") from exc
+        raise FileRejected(f"Excel 文件无法读取：{unreadable_reason(path, 'xlsx', exc)}") from exc
     return _time_only_cells_as_times(frame, _excel_day_zero(path))
 
 
@@ -169,7 +169,7 @@ def read_parquet_text(path: Path, source: Source | None = None) -> pl.DataFrame:
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:
-        raise FileRejected(f"Parquet 文件无法读取: {first_line(exc)}") from exc
+        raise FileRejected(f"Parquet 文件无法读取：{unreadable_reason(path, 'parquet', exc)}") from exc
     if not any(dtype.is_nested() for dtype in frame.dtypes):
         try:
             return frame.select([_kept_or_text(name, dtype) for name, dtype in frame.schema.items()])
@@ -279,6 +279,38 @@ def read_text_frame(path: Path, source: Source | None = None) -> pl.DataFrame:
     frame = frame.with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
     cells = [name for name in frame.columns if name != ROW_NUMBER]
     return frame.filter(~pl.all_horizontal(pl.col(cells).is_null()))
+
+
+def why_unreadable(path: Path, kind: str) -> str:
+    """What the first bytes of a file the library could not open say about
+    it, in words the office can act on ('' when they say nothing). ``kind``
+    is 'xlsx' or 'parquet'. The library's own words follow it in the reason,
+    for the IT person."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return ""
+    if not head:
+        return "文件是空的（0 字节），请重新导出"
+    if kind == "xlsx":
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            # Office 97-2003 files (and password-protected .xlsx) are OLE containers
+            return "这是旧版 .xls 文件或加了密码的工作簿，请在 Excel 中去掉密码并另存为 .xlsx"
+        if not head.startswith(b"PK"):
+            return "文件内容不是 Excel 工作簿（可能是改了扩展名的 CSV 或文本文件）"
+        return "工作簿已损坏或未写完，请重新导出或在 Excel 中另存"
+    if kind == "parquet":
+        if not head.startswith(b"PAR1"):
+            return "文件内容不是 Parquet（可能是改了扩展名的其他文件）"
+        return "Parquet 文件已损坏或未写完，请重新导出"
+    return ""
+
+
+def unreadable_reason(path: Path, kind: str, exc: BaseException) -> str:
+    """'<what the bytes say> (<the library's first line>)'."""
+    why = why_unreadable(path, kind)
+    return f"{why} ({first_line(exc)})" if why else first_line(exc)
 
 
 def first_line(exc: BaseException) -> str:

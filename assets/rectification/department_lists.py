@@ -43,7 +43,7 @@ import polars as pl
 
 from assets.atomic_files import write_text_atomic
 from assets.ingest.contract import UPDATE_STATUS, UPDATES_SOURCE, header_aliases, normalise_header
-from assets.ingest.readers import first_line
+from assets.ingest.readers import first_line, unreadable_reason
 
 from . import sheet_rows
 from .masking import mask_text_expr
@@ -805,12 +805,12 @@ def _read_rows(path: Path) -> list[list[Any]]:
             finally:
                 wb.close()
         except Exception as exc:  # zipfile, openpyxl and XML errors alike
-            raise ReplyFileRejected(f"Excel 文件无法读取 (cannot read the workbook): {first_line(exc)}") from exc
+            raise ReplyFileRejected(f"Excel 文件无法读取：{unreadable_reason(path, 'xlsx', exc)}") from exc
     if suffix == ".parquet":
         try:
             df = pl.read_parquet(path)
         except Exception as exc:
-            raise ReplyFileRejected(f"Parquet 文件无法读取 (cannot read the file): {first_line(exc)}") from exc
+            raise ReplyFileRejected(f"Parquet 文件无法读取：{unreadable_reason(path, 'parquet', exc)}") from exc
         return [list(df.columns)] + [list(r) for r in df.iter_rows()]
     if suffix != ".csv":
         raise ReplyFileRejected(

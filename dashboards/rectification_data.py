@@ -73,11 +73,15 @@ ITEM_COLUMNS = ["item_id", "rule", "hall_id", "window_id", "dept_id", "detected_
 
 
 def week_of_today(as_of: date) -> tuple[date, date]:
-    """'This week', seen from today (the day after the as-of date): from today
-    to Sunday; on a Saturday or Sunday, the coming Monday to Sunday."""
+    """The deadlines 本周到期 lists: from the as-of date to the Sunday of the
+    week seen from today (the day after it; on a Saturday or Sunday, the
+    coming week). An item due on the as-of date is not late in the data
+    (rectification.md: overdue only when D is after the deadline) but falls
+    due before anyone reads the page, so it must be on this list: starting
+    at today, it was on neither list on the day it fell due."""
     today = as_of + timedelta(days=1)
-    start = today + timedelta(days=7 - today.weekday()) if today.weekday() >= 5 else today
-    return start, start + timedelta(days=6 - start.weekday())
+    monday = today + timedelta(days=7 - today.weekday()) if today.weekday() >= 5 else today
+    return as_of, monday + timedelta(days=6 - monday.weekday())
 
 
 def _bucket_sql(buckets: list, age: str, otherwise: int) -> str:

@@ -36,11 +36,12 @@ ITEMS = [  # item_id, status, deadline, detected_on
     ("R06", "in_progress", "2026-03-20", "2026-03-02"),
     ("R10", None, "2026-03-03", "2026-03-01"),
     ("R11", "open", "2026-03-12", "2026-03-07"),  # found after the as-of date: not read
+    ("R12", "open", "2026-03-06", "2026-03-02"),  # due on the as-of date itself
 ]
 # by hand: escalated (deadline 02-25: R04 before R05 by id), overdue (no deadline first: R02,
 # then R03), in_progress R06, open R07, resolved R01, withdrawn R09, then any other status
-# or none (rank 9) by deadline: R08 (01-01) before R10 (03-03)
-URGENT_FIRST = ["R04", "R05", "R02", "R03", "R06", "R07", "R01", "R09", "R08", "R10"]
+# or none (rank 9) by deadline: R08 (01-01) before R10 (03-03); R12 before R07 (03-06 < 03-10)
+URGENT_FIRST = ["R04", "R05", "R02", "R03", "R06", "R12", "R07", "R01", "R09", "R08", "R10"]
 
 
 def _warehouse(tmp_path, *, score_stamp: bool = True):
@@ -70,7 +71,7 @@ def test_shown_items_in_urgency_order_with_their_descriptions(tmp_path):
     # by hand: one window and one department of fewer than 40 items, so every
     # item is shown, in URGENT_FIRST's order, but the withdrawn R09 and R10,
     # which has no status (R11 was found after the as-of date)
-    live = ["R04", "R05", "R02", "R03", "R06", "R07", "R01", "R08"]
+    live = ["R04", "R05", "R02", "R03", "R06", "R12", "R07", "R01", "R08"]
     assert shown["item_id"].to_list() == live
     assert shown["description"].to_list() == [f"事项{i}说明" for i in live]
 
@@ -78,26 +79,28 @@ def test_shown_items_in_urgency_order_with_their_descriptions(tmp_path):
 def test_item_counts_by_hand(tmp_path):
     with SiteData(_warehouse(tmp_path), AS_OF) as data:
         counts = data.rectification_counts
-    # by hand, as of Friday 6 March 2026 (R11 found after it): "this week" is
-    # Monday 9 to Sunday 15 March, the as-of day being followed by a Saturday
-    assert week_of_today(AS_OF) == (date(2026, 3, 9), date(2026, 3, 15))
+    # by hand, as of Friday 6 March 2026 (R11 found after it): the page is read
+    # on Saturday, so "this week" is the coming one, Monday 9 to Sunday 15
+    # March, and the list starts on the as-of day: R12, due that Friday, is
+    # not late in the data, and would be on neither list
+    assert week_of_today(AS_OF) == (date(2026, 3, 6), date(2026, 3, 15))
     status = pl.col("status")
-    assert item_count(counts) == 10
-    assert item_count(counts, status.is_in(UNRESOLVED)) == 6  # R07 R05 R02 R03 R04 R06
+    assert item_count(counts) == 11
+    assert item_count(counts, status.is_in(UNRESOLVED)) == 7  # R07 R05 R02 R03 R04 R06 R12
     assert item_count(counts, status.is_in(LATE_STATUSES)) == 4  # R05 R02 R03 R04
-    assert item_count(counts, pl.col("found_this_month")) == 4  # R07 R02 R06 R10: found 1-6 March
-    assert item_count(counts, status.is_in(UNRESOLVED) & pl.col("due_this_week")) == 1  # R07, due 10 March
-    assert counts_by(counts, ["dept_id"], LIVE).rows() == [("D1", 8)]
-    # ages on 6 March: R07 5, R02 5, R06 4 (<=5 days); R03 14 (6-15); R05 24, R04 23 (16-30);
+    assert item_count(counts, pl.col("found_this_month")) == 5  # R07 R02 R06 R10 R12: found 1-6 March
+    assert item_count(counts, status.is_in(UNRESOLVED) & pl.col("due_this_week")) == 2  # R12 due 6, R07 due 10 March
+    assert counts_by(counts, ["dept_id"], LIVE).rows() == [("D1", 9)]
+    # ages on 6 March: R07 5, R02 5, R06 4, R12 4 (<=5 days); R03 14 (6-15); R05 24, R04 23 (16-30);
     # R01 resolved in time; R08's status is none of the open ones
     record = rectification_record(counts, "dept_id").row(0, named=True)
     assert record == {
         "dept_id": "D1", "resolved_on_time": 1, "resolved_late": 0,
-        "open_0": 3, "open_1": 1, "open_2": 2, "open_3": 0, "open_total": 6, "resolved_total": 1,
+        "open_0": 4, "open_1": 1, "open_2": 2, "open_3": 0, "open_total": 7, "resolved_total": 1,
     }  # fmt: skip
-    # the aging chart's buckets of the open items: 0-5 days R07 R02 R06, 11-15 R03, 21-30 R05 R04
+    # the aging chart's buckets of the open items: 0-5 days R07 R02 R06 R12, 11-15 R03, 21-30 R05 R04
     aging = counts_by(counts, ["aging"], status.is_in(UNRESOLVED)).sort("aging").rows()
-    assert aging == [(0, 3), (2, 1), (4, 2)]
+    assert aging == [(0, 4), (2, 1), (4, 2)]
     oldest = counts.filter(status.is_in(UNRESOLVED))["oldest_age"].max()
     assert oldest == 24  # R05, found 10 February
 
@@ -234,7 +237,7 @@ def test_ledger_as_a_view_is_read_by_item_id(tmp_path):
     with SiteData(path, AS_OF) as data:
         shown = data.rectification_shown
     assert "_rowid" not in shown.columns
-    assert shown["item_id"].to_list() == ["R04", "R05", "R02", "R03", "R06", "R07", "R01", "R08"]
+    assert shown["item_id"].to_list() == ["R04", "R05", "R02", "R03", "R06", "R12", "R07", "R01", "R08"]
     assert shown.select("item_id", "description").rows()[:2] == [("R04", "事项R04说明"), ("R05", "事项R05说明")]
 
 

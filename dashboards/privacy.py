@@ -2,9 +2,11 @@
 
 Applicants' phones, ID numbers and names never reach a page unmasked
 (rectification.md, "Personal data"); free text (quarantine details, file
-messages) goes through ``mask_text``. Item descriptions are masked where they
-are built (assets/rectification/items.py) and shown as stored, as the ledger
-CSV and the department lists write them. Staff are shown by
+messages, inbox file names) goes through ``mask_text``. Item descriptions are
+masked where they are built (assets/rectification/items.py), and refused
+replies where they are published (assets/rectification/ledger_publish.py);
+both are shown as stored, as the ledger CSV and the department lists write
+them. Staff are shown by
 工号 with a masked name (``S001 张*``): a projector in a meeting is a public
 place. Raw rows (quarantine ``raw_values``, rating comments, phone columns)
 are never read by the dashboards at all.

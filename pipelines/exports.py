@@ -70,14 +70,22 @@ def write_csv_bom(frame: pl.DataFrame, out: Path) -> Path:
     return out
 
 
+# The warehouse keeps inbox file names as they are, since they are what
+# files are matched by; a name an office gave a file can hold an applicant's
+# name or phone, so exports show it masked, as the pages do. Raw values and
+# details were masked when the quarantine was collected.
 def export_quality(warehouse: Warehouse, out: Path) -> Path:
+    from assets.rectification.masking import mask_text_expr
+
     frame = read_table(warehouse, "file_quality").rename({"partition_date": "partition"})
-    return write_csv_bom(frame.select(QUALITY_COLUMNS), out)
+    return write_csv_bom(frame.select(QUALITY_COLUMNS).with_columns(mask_text_expr("file"), mask_text_expr("message")), out)
 
 
 def export_quarantine(warehouse: Warehouse, out: Path) -> Path:
+    from assets.rectification.masking import mask_text_expr
+
     frame = read_table(warehouse, "quarantine").rename({"partition_date": "partition"})
-    return write_csv_bom(frame.select(QUARANTINE_COLUMNS), out)
+    return write_csv_bom(frame.select(QUARANTINE_COLUMNS).with_columns(mask_text_expr("file")), out)
 
 
 def export_scores(warehouse: Warehouse, period: str, out: Path) -> Path:

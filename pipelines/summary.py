@@ -41,6 +41,7 @@ def print_rejected_files(con, rejected: int, out) -> None:
     if not rejected:
         return
     from assets.ingest.contract import UPDATES_SOURCE
+    from assets.rectification.masking import mask_text
     from assets.rectification.updates_quality import department_ids
 
     rows = con.sql(
@@ -51,7 +52,7 @@ def print_rejected_files(con, rejected: int, out) -> None:
     print("拒收的文件 rejected files:", file=out)
     for source, file, message in rows:
         sent_back = _sent_back(file, dept_ids) if source == UPDATES_SOURCE.name else ""
-        print(f"  {source}/{file}: {message}{sent_back}", file=out)
+        print(f"  {source}/{mask_text(file)}: {mask_text(message)}{sent_back}", file=out)
     if rejected > len(rows):
         print(
             f"  …另有 {rejected - len(rows)} 个，见 windowwatch export quality ({rejected - len(rows)} more)",

@@ -131,7 +131,7 @@ def frames() -> dict[str, pl.DataFrame]:
                 "duration_minutes": [15.0, None, 30.0],
                 "source": ["ai_camera", "ai_camera", "patrol"],
                 "confirmed": [True, False, False],
-                "evidence_ref": ["V-1", None, None],
+                "evidence_ref": ["V-1", None, "群众吴十一13812340050举报"],
             },
             schema_overrides={"occurred_at": DT},
         ),
@@ -207,6 +207,9 @@ def test_finders():
     assert k1["deadline"] == add_wd(date(2026, 3, 13), 3) == date(2026, 3, 18)  # misconduct: 3 days
     assert k2["deadline"] == add_wd(date(2026, 3, 16), 5) == date(2026, 3, 23)
     assert "110101********1234" in k1["description"] and "王**" in k1["description"]
+    # an inspector wrote who reported E3 into its evidence field
+    assert "证据编号群众吴**138****0050举报，" in got[("behaviour", "E3")]["description"]
+    assert "证据编号V-1，" in got[("behaviour", "E1")]["description"]
     rl = got[("repeated_lateness", "S001@2026-03")]
     assert rl["detected_on"] == date(2026, 3, 5)  # 3rd of 03-02, 03-04, 03-05 (03-03 is absence)
     assert (rl["window_id"], rl["dept_id"], rl["staff_id"]) == ("A03", "D_LAND", "S001")

@@ -355,3 +355,73 @@ def test_a_reply_naming_no_item_goes_back_to_the_list_it_came_in(ledger_home, tm
     page = (home / "dashboards" / "rectification.html").read_text()
     assert "被拒收的部门反馈（4 条，其中待部门改正 0 条）" in page
     assert page.count("编号不在台账，文件已改正或移走") == 4 and "请联系部门" not in page
+
+
+def workbook_cells(path):
+    book = openpyxl.load_workbook(path, read_only=True)
+    return [str(v) for ws in book.worksheets for r in ws.iter_rows(values_only=True) for v in r if v is not None]
+
+
+def test_a_refused_reply_shows_no_applicants_data(ledger_home, tmp_path, capsys):
+    """D01 writes an applicant's phone into a status, a 整改编号 and a
+    填报时间 (each refused), and the office saves a copy under a name with
+    an applicant's name and phone. The ledger keeps what was written; the
+    daily list, the page, the run summary and the quarantine export show it
+    masked (rectification.md, "Personal data"), the list's cells as worked
+    out below."""
+    from pipelines.exports import export_quality, export_quarantine
+    from pipelines.resources import WindowWatchHome, warehouse_of
+    from pipelines.summary import print_summary
+
+    home, ids, listed, inbox = d01_answers(ledger_home, tmp_path)
+    wb = openpyxl.load_workbook(listed)
+    sheet = wb["整改清单"]
+    column = {c.value: c.column for c in sheet[1]}
+    fill_reply(sheet, ids["E1"], "已联系群众13812340101并整改", "已批评教育", "王科长", dt.datetime(2026, 3, 18, 10, 0))
+    fill_reply(sheet, ids["K1"], "整改中", "已联系回访", "王科长", "申请人吕十七13812340103")
+    added = sheet.max_row + 1
+    for name, value in [("整改编号", "13812340102"), ("整改状态", "整改中"), ("整改情况", "窗口已整改"),
+                        ("填报人", "王科长"), ("填报时间", dt.datetime(2026, 3, 19, 9, 0))]:
+        sheet.cell(added, column[name]).value = value
+    wb.save(inbox / listed.name)
+    wb.save(inbox / "回复_申请人张三丰13812340110.xlsx")
+    # and a file at the top of the inbox, rejected unread, named after a complaint
+    (home / "inbox" / "投诉_申请人张三丰_13812340111.csv").write_text("x\n", encoding="utf-8")
+    outcome = run_graph(home, home / "inbox", AS_OF, progress=False)
+    assert outcome.success
+    capsys.readouterr()
+    print_summary(home, outcome)
+    summary = capsys.readouterr().out
+    warehouse = warehouse_of(WindowWatchHome(home=str(home)))
+    exported = export_quarantine(warehouse, tmp_path / "quarantine.csv")
+    quality_csv = export_quality(warehouse, tmp_path / "quality.csv")
+
+    refused = {r["表头下第几行"]: r for r in sheet_rows(daily_list(home, "D01")["未受理的反馈"])}
+    row_of = {sheet.cell(r, 1).value: r - 1 for r in range(2, sheet.max_row + 1)}
+    assert refused[row_of[ids["E1"]]]["所填整改状态"] == "已联系群众138****0101并整改"
+    assert refused[row_of[ids["K1"]]]["所填填报时间"] == "申请人吕**138****0103"
+    assert refused[added - 1]["整改编号"] == "138****0102"
+    page = (home / "dashboards" / "rectification.html").read_text()
+    assert "回复_申请人张**138****0110.xlsx" in page and "整改清单" in page
+    quarantine = pl.read_csv(exported, infer_schema_length=0)
+    replies = quarantine.filter(pl.col("source") == "rectification_updates")
+    assert replies.height == 6 and "回复_申请人张**138****0110.xlsx" in replies["file"].to_list()
+    # the ledger's own ids stay as they are in the raw values; the typed one is masked
+    assert any(f'"item_id":"{ids["K1"]}"' in raw for raw in replies["raw_values"])
+    assert sum('"item_id":"138****0102"' in raw for raw in replies["raw_values"]) == 2
+    quality_page = (home / "dashboards" / "quality.html").read_text()
+    assert "投诉_申请人张**_138****0111.csv" in quality_page
+    assert "/投诉_申请人张**_138****0111.csv: " in summary
+    shown = "\n".join([page, quality_page, summary, exported.read_text(encoding="utf-8-sig"),
+                       quality_csv.read_text(encoding="utf-8-sig"),
+                       *workbook_cells(next((home / "exports" / "rectification" / "departments").glob("整改清单_D01_*.xlsx")))])
+    for personal in ("13812340101", "13812340102", "13812340103", "13812340110", "吕十七", "张三丰"):
+        assert personal not in shown, personal
+    # the ledger file, the office's record, keeps what the department wrote
+    from assets.rectification.ledger_store import open_ledger, read_refused
+
+    con = open_ledger(home / "ledger" / "ledger.duckdb")
+    try:
+        assert "13812340102" in read_refused(con)["item_id"].to_list()
+    finally:
+        con.close()

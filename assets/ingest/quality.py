@@ -19,6 +19,7 @@ from assets.ingest.inbox import all_daily_files, delivery_name_for, is_hidden
 from assets.ingest.staging import FILE_QUALITY_SCHEMA, StagedStore
 from assets.ingest.validate import QUARANTINE_SCHEMA
 from assets.rectification.masking import mask_text_expr
+from assets.rectification.raw_values_masking import mask_raw_values_expr
 from assets.rectification.updates_quality import stored_reply_accounting
 from pipelines.resources import WindowWatchHome, Warehouse
 
@@ -144,7 +145,7 @@ def collect_quality(
     quarantine_all = (
         pl.concat([reference_quarantine.cast(QUARANTINE_SCHEMA), quarantine, unmatched])
         .sort("source", "partition_date", "file", "row", nulls_last=True)
-        .with_columns(mask_text_expr("raw_values"), mask_text_expr("detail"))
+        .with_columns(mask_raw_values_expr(), mask_text_expr("detail"))
     )
     return quality, quarantine_all
 

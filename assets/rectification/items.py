@@ -116,6 +116,10 @@ ITEM_SCHEMA: dict[str, pl.DataType] = {
 # ---------------------------------------------------------------------------
 # identity and settings
 # ---------------------------------------------------------------------------
+# what item_id gives, as a regular expression
+ITEM_ID_FORM = r"^RX-[0-9a-f]{12}$"
+
+
 def item_id(rule: str, hall_id: str | None, subject_ref: str) -> str:
     """Stable id of the item (rule, hall, subject): ``RX-`` + 12 hex of SHA-1."""
     hall = hall_id if hall_id else DEFAULT_HALL
@@ -533,7 +537,8 @@ def find_behaviour(
             _when_set(_s("source"), pl.concat_str([_code_name("source", EVENT_SOURCE), pl.lit("发现，")])),
             _when_set(pl.col("duration_minutes"),
                       pl.format("持续{}分钟，", _py_format(pl.col("duration_minutes"), "g"))),
-            _when_set(evidence, pl.format("证据编号{}，", evidence)),
+            # an inspector may write who reported it there ("群众某某13812345678举报")
+            _when_set(evidence, pl.format("证据编号{}，", mask_text_expr(evidence))),
             pl.lit("事件编号"), _text("event_id"), pl.lit("）。"),
         ]
     )

@@ -48,7 +48,9 @@ from assets.db import replace_table, table_names
 
 from .attached import attached
 from .ledger_store import transaction
+from .items import ITEM_ID_FORM
 from .list_fingerprints import rebuild_fingerprints, update_fingerprints
+from .masking import mask_text_expr
 from .status_sql import ESCALATION_TABLE, item_status_sql
 
 LEDGER = "led"
@@ -190,6 +192,20 @@ LEFT JOIN {INBOX_REFUSALS} AS t ON t.update_key = r.update_key
 """
 STATUS_COUNTS = f"SELECT status, count(*) FROM {ITEMS_TABLE} GROUP BY status ORDER BY status"
 
+# The ledger file keeps a refused reply's cells as the department wrote them:
+# it is the record. The published copy is what the lists, the pages and the
+# run summary show, so it is masked once, here (rectification.md, "Personal
+# data"). An id of the ledger's own form cannot hold anything personal and
+# must stay as it is, since it is what the refusal is joined to its item by.
+REFUSED_TEXT = ("status", "note", "updated_by", "updated_at_raw", "source_file", "reason")
+REFUSED_AS_PUBLISHED = f"SELECT update_key, item_id, {', '.join(REFUSED_TEXT)} FROM {REFUSED_TABLE}"
+_MASKED_REFUSED = "_masked_refusals"
+MASK_REFUSED = (
+    f"UPDATE {REFUSED_TABLE} AS r SET item_id = m.item_id, "
+    + ", ".join(f"{c} = m.{c}" for c in REFUSED_TEXT)
+    + f" FROM {_MASKED_REFUSED} AS m WHERE r.update_key = m.update_key"
+)
+
 
 def publish_ledger(
     con: duckdb.DuckDBPyConnection,
@@ -222,6 +238,7 @@ def publish_ledger(
                 con.execute(PUBLISHED_REPLIES).fetchall()
                 con.execute(PUBLISHED_ESCALATION).fetchall()
                 con.execute(PUBLISHED_REFUSED).fetchall()
+                _mask_published_refusals(con)
                 replace_table(con, "rectification_run_counts", run_counts)
                 replace_table(con, AS_OF_TABLE, pl.DataFrame({"as_of": [as_of]}, schema={"as_of": pl.Date}))
         finally:
@@ -229,6 +246,21 @@ def publish_ledger(
             con.unregister(INBOX_REFUSALS)
     counts = {status: int(n) for status, n in con.execute(STATUS_COUNTS).fetchall()}
     return counts, int(rewritten)
+
+
+def _mask_published_refusals(con: duckdb.DuckDBPyConnection) -> None:
+    published = con.sql(REFUSED_AS_PUBLISHED).pl()
+    masked = published.with_columns(
+        *(mask_text_expr(c) for c in REFUSED_TEXT),
+        item_id=pl.when(pl.col("item_id").str.contains(ITEM_ID_FORM)).then("item_id").otherwise(mask_text_expr("item_id")),
+    )
+    changed = masked.filter(pl.any_horizontal(pl.col(c).ne_missing(published[c]) for c in ("item_id", *REFUSED_TEXT)))
+    if changed.height:
+        con.register(_MASKED_REFUSED, changed)
+        try:
+            con.execute(MASK_REFUSED).fetchall()
+        finally:
+            con.unregister(_MASKED_REFUSED)
 
 
 def _bring_up_to_date(con: duckdb.DuckDBPyConnection, *, as_of: date, published: date) -> int:

@@ -65,6 +65,7 @@ from .department_lists import (
 from .ledger_csv import DETECTED_MONTH, write_ledger_csv
 from .ledger_publish import REFUSED_TABLE
 from .list_fingerprints import SETTLED, archive_months, ledger_months
+from .masking import mask_text
 
 DAILY_LIST_KEEP_DAYS = 31
 # one Excel sheet holds 1,048,576 rows, the header included
@@ -170,7 +171,12 @@ def rejected_reply_files(con, dept_ids: list[str]) -> pl.DataFrame:
     """REJECTED_REPLY_FILES given to their departments, as pending refusals
     (reason_code FILE_REJECTED, the run's message as the reason)."""
     files = con.execute(REJECTED_REPLY_FILES).fetchall() if "reply_file_quality" in table_names(con) else []
-    given = [(dept, name, message) for name, message in files if (dept := dept_of_list_name(name, dept_ids))]
+    # matched by the name as it is, shown masked as every name and message the office wrote is
+    given = [
+        (dept, mask_text(name), mask_text(message))
+        for name, message in files
+        if (dept := dept_of_list_name(name, dept_ids))
+    ]
     frame = pl.DataFrame(given, schema=["dept_id", "source_file", "reason"], orient="row", strict=False)
     frame = frame.with_columns(reason_code=pl.lit(FILE_REJECTED))
     return pl.concat([pl.DataFrame(schema=PENDING_SCHEMA), frame], how="diagonal_relaxed")

@@ -42,6 +42,7 @@ from assets.ingest.staging import FILE_QUALITY_SCHEMA
 from assets.ingest.validate import QUARANTINE_SCHEMA
 from assets.rectification.department_lists import ReplyFileRejected, dept_of_list_name, read_returned_list_with_counts
 from assets.rectification.masking import mask_text_expr
+from assets.rectification.raw_values_masking import mask_raw_values_expr
 
 REPLY_SOURCE = UPDATES_SOURCE.name
 REPLY_QUALITY_TABLE = "reply_file_quality"
@@ -152,7 +153,7 @@ def reply_quarantine(refused: pl.DataFrame) -> pl.DataFrame:
         )
         .cast(QUARANTINE_SCHEMA)
         .sort("file", "row")
-        .with_columns(mask_text_expr("raw_values"), mask_text_expr("detail"))
+        .with_columns(mask_raw_values_expr(), mask_text_expr("detail"))
     )
 
 

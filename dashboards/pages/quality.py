@@ -95,7 +95,7 @@ def build(ctx: SiteContext) -> list[Page]:
     page.table(
         [Col(Bi("来源", "Source")), Col(Bi("文件", "File")), Col(Bi("数据日期", "Day")), Col(Bi("原因", "Reason"), wrap=True)],
         [
-            [code("source", r["source"]), r["file"], fmt_date(r["partition_date"]),
+            [code("source", r["source"]), mask_text(r["file"]), fmt_date(r["partition_date"]),
              join([mask_text(r["message"]) or "—", _sent_back(r["source"], r["file"], dept_ids)])]
             for r in rejected.sort("partition_date", descending=True, nulls_last=True).iter_rows(named=True)
         ],
@@ -114,7 +114,7 @@ def build(ctx: SiteContext) -> list[Page]:
             [Col(Bi("数据日期", "Day")), Col(Bi("来源", "Source")), Col(Bi("文件", "File")), Col(Bi("行号", "Row"), True),
              Col(Bi("原因", "Reason")), Col(Bi("说明", "Detail"), wrap=True)],
             [
-                [fmt_date(r["partition_date"]), code("source", r["source"]), r["file"], fmt_int(r["row"]),
+                [fmt_date(r["partition_date"]), code("source", r["source"]), mask_text(r["file"]), fmt_int(r["row"]),
                  code("quarantine_reason", r["reason"]), mask_text(r["detail"]) or "—"]
                 for r in q.head(50).iter_rows(named=True)
             ],

@@ -10,6 +10,7 @@ import time
 import dagster as dg
 
 _STEP_LABELS = {"STEP_SUCCESS": "完成", "STEP_FAILURE": "失败", "STEP_SKIPPED": "跳过"}
+_NOT_RUN = "Dependencies for step "
 
 
 class _StepLineHandler(logging.Handler):
@@ -21,8 +22,11 @@ class _StepLineHandler(logging.Handler):
         meta = getattr(record, "dagster_meta", None) or {}
         event = meta.get("dagster_event")
         if event is None:
-            if record.levelno >= logging.WARNING and meta.get("step_key"):
-                self._line(f"提醒 {meta['step_key']}: {meta.get('orig_message') or record.getMessage()}")
+            message = meta.get("orig_message") or record.getMessage()
+            # Dagster's own note on each step left out after a failure: the
+            # failed step's line and the summary already say what stopped
+            if record.levelno >= logging.WARNING and meta.get("step_key") and not message.startswith(_NOT_RUN):
+                self._line(f"提醒 {meta['step_key']}: {message}")
             return
         label = _STEP_LABELS.get(event.event_type_value)
         if label is not None:

@@ -89,16 +89,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = with_home(sub.add_parser("run", help="load new or changed inbox files, score, publish"))
     run.add_argument("--inbox", help="inbox folder (default: HOME/inbox)")
-    run.add_argument("--as-of", type=_iso_date, help="YYYY-MM-DD (default: yesterday, Asia/Shanghai)")
-    run.add_argument("--config", help="method config YAML (default: the shipped one)")
+    run.add_argument(
+        "--as-of", type=_iso_date,
+        help="YYYY-MM-DD, from 2015-01-01 to today (default: yesterday, Asia/Shanghai)",
+    )
+    run.add_argument(
+        "--config",
+        help="method config YAML for this run only (default: HOME/config.yaml if it exists, which the nightly"
+        " schedule uses too; else the shipped one)",
+    )
 
     export = sub.add_parser("export", help="write a CSV/XLSX export").add_subparsers(
         dest="what", required=True, parser_class=_Parser
     )
     quality = with_home(export.add_parser("quality", help="one row per inbox file"))
-    quality.add_argument("--out", required=True)
+    quality.add_argument("--out", required=True, help="FILE.csv")
     quarantine = with_home(export.add_parser("quarantine", help="one row per quarantined row"))
-    quarantine.add_argument("--out", required=True)
+    quarantine.add_argument("--out", required=True, help="FILE.csv")
     rect = with_home(export.add_parser("rectification", help="the ledger (CSV) or a department's list (XLSX)"))
     rect.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx")
     rect.add_argument("--dept", help="only this department's items")
@@ -106,19 +113,23 @@ def build_parser() -> argparse.ArgumentParser:
     staffing.add_argument("--out", required=True, help="FILE.xlsx")
     staffing.add_argument("--hall", help="hall_id (needed when there are several halls)")
     scores = with_home(export.add_parser("scores", help="the scores CSV: one row per (period, hall, window)"))
-    scores.add_argument("--period", required=True, choices=["day", "month"])
-    scores.add_argument("--out", required=True)
+    scores.add_argument("--period", required=True, choices=["day", "month"], help="one row per window and day, or month")
+    scores.add_argument("--out", required=True, help="FILE.csv")
 
     rectify = with_home(sub.add_parser("rectify", help="record a department's reply on an item"))
-    rectify.add_argument("item_id")
+    rectify.add_argument("item_id", help="整改编号, RX-…")
     rectify.add_argument("--status", required=True, type=_update_status, metavar="resolved|in_progress|disputed",
                          help="or 已整改 / 整改中 / 申诉")
-    rectify.add_argument("--note", required=True)
-    rectify.add_argument("--by", required=True)
-    rectify.add_argument("--on", type=_iso_date, help="date of the update (default: today)")
+    rectify.add_argument("--note", required=True, help="整改情况: what was done")
+    rectify.add_argument("--by", required=True, help="填报人: who records it")
+    rectify.add_argument(
+        "--on", type=_iso_date,
+        help="date of the update, not before the item was found nor after today (default: today; counts"
+        " from the run whose as-of date is that day)",
+    )
 
     ui = with_home(sub.add_parser("ui", help="the Dagster web UI on 127.0.0.1 (nightly schedule included)"))
-    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default: 3000)")
     return parser
 
 
@@ -128,9 +139,19 @@ def cmd_run(args, home: Path) -> int:
     if not inbox.is_dir():
         raise UserError(f"收件箱不存在 inbox does not exist: {inbox}")
     config = args.config or ""
-    if config:
-        check_config(Path(config))
+    check_config_of(home, config)
     return run_and_report(home, inbox, as_of, config)
+
+
+def check_config_of(home: Path, config: str) -> Path | None:
+    """The method config a run on ``home`` will use (``--config``, else the
+    home's config.yaml, else none), refused here if it is bad."""
+    from pipelines.resources import WindowWatchHome
+
+    path = WindowWatchHome(home=str(home), config_path=config).method_config_file
+    if path is not None:
+        check_config(path)
+    return path
 
 
 def check_config(path: Path) -> None:
@@ -191,7 +212,10 @@ def _run_graph(home: Path, inbox: Path, as_of: date, config: str):
     with run_children() as (gx, site):
         from pipelines.runner import run_graph_holding_home
 
-        print(f"WindowWatch: 处理 {inbox} （截至 {as_of.isoformat()}）", file=sys.stderr)
+        from pipelines.resources import WindowWatchHome
+
+        used = WindowWatchHome(home=str(home), config_path=config).method_config_file
+        print(f"WindowWatch: 处理 {inbox} （截至 {as_of.isoformat()}，方法配置 config: {used or '默认 shipped defaults'}）", file=sys.stderr)
         return run_graph_holding_home(home, inbox, as_of, config, gx=gx, site=site)
 
 
@@ -307,6 +331,8 @@ def cmd_ui(args, home: Path) -> int:
 
     from pipelines.runner import instance_dir, open_instance
 
+    # the schedule's runs read the home's config: a bad one is refused now, not at 01:30
+    check_config_of(home, "")
     open_instance(home)
     env = {**os.environ, "DAGSTER_HOME": str(instance_dir(home)), "WINDOWWATCH_HOME": str(home)}
     workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"

@@ -24,7 +24,7 @@ class WindowWatchHome(dg.ConfigurableResource):
     home: str
     inbox: str = ""  # default HOME/inbox
     as_of: str = ""  # YYYY-MM-DD; default yesterday in Asia/Shanghai
-    config_path: str = ""  # the method config YAML; default the shipped one
+    config_path: str = ""  # the method config YAML; default HOME_CONFIG, else the shipped one
 
     @property
     def home_dir(self) -> Path:
@@ -68,10 +68,22 @@ class WindowWatchHome(dg.ConfigurableResource):
         return self.exports_dir / "staffing"
 
     @property
+    def method_config_file(self) -> Path | None:
+        """The method config a run uses: the one it was given, else the
+        home's own (HOME/config.yaml), else none (the shipped defaults). The
+        nightly schedule and the web UI are given none, so an office's
+        settings must live in the home for every run to use them."""
+        if self.config_path:
+            return Path(self.config_path)
+        own = self.home_dir / HOME_CONFIG
+        return own if own.is_file() else None
+
+    @property
     def as_of_date(self) -> date:
         return date.fromisoformat(self.as_of) if self.as_of else yesterday_in_shanghai()
 
 
+HOME_CONFIG = "config.yaml"
 LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
 
 

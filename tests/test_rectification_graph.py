@@ -425,3 +425,28 @@ def test_a_refused_reply_shows_no_applicants_data(ledger_home, tmp_path, capsys)
         assert "13812340102" in read_refused(con)["item_id"].to_list()
     finally:
         con.close()
+
+
+def test_the_homes_own_config_is_used_by_every_run(ledger_home, tmp_path):
+    """HOME/config.yaml is the method config of a run given none, as the
+    nightly schedule and the web UI's runs are: with 10 working days of
+    grace instead of 5, every item EXPECTED escalated by 03-20 (deadlines
+    03-11 and 03-12, +10 working days = 03-25 / 03-26) is only overdue. A
+    bad one is refused by `run` and `ui` in one line, naming it."""
+    from tests.cli_runner import cli, one_clear_line
+
+    home = tmp_path / "home"
+    shutil.copytree(ledger_home, home)
+    (home / "config.yaml").write_text("rectification:\n  escalation_working_days: 10\n", encoding="utf-8")
+    assert run_graph(home, home / "inbox", AS_OF, progress=False).success
+    got = {(r["rule"], r["subject_ref"]): r["status"] for r in table(home, "rectification_items").iter_rows(named=True)}
+    for key, (_, _, status) in EXPECTED.items():
+        assert got[key] == ("overdue" if status == "escalated" else status), key
+
+    (home / "config.yaml").write_text("rectification:\n  escalation_working_days: -1\n", encoding="utf-8")
+    for command in (["run", "--as-of", AS_OF.isoformat()], ["ui"]):
+        proc = cli(*command, home=home)
+        assert proc.returncode == 2
+        line = one_clear_line(proc)
+        assert line.startswith("windowwatch: 配置有误 bad config ") and str(home / "config.yaml") in line
+        assert "escalation_working_days" in line

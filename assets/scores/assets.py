@@ -76,7 +76,7 @@ DESCRIPTIONS = {
 
 
 def method_config(home: WindowWatchHome) -> MethodConfig:
-    return load_config(Path(home.config_path) if home.config_path else None)
+    return load_config(home.method_config_file)
 
 
 # A day judges absence only when its attendance export was read: a file

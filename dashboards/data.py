@@ -349,11 +349,11 @@ class SiteData:
             return None
         if not refusals_followable(self.con) or not self.has_rectification:
             return self.sql(
-                "SELECT source_file, source_row, item_id, status, reason, NULL::VARCHAR AS follow_up"
+                "SELECT source_file, source_row, item_id, status, reason_code, reason, NULL::VARCHAR AS follow_up"
                 f" FROM {REFUSED_TABLE} ORDER BY source_file, source_row"
             )
         return self.sql(
-            f"SELECT source_file, source_row, item_id, status, reason, follow_up FROM ({REFUSALS_FOLLOWED})"
+            f"SELECT source_file, source_row, item_id, status, reason_code, reason, follow_up FROM ({REFUSALS_FOLLOWED})"
             " ORDER BY follow_up NOT IN ('waiting', 'no_item'), source_file, source_row"
         )
 

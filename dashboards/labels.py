@@ -10,6 +10,7 @@ dates follow Chinese conventions in both languages where they are the same
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -167,6 +168,26 @@ def code(kind: str, value: object) -> Bi:
     if value is None:
         return same("—")
     return CODES.get(kind, {}).get(str(value), same(str(value)))
+
+
+# A refused reply's reason is one text in both languages, for the run summary
+# ("未知整改状态 unknown status: 完成"); a page shows its code's words in the
+# page's language, with what the department wrote, or the date it was judged by.
+_DATED_REASONS = ("after_today", "before_detected")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_WRITTEN = re.compile(r": (.*)$")
+
+
+def reply_reason(reason_code: str | None, reason: str | None) -> Bi:
+    """A refused reply's reason (``reason`` already masked) as words."""
+    label = CODES["quarantine_reason"].get(str(reason_code))
+    if label is None or reason is None:
+        return same(reason or "—")
+    found = (_DATE if reason_code in _DATED_REASONS else _WRITTEN).search(reason)
+    if found is None:
+        return label
+    value = found.group(0) if reason_code in _DATED_REASONS else found.group(1)
+    return Bi(f"{label.zh}：{value}", f"{label.en}: {value}")
 
 
 WEEKDAYS = [

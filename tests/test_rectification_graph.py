@@ -403,6 +403,8 @@ def test_a_refused_reply_shows_no_applicants_data(ledger_home, tmp_path, capsys)
     assert refused[added - 1]["整改编号"] == "138****0102"
     page = (home / "dashboards" / "rectification.html").read_text()
     assert "回复_申请人张**138****0110.xlsx" in page and "整改清单" in page
+    # the reason in the page's language, with what was written, masked
+    assert "整改状态无法识别：已联系群众138****0101并整改" in page and "Unknown status: 已联系群众138****0101并整改" in page
     quarantine = pl.read_csv(exported, infer_schema_length=0)
     replies = quarantine.filter(pl.col("source") == "rectification_updates")
     assert replies.height == 6 and "回复_申请人张**138****0110.xlsx" in replies["file"].to_list()

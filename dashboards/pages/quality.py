@@ -18,7 +18,7 @@ from dashboards import theme
 from dashboards.charts import Chart, calendar_days, date_axis, layout, no_data, values
 from dashboards.context import SiteContext
 from dashboards.html import Col, Html, Kpi, Page, bi_markup, esc, join, link, t, tag
-from dashboards.labels import Bi, code, fmt_date, fmt_date_range, fmt_datetime, fmt_int, same
+from dashboards.labels import Bi, code, fmt_date, fmt_date_range, fmt_datetime, fmt_int, reply_reason, same
 from dashboards.privacy import mask_text
 from pipelines.clock import SHANGHAI
 
@@ -115,7 +115,7 @@ def build(ctx: SiteContext) -> list[Page]:
              Col(Bi("原因", "Reason")), Col(Bi("说明", "Detail"), wrap=True)],
             [
                 [fmt_date(r["partition_date"]), code("source", r["source"]), mask_text(r["file"]), fmt_int(r["row"]),
-                 code("quarantine_reason", r["reason"]), mask_text(r["detail"]) or "—"]
+                 code("quarantine_reason", r["reason"]), _detail(r["source"], r["reason"], mask_text(r["detail"]))]
                 for r in q.head(50).iter_rows(named=True)
             ],
         )
@@ -128,6 +128,14 @@ def build(ctx: SiteContext) -> list[Page]:
 
     _gx_section(ctx, page)
     return [page]
+
+
+def _detail(source: str, reason: str, detail: str | None) -> Bi | str:
+    """A quarantined row's detail; a refused reply's is in both languages at
+    once, so it is shown by its reason's words (labels.reply_reason)."""
+    if source == UPDATES_SOURCE.name:
+        return reply_reason(reason, detail)
+    return detail or "—"
 
 
 def _sent_back(source: str, file: str, dept_ids: list[str]) -> Html | None:

@@ -10,7 +10,7 @@ from dashboards.charts import Chart, layout, no_data
 from dashboards.context import SiteContext, counts_by, full_list, item_count, item_table
 from dashboards.html import Col, Kpi, Page, join, nobr
 from dashboards.privacy import mask_text
-from dashboards.labels import Bi, code, fmt_date, fmt_date_short, fmt_int, fmt_pct
+from dashboards.labels import Bi, code, fmt_date, fmt_date_short, fmt_int, fmt_pct, reply_reason
 from dashboards.rectification_data import AGING, LATE_STATUSES, LIST_ITEMS_SHOWN, UNRESOLVED, week_of_today
 
 # A city ledger holds millions of items: the page lists the most urgent (due
@@ -109,7 +109,7 @@ def _refused_replies(ctx: SiteContext, page: Page) -> None:
     )
     rows = [
         [r["source_file"] or "", fmt_int(r["source_row"]), r["item_id"] or "", r["status"] or "",
-         mask_text(r["reason"]) or "", code("refusal_follow_up", r["follow_up"])]
+         reply_reason(r["reason_code"], mask_text(r["reason"])), code("refusal_follow_up", r["follow_up"])]
         for r in refused.iter_rows(named=True)
     ]
     page.table(

@@ -738,8 +738,13 @@ def delta_vs_last_month(cur, prev, *, kind: str = "rate", higher_is_better: bool
 
     if cur is None or prev is None:
         return Bi("上月无可比数据", "no figure for last month"), ""
-    d = cur - prev
     digits = 1 if kind == "rate" else 2
+    # the change between the two figures as shown (and as the scores export
+    # rounds them), so that anyone subtracting them by hand gets the same
+    if kind == "rate":
+        d = (half_away(cur * 100, digits) - half_away(prev * 100, digits)) / 100
+    else:
+        d = half_away(cur, digits) - half_away(prev, digits)
     text = fmt_delta_points(d, digits) if kind == "rate" else fmt_delta(d, digits, Bi("分", "pts"))
     # coloured by the change as shown, so '0.0' is never green or red
     shown = half_away(d * 100 if kind == "rate" else d, digits)

@@ -346,20 +346,27 @@ def test_the_publication_step_builds_the_same_site_in_a_child_process(demo_home,
 
 
 def test_a_month_on_month_change_reads_as_shown():
-    """A change that rounds to nothing reads '0.0' and is not coloured; the
-    colour follows the sign shown and which way is better."""
+    """The change is the difference of the two figures as shown (rounded as
+    the scores export rounds); one that rounds to nothing reads '0.0' and is
+    not coloured; the colour follows the sign shown and which way is better."""
     from dashboards.context import delta_vs_last_month
 
     def card(cur, prev, **kw):
         text, css = delta_vs_last_month(cur, prev, **kw)
         return text.zh, css
 
-    # bad rate 7.12% against 7.16%: -0.04 points, shown as no change
-    assert card(0.0712, 0.0716, higher_is_better=False) == ("较上月 0.0个百分点", "")
+    # bad rate 7.12% against 7.14%: both shown 7.1%, no change
+    assert card(0.0712, 0.0714, higher_is_better=False) == ("较上月 0.0个百分点", "")
+    # 7.12% against 7.16%: shown 7.1% and 7.2%, so -0.1 (not the -0.04 between them)
+    assert card(0.0712, 0.0716, higher_is_better=False) == ("较上月 -0.1个百分点", "good")
+    # on-time 93.449% against 92.351%: shown 93.4% and 92.4%, +1.0 (not +1.1)
+    assert card(0.93449, 0.92351) == ("较上月 +1.0个百分点", "good")
     assert card(0.95, 0.938) == ("较上月 +1.2个百分点", "good")
     assert card(0.0712, 0.0832, higher_is_better=False) == ("较上月 -1.2个百分点", "good")
-    # composite 91.084 against 91.087: -0.003, shown as 0.00
-    assert card(91.084, 91.087, kind="score") == ("较上月 0.00分", "")
+    # composite 91.084 against 91.082: both 91.08, no change
+    assert card(91.084, 91.082, kind="score") == ("较上月 0.00分", "")
+    # T 93.468 against 95.5649: shown 93.47 and 95.56, so -2.09 (not the -2.10 between them)
+    assert card(93.468, 95.5649, kind="score") == ("较上月 -2.09分", "bad")
     assert card(91.08, 88.38, kind="score") == ("较上月 +2.70分", "good")
     assert card(1234.5, 0.0, kind="score") == ("较上月 +1,234.50分", "good")
 

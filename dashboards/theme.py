@@ -165,7 +165,7 @@ h3 { font-size: 1.15rem; margin: 1rem 0 .4rem; }
 .kpi { border: 2px solid var(--line); border-radius: .5rem; padding: .7rem .9rem; background: var(--soft); }
 .kpi .label { font-size: 1rem; color: var(--muted); }
 .kpi .value { font-size: 2.3rem; font-weight: 700; line-height: 1.2; }
-.kpi .delta { font-size: .95rem; }
+.kpi .delta { font-size: .95rem; word-break: keep-all; overflow-wrap: anywhere; }
 .kpi .delta.good { color: var(--good); } .kpi .delta.bad { color: var(--bad); }
 .kpi.alert { border-color: var(--bad); } .kpi.alert .value { color: var(--bad); }
 .grid2 { display: grid; grid-template-columns: 1fr; gap: 1rem; }

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.db import table_names
 from assets.rectification.department_lists import department_list_rows, write_department_workbook
 from assets.rectification.ledger_csv import write_ledger_csv
 from assets.rectification.ledger_publish import published_as_of
@@ -75,5 +76,14 @@ def export_rectification(warehouse: Warehouse, out: Path, dept: str | None, as_o
         ledger = con.sql("SELECT * FROM rectification_items WHERE $dept IS NULL OR dept_id = $dept",
                          params={"dept": dept}).pl()
         as_of = published_as_of(con) or as_of_hint or date.today()
+        # one department's list is titled with its name, as its nightly list is
+        dept_name = _dept_name(con, dept) if dept else None
     out.parent.mkdir(parents=True, exist_ok=True)
-    return write_department_workbook(department_list_rows(ledger), out, as_of=as_of)
+    return write_department_workbook(department_list_rows(ledger), out, as_of=as_of, dept_name=dept_name)
+
+
+def _dept_name(con, dept: str) -> str | None:
+    if "departments" not in table_names(con):
+        return None
+    found = con.execute("SELECT dept_name FROM departments WHERE dept_id = ?", [dept]).fetchone()
+    return found[0] if found else None

@@ -119,7 +119,8 @@ def test_scores_rectification_staffing_exports_and_rectify(tmp_path):
     listed = [r[0] for r in book["整改清单"].iter_rows(min_row=2, values_only=True)]
     assert sorted(listed) == sorted(items.filter(pl.col("dept_id") == "D01")["item_id"])
     # the export holds every item: its notes send nobody to the archives
-    assert next(book["填报说明"].iter_rows(values_only=True))[0] == "整改清单，截至2026年3月20日，含台账中的全部事项。"
+    # and it is titled with the department's name (departments.csv: D01 市场监管局)
+    assert next(book["填报说明"].iter_rows(values_only=True))[0] == "整改清单（市场监管局），截至2026年3月20日，含台账中的全部事项。"
 
     plan = tmp_path / "plan.xlsx"
     assert cli("export", "staffing", "--out", str(plan), home=home).returncode == 0

@@ -210,9 +210,8 @@ def run_children():
 
 def _run_graph(home: Path, inbox: Path, as_of: date, config: str):
     with run_children() as (gx, site):
-        from pipelines.runner import run_graph_holding_home
-
         from pipelines.resources import WindowWatchHome
+        from pipelines.runner import run_graph_holding_home
 
         used = WindowWatchHome(home=str(home), config_path=config).method_config_file
         print(f"WindowWatch: 处理 {inbox} （截至 {as_of.isoformat()}，方法配置 config: {used or '默认 shipped defaults'}）", file=sys.stderr)

@@ -47,8 +47,8 @@ import polars as pl
 from assets.db import replace_table, table_names
 
 from .attached import attached
-from .ledger_store import transaction
 from .items import ITEM_ID_FORM
+from .ledger_store import transaction
 from .list_fingerprints import rebuild_fingerprints, update_fingerprints
 from .masking import mask_text_expr
 from .status_sql import ESCALATION_TABLE, item_status_sql

@@ -36,10 +36,10 @@ def build(ctx: SiteContext) -> list[Page]:
     n_open = sum(n.values())
     n_resolved = item_count(counts, status == "resolved")
     on_time_rate = item_count(counts, (status == "resolved") & ~pl.col("resolved_late")) / n_resolved if n_resolved else None
-    today, sunday = week_of_today(ctx.as_of)
+    first_due, sunday = week_of_today(ctx.as_of)
     n_due = item_count(open_counts, pl.col("due_this_week"))
     shown = ctx.data.rectification_shown  # most urgent first
-    due = shown.filter(status.is_in(UNRESOLVED) & pl.col("deadline").is_between(today, sunday)).sort("deadline", "item_id")
+    due = shown.filter(status.is_in(UNRESOLVED) & pl.col("deadline").is_between(first_due, sunday)).sort("deadline", "item_id")
     page.kpis(
         [
             # every unfinished status, so the parts add up to the card's number
@@ -50,7 +50,7 @@ def build(ctx: SiteContext) -> list[Page]:
             Kpi(Bi("超期通报", "Escalated"), fmt_int(n["escalated"]), Bi("超过期限5个工作日以上", "over 5 working days late"),
                 alert=bool(n["escalated"])),
             Kpi(Bi("本周到期", "Due this week"), fmt_int(n_due),
-                Bi(f"{fmt_date_short(today).zh}–{fmt_date_short(sunday).zh}", f"{fmt_date_short(today).en} – {fmt_date_short(sunday).en}")),
+                Bi(f"{fmt_date_short(first_due).zh}–{fmt_date_short(sunday).zh}", f"{fmt_date_short(first_due).en} – {fmt_date_short(sunday).en}")),
             Kpi(Bi("已整改", "Fixed"), fmt_int(n_resolved), Bi(f"按期整改率 {fmt_pct(on_time_rate)}", f"{fmt_pct(on_time_rate)} on time")),
         ]
     )
@@ -65,7 +65,7 @@ def build(ctx: SiteContext) -> list[Page]:
     page.chart(_aging_chart(open_counts))
 
     page.h2(
-        Bi(f"本周到期（{fmt_date(today).zh}至{fmt_date(sunday).zh}）", f"Due this week ({fmt_date(today).en} to {fmt_date(sunday).en})"),
+        Bi(f"本周到期（{fmt_date(first_due).zh}至{fmt_date(sunday).zh}）", f"Due this week ({fmt_date(first_due).en} to {fmt_date(sunday).en})"),
         anchor="due",
     )
     item_table(ctx, page, due, limit=ITEMS_SHOWN, total=n_due, empty=Bi("本周没有到期的事项。", "Nothing falls due this week."))

@@ -37,13 +37,14 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-# the contract's codes, and the words the lists use for them
-_UPDATE_STATUSES = {"resolved": "resolved", "in_progress": "in_progress", "disputed": "disputed",
-                    "已整改": "resolved", "整改中": "in_progress", "申诉": "disputed"}
-
-
 def _update_status(text: str) -> str:
-    code = _UPDATE_STATUSES.get(text.strip().lower())
+    """The contract's status code for ``--status``: the code or the word the
+    lists use for it (UPDATE_STATUS), any letter case."""
+    # imported here: polars comes with the contract, and only rectify needs it
+    from assets.ingest.contract import UPDATE_STATUS
+
+    words = {**{c: c for c in UPDATE_STATUS}, **{zh: c for c, zh in UPDATE_STATUS.items()}}
+    code = words.get(text.strip().lower())
     if code is None:
         raise argparse.ArgumentTypeError(
             f"整改状态只能是 resolved / in_progress / disputed（已整改 / 整改中 / 申诉）: {text!r}"

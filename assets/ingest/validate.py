@@ -112,9 +112,7 @@ def validate_file(
     # Reasons are worded and raw cells written out for the bad rows only:
     # a few rows, where doing it for every row cost as much as the parsing.
     bad = _as_raw_text(checked.filter(is_bad), [col.name for col in source.columns])
-    raw_values = _as_raw_text(first.filter(is_bad), raw_headers).select(
-        pl.struct(raw_headers).struct.json_encode().alias("raw_values")
-    )
+    raw_values = raw_values_by_row(first.filter(is_bad)).select("raw_values")
     quarantined = (
         bad.select(
             pl.lit(source.name).alias("source"),

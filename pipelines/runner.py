@@ -83,8 +83,24 @@ def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
             while error.cause is not None:  # the user code's own exception is innermost
                 error = error.cause
             text = f"{error.cls_name}: {error.message.strip()}"[:500]
+            if error.cls_name == "DagsterAssetCheckFailedError":
+                text = _failed_checks(result, event.step_key) or text
         messages.append(f"{event.step_key}: {text}")
     return messages
+
+
+def _failed_checks(result: dg.ExecuteInProcessResult, step_key: str) -> str:
+    """The blocking checks a step failed, each with what failed (its
+    description: for a GX suite, the expectations and the rows breaking
+    them), in one line: Dagster's own error names only the checks."""
+    failed = []
+    for event in result.all_events:
+        if event.event_type_value != "ASSET_CHECK_EVALUATION" or event.step_key != step_key:
+            continue
+        check = event.event_specific_data
+        if not check.passed:
+            failed.append(f"{check.check_name} 未通过 failed: {check.description or 'see the Dagster UI'}")
+    return "; ".join(failed)[:1000]
 
 
 def run_graph(home: Path, inbox: Path, as_of: date, **options) -> RunOutcome:

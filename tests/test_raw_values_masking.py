@@ -49,3 +49,23 @@ def test_the_expression_agrees_and_keeps_order():
     out = frame.with_columns(mask_raw_values_expr())
     assert out["raw_values"].to_list() == ['{"申请人":"冯**"}', '{"评价人":"孙**"}', None, '{"申请人":"冯**"}', '{"x":"1"}']
     assert out["source"].to_list() == frame["source"].to_list()
+
+
+@pytest.mark.parametrize(
+    "source, raw, masked",
+    [
+        # a local number without its area code, which no phone pattern knows
+        ("ratings", '{"rating_id":"PJ1","联系电话":"82345678"}', '{"rating_id":"PJ1","联系电话":"****5678"}'),
+        # a mobile one digit long, under the contract's English header
+        ("callbacks", '{"callback_id":"HF1","phone":"138001380001"}', '{"callback_id":"HF1","phone":"********0001"}'),
+        # a service number with separators, under an extra column headed like a phone
+        ("cases", '{"case_id":"C1","申请人手机":"400-123-4567"}', '{"case_id":"C1","申请人手机":"***-***-4567"}'),
+        # what the patterns mask stays as they mask it; the rest of the cell too
+        ("ratings", '{"rating_id":"PJ1","rater_phone":"+86 13800138000/82345678"}',
+         '{"rating_id":"PJ1","rater_phone":"+86 138****8000/****5678"}'),
+    ],
+)
+def test_a_phone_column_never_shows_more_than_four_digits_of_a_number(source, raw, masked):
+    """rectification.md: applicants' phone numbers never reach an export
+    unmasked; a phone column's cell is a phone whatever its shape."""
+    assert mask_raw_values(raw, source) == masked

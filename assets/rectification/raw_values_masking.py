@@ -10,6 +10,9 @@ number in case_id is no ID. So each cell is masked by what its header is:
   government case numbers look like ID numbers. A reply's 整改编号 stays only
   when it has the ledger's own form (``RX-`` + 12 hex), since a department
   may type anything there;
+* a phone column (the contract's 联系电话, or an extra column headed like
+  one) is free text, then every number the phone patterns left keeps only
+  its last four digits: a phone whatever its shape (82345678 -> ****5678);
 * any other contract column is free text (``mask_text``);
 * an extra column whose header names a person (申请人, 姓名, 联系人,
   ``name`` …) is a name field (``mask_name``), whatever it holds;
@@ -37,6 +40,32 @@ _PERSON_HEADER = re.compile(
     re.IGNORECASE,
 )
 _ITEM_ID = re.compile(ITEM_ID_FORM)
+# a phone column (the contract's 联系电话 of ratings and callbacks, or an
+# extra column headed like one) holds a phone whatever its shape
+_PHONE_HEADER = re.compile(r"电话|手机|phone|mobile|^tel", re.IGNORECASE)
+_DIGIT_RUN = re.compile(r"(?<![0-9*])\d(?:[ \-\u3000]*\d)+(?![0-9*])")  # not a masked number's part
+
+
+def _mask_phone_cell(value: str) -> str:
+    """A phone column's cell: masked as free text, then any run of more than
+    four digits the phone patterns did not know (82345678, a number one digit
+    short) keeps only its last four (****5678)."""
+
+    def hide(m: re.Match) -> str:
+        run = m.group(0)
+        digits = sum(ch.isdigit() for ch in run)
+        if digits <= 4:
+            return run
+        out, seen = [], 0
+        for ch in run:
+            if ch.isdigit():
+                out.append("*" if seen < digits - 4 else ch)
+                seen += 1
+            else:
+                out.append(ch)
+        return "".join(out)
+
+    return _DIGIT_RUN.sub(hide, mask_text(value))
 
 
 def _contract_columns(sources) -> dict[str, str]:
@@ -62,6 +91,8 @@ def _masked_cell(column: str | None, header: str, value):
         return value if _ITEM_ID.match(value) else mask_text(value)
     if column is not None and column.endswith("_id"):
         return value
+    if _PHONE_HEADER.search(header):
+        return _mask_phone_cell(value)
     if column is None and _PERSON_HEADER.search(header):
         return mask_name(value)
     return mask_text(value)

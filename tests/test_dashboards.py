@@ -1480,3 +1480,22 @@ def test_the_wait_target_is_stated(demo_home, tmp_path):
         con.execute("ALTER TABLE scores_state DROP COLUMN method_settings")
     _build(demo_home, tmp_path / "site-old", warehouse)
     assert "等候达标率（在目标时长内叫号）" in _zh((tmp_path / "site-old" / "index.html").read_text(encoding="utf-8"))
+
+
+def test_quarantined_rows_are_numbered_under_the_header_and_say_so(messy_site):
+    """The quality page's quarantined rows give the row as the quarantine
+    counts it (data rows from 1, header not counted) and say so, as the
+    rectification page does: attendance/2026-03-05.csv has S404 on its 5th
+    line, the 4th row under the header; leave/2026-03-05.xlsx has 'maybe' in
+    Excel row 4, the 3rd row under the header."""
+    out, _ = messy_site
+    page = (out / "quality.html").read_text(encoding="utf-8")
+    table = page[page.index('id="quarantine"'):]
+    table = table[: table.index("</table>")]
+    header = _zh(table[: table.index("</tr>")])
+    assert "表头下第几行" in header and "行号" not in header
+    rows = [[_zh(td).strip() for td in re.findall(r"<td[^>]*>(.*?)</td>", tr, flags=re.S)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)]
+    row_of = {(r[2], r[5].split("：")[-1]): r[3] for r in rows if len(r) == 6}
+    assert row_of[("2026-03-05.csv", "'S404'")] == "4"
+    assert row_of[("2026-03-05.xlsx", "'maybe'")] == "3"

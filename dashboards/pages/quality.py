@@ -54,10 +54,10 @@ def build(ctx: SiteContext) -> list[Page]:
     )
     page.note(
         bi_markup(
-            ["每个文件都满足：读取行数 = 入库 + 隔离 + 重复去除。没有任何一行被悄悄丢掉。被隔离的行（文件、行号、原因）见本页“",
+            ["每个文件都满足：读取行数 = 入库 + 隔离 + 重复去除。没有任何一行被悄悄丢掉。被隔离的行（文件、表头下第几行、原因）见本页“",
              link("#quarantine", "隔离原因"), "”一节。"],
             ["For every file: rows read = loaded + quarantined + duplicates removed; nothing is dropped silently. "
-             "The quarantined rows (file, row, reason) are under “", link("#quarantine", "Why rows were quarantined"), "” below."],
+             "The quarantined rows (file, row under the header, reason) are under “", link("#quarantine", "Why rows were quarantined"), "” below."],
         )
     )
 
@@ -111,7 +111,7 @@ def build(ctx: SiteContext) -> list[Page]:
         page.chart(_reasons_chart(q))
         page.h3(Bi("最近被隔离的行（原始值含个人信息，不在此显示）", "Latest quarantined rows (raw values hold personal data and are not shown)"))
         page.table(
-            [Col(Bi("数据日期", "Day")), Col(Bi("来源", "Source")), Col(Bi("文件", "File")), Col(Bi("行号", "Row"), True),
+            [Col(Bi("数据日期", "Day")), Col(Bi("来源", "Source")), Col(Bi("文件", "File")), Col(Bi("表头下第几行", "Row under the header"), True),
              Col(Bi("原因", "Reason")), Col(Bi("说明", "Detail"), wrap=True)],
             [
                 [fmt_date(r["partition_date"]), code("source", r["source"]), mask_text(r["file"]), fmt_int(r["row"]),

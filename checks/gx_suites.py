@@ -38,8 +38,9 @@ whose validation result is not in the context's results store. An ephemeral
 context keeps its results in memory, so each new process would wipe the pages
 of the previous ones. Each docs directory therefore gets a filesystem results
 store of its own (``<docs_dir>/.validation_results``) that feeds the site, and
-pages accumulate across runs; the index lists the newest
-``INDEX_RESULTS_LIMIT`` validations.
+pages accumulate across runs. GX's own index (the newest
+``INDEX_RESULTS_LIMIT`` validations, drawn by scripts from CDNs) is replaced
+after each build by one that reads offline (``checks.gx_docs_offline``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ import datetime as _dt
 import hashlib
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,7 @@ import polars as pl
 
 from assets.ingest import contract as c
 from checks.exact_counts import ExactCounts, count_unexpected, examples, sample
+from checks.gx_docs_offline import make_pages_offline, write_offline_index
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -84,6 +87,7 @@ KIND_RANGES: dict[str, tuple[int | None, int | None]] = {
 # many (pandas holds ~0.5 KB a row here: ~100 MB; GX takes ~1-2 s on it).
 SAMPLE_ROWS = 200_000
 INDEX_RESULTS_LIMIT = 100  # validations listed on the Data Docs index page (keeps builds ~0.4 s)
+OFFLINE_INDEX_PER_SOURCE = 30  # validations per source on the index written for reading offline
 RESULTS_SUBDIR = ".validation_results"  # per docs dir: the results behind the pages
 _EXAMPLES = 3  # unexpected values quoted in a failure message
 
@@ -515,8 +519,10 @@ def build_data_docs(docs_dir: Path, docs_keys: list) -> Path:
         _context()
         docs_dir = Path(docs_dir).absolute()
         site, _store = _site_for(docs_dir)
-        urls = _STATE["ctx"].build_data_docs(site_names=[site], resource_identifiers=list(docs_keys))
-    return _path_of(urls.get(site)) or docs_index_of(docs_dir)
+        started = time.time() - 1  # a page's mtime may be rounded down
+        _STATE["ctx"].build_data_docs(site_names=[site], resource_identifiers=list(docs_keys))
+        make_pages_offline(docs_dir, since=started)
+        return write_offline_index(docs_dir, docs_dir / RESULTS_SUBDIR, OFFLINE_INDEX_PER_SOURCE)
 
 
 def validate_sources(requests: list[tuple[str, list[Path]]], docs_dir: Path) -> tuple[dict[str, GxOutcome], Path | None]:
@@ -541,15 +547,6 @@ def docs_keys_of(outcomes: dict[str, GxOutcome]) -> list:
 def docs_index_of(docs_dir: Path) -> Path:
     """Where build_data_docs puts the site's index page (the site's base directory)."""
     return Path(docs_dir).absolute() / "index.html"
-
-
-def _path_of(url: str | None) -> Path | None:
-    if not url:
-        return None
-    from urllib.parse import unquote, urlparse
-
-    parsed = urlparse(url)
-    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
 
 
 def _class_name(snake: str) -> str:

@@ -941,6 +941,7 @@ def test_validation_results_show_the_data_days_and_failures_in_chinese(demo_home
     in Chinese, GX's name of it after."""
     docs = tmp_path / "gx" / "data_docs"
     shutil.copytree(demo_home / "gx" / "data_docs" / ".validation_results", docs / ".validation_results")
+    shutil.copytree(demo_home / "gx" / "data_docs" / "validations", docs / "validations")
     (docs / "index.html").write_text("<html></html>", encoding="utf-8")
     results = docs / ".validation_results"
     cases = next((results / "cases").glob("cases-*/*/*.json"))
@@ -973,6 +974,11 @@ def test_validation_results_show_the_data_days_and_failures_in_chinese(demo_home
     assert "cases" not in rows["办件"]
     assert "window_id 不得为空 ×3 expect_column_values_to_not_be_null" in rows["排队叫号"]
     assert "未通过" in rows["排队叫号"]
+    # each row links to its validation's own page, the one its figures come from
+    queue_page = "validations/" + queue.relative_to(results).with_suffix(".html").as_posix()
+    raw_rows = {_zh(r.split("</td>", 1)[0]).strip(): r for r in re.findall(r"<tr><td[^>]*>(.*?)</tr>", gx, flags=re.S)}
+    assert f'href="../gx/data_docs/{queue_page}"' in raw_rows["排队叫号"]
+    assert (docs / queue_page).is_file()
 
 
 def test_the_open_card_adds_up(demo_site):

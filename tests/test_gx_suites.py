@@ -213,6 +213,33 @@ def test_data_docs_are_written_and_kept(tmp_path):
     assert f"attendance-{DAY}" in index  # run named after the partition
 
 
+def test_data_docs_read_offline(tmp_path):
+    """GX loads its scripts and styles from CDNs, which an intranet cannot
+    reach: the pages keep none of them, and the index is a plain table."""
+    docs = tmp_path / "gx" / "data_docs"
+    g.validate_frame("attendance", good_frame("attendance"), docs)
+    bad = g.validate_frame("cases", with_cell(good_frame("cases"), "status", 0, "x"), docs)
+    pages = sorted(docs.rglob("*.html"))
+    assert len(pages) == 5  # the index, two validations, two suites
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"<(script|link|img)\b[^>]*(src|href)=[\"']https?://", text), page
+        assert "<style>" in text, page
+    index = bad.docs_index.read_text(encoding="utf-8")
+    assert "<script" not in index
+    assert "<h2>考勤打卡 attendance</h2>" in index and "<h2>办件 cases</h2>" in index
+    (cases_row,) = [row for row in index.split("<tr>") if "validations/cases/" in row]
+    assert "未通过 failed" in cases_row and f"<td>{DAY}</td>" in cases_row
+    (attendance_row,) = [row for row in index.split("<tr>") if "validations/attendance/" in row]
+    assert "通过 passed" in attendance_row and "未通过" not in attendance_row
+    for href in re.findall(r'href="([^"]+)"', index):
+        assert (docs / href).is_file(), href
+    # the run time GX names its folder after is UTC; the index shows Beijing time
+    (folder,) = [p.parent.name for p in (docs / "validations" / "cases").rglob("*.html")]
+    utc = dt.datetime.strptime(folder, "%Y%m%dT%H%M%S.%fZ")
+    assert (utc + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S") in cases_row
+
+
 def test_data_docs_built_once_for_several_validations(tmp_path):
     """The nightly check validates every source, then builds the site once."""
     docs = tmp_path / "gx" / "data_docs"

@@ -6,6 +6,7 @@ Docs."""
 from __future__ import annotations
 
 import json
+import posixpath
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -285,6 +286,7 @@ def latest_gx_results(results_dir: Path | None) -> list[dict]:
         except ValueError:
             when_dt = None
         run_name = run.get("run_name") or newest.parent.parent.name
+        page = results_dir.parent / "validations" / newest.relative_to(results_dir).with_suffix(".html")
         out.append(
             {
                 "source": source_dir.name,
@@ -295,6 +297,7 @@ def latest_gx_results(results_dir: Path | None) -> list[dict]:
                 "evaluated": stats.get("evaluated_expectations"),
                 "successful": stats.get("successful_expectations"),
                 "failures": failures,
+                "page": page.relative_to(results_dir.parent).as_posix() if page.is_file() else None,
             }
         )
     return out
@@ -338,12 +341,14 @@ def _gx_section(ctx: SiteContext, page: Page) -> None:
                 fmt_int(len(fails) - len(blocking)),
                 status,
                 desc if fails else "—",
+                _validation_link(ctx.gx_docs_href, r["page"]),
             ]
         )
     page.table(
         [Col(Bi("来源", "Source")), Col(Bi("最近一次校验（数据日期）", "Latest validation (data days)")), Col(Bi("校验时间", "Validated at")),
          Col(Bi("通过的期望", "Expectations met"), True), Col(Bi("阻断性失败", "Blocking failures"), True),
-         Col(Bi("警告", "Warnings"), True), Col(Bi("结果", "Result")), Col(Bi("未通过的期望", "Failed expectations"), wrap=True)],
+         Col(Bi("警告", "Warnings"), True), Col(Bi("结果", "Result")), Col(Bi("未通过的期望", "Failed expectations"), wrap=True),
+         Col(Bi("详细结果", "Details"))],
         rows,
     )
     page.note(
@@ -354,6 +359,14 @@ def _gx_section(ctx: SiteContext, page: Page) -> None:
             "(the dates in the file names). A run without a new file validates an empty table and is not shown here.",
         )
     )
+
+
+def _validation_link(docs_href: str | None, page: str | None):
+    """A link to the validation's own Data Docs page, which sits beside the
+    docs index the site already points to."""
+    if not docs_href or not page:
+        return "—"
+    return link(posixpath.join(posixpath.dirname(docs_href), page), Bi("查看", "view"))
 
 
 def _local(when: datetime) -> datetime:

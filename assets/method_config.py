@@ -49,7 +49,7 @@ SCORE = "score"  # int 1..5
 # A working year: a longer deadline is a typo, and a huge one would send the
 # working-day arithmetic centuries ahead and fail the run halfway.
 MAX_WORKDAYS = 250
-FRACTION = "fraction"  # float in (0, 1]
+FRACTION = "fraction"  # float in (0, 1): a share to reach (1 is out of reach of any queue)
 TIME = "time"  # "HH:MM" / "HH:MM:SS" (or YAML's sexagesimal int = minutes of the day)
 DATES = "dates"  # list of YYYY-MM-DD
 
@@ -284,8 +284,8 @@ def _value(kind: str, key: str, v: Any) -> Any:
         return x
     if kind == FRACTION:
         x = float(_number(key, v))
-        if not 0 < x <= 1:
-            raise ConfigError(key, f"must be a share in (0, 1], got {v}")
+        if not 0 < x < 1:
+            raise ConfigError(key, f"must be a share in (0, 1), got {v}")
         return x
     if kind == INT:
         x = _integer(key, v)

@@ -114,7 +114,9 @@ def test_empty_file_gives_the_defaults(tmp_path):
         ({"calendar": {"holidays": "2026-10-01"}}, "calendar.holidays: expected a list of dates"),
         ({"calendar": {"holidays": ["2026-10-10"], "workdays": ["2026-10-10"]}},
          "calendar.workdays: date 2026-10-10 is also listed in calendar.holidays"),
-        ({"staffing": {"target_share": 80}}, "staffing.target_share: must be a share in (0, 1], got 80"),
+        ({"staffing": {"target_share": 80}}, "staffing.target_share: must be a share in (0, 1), got 80"),
+        # no number of windows calls everyone within the wait: the staffing step would fail
+        ({"staffing": {"target_share": 1}}, "staffing.target_share: must be a share in (0, 1), got 1"),
         ({"scoring": {"weights": 3}}, "scoring.weights: expected a mapping"),
         ({"rectification": {"deadlines": {"low_score": -1}}},
          "rectification.deadlines.low_score: must be 0 to 250 working days, got -1"),

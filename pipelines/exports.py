@@ -99,7 +99,7 @@ def export_scores(warehouse: Warehouse, period: str, out: Path) -> Path:
 
 def export_staffing(warehouse: Warehouse, out: Path, hall: str | None) -> Path:
     """The weekly staffing plan of one hall (default: the only hall, or `main`)."""
-    from assets.staffing.assets import advice_weeks
+    from assets.staffing.assets import advice_target_minutes, advice_weeks
     from assets.staffing.plan_workbook import write_staffing_plan
 
     advice = read_table(warehouse, "staffing_advice")
@@ -117,6 +117,7 @@ def export_staffing(warehouse: Warehouse, out: Path, hall: str | None) -> Path:
     as_of = scores_as_of(warehouse)
     with warehouse.connect(read_only=True) as con:
         _, weeks = advice_weeks(con, as_of)
+        target_minutes = advice_target_minutes(con)
     return write_staffing_plan(
         advice.filter(pl.col("hall_id") == hall),
         peaks.filter(pl.col("hall_id") == hall),
@@ -124,4 +125,5 @@ def export_staffing(warehouse: Warehouse, out: Path, hall: str | None) -> Path:
         halls.get(hall, hall),
         weeks,
         out,
+        target_minutes=target_minutes,
     )

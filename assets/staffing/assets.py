@@ -51,7 +51,7 @@ WHERE issued_at >= $since AND issued_at < $until
 STATE_TABLE = "staffing_state"
 # part of the input fingerprint: bump it when advice.py or plan_workbook.py
 # changes what they make, so kept tables and plans are made again once
-STAFFING_METHOD_VERSION = "1"
+STAFFING_METHOD_VERSION = "2"
 PLAN_STATE_FILE = ".plan_inputs.json"
 
 
@@ -95,7 +95,8 @@ def staffing_advice_table(context: dg.AssetExecutionContext, home: WindowWatchHo
     advice, peaks = advice_and_peaks(
         tickets, cfg.staffing.target_share, cfg.staffing.target_wait_minutes * 60
     )
-    state = pl.DataFrame({"input_digest": [digest], "weeks_from": [weeks[0]], "weeks_to": [weeks[1]]})
+    state = pl.DataFrame({"input_digest": [digest], "weeks_from": [weeks[0]], "weeks_to": [weeks[1]],
+                          "target_wait_minutes": [float(cfg.staffing.target_wait_minutes)]})
     write_frames(warehouse, {"staffing_advice": advice, "staffing_peaks": peaks, STATE_TABLE: state})
     under = advice.filter(pl.col("status") == "under_staffed").height
     return dg.MaterializeResult(metadata={
@@ -108,6 +109,7 @@ def staffing_plans(context: dg.AssetExecutionContext, home: WindowWatchHome, war
     """窗口排班建议: one weekly plan workbook per hall in HOME/exports/staffing."""
     with warehouse.connect(read_only=True) as con:
         digest, weeks = advice_weeks(con, home.as_of_date)
+        target_minutes = advice_target_minutes(con)
         halls = con.sql("SELECT hall_id, hall_name FROM halls ORDER BY hall_id").pl()
         hall_ids = [h for (h,) in con.execute("SELECT DISTINCT hall_id FROM staffing_advice ORDER BY 1").fetchall()]
         names = dict(halls.iter_rows())
@@ -125,6 +127,7 @@ def staffing_plans(context: dg.AssetExecutionContext, home: WindowWatchHome, war
             names.get(hall_id, hall_id),
             weeks,
             path,
+            target_minutes=target_minutes,
         )
     _record_plans(paths, inputs)
     return dg.MaterializeResult(metadata={"refresh": "computed", "workbooks": len(paths)})
@@ -138,6 +141,16 @@ def advice_weeks(con, as_of: date) -> tuple[str | None, tuple[date, date]]:
         if found:
             return found[0], (found[1], found[2])
     return None, lookback_weeks(as_of)
+
+
+def advice_target_minutes(con) -> float | None:
+    """The wait target (minutes) the staffing tables were made for; None for
+    a warehouse from before ``staffing_state`` kept it."""
+    if "target_wait_minutes" not in {c for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [STATE_TABLE]).fetchall()}:
+        return None
+    found = row(con, f"SELECT target_wait_minutes FROM {STATE_TABLE}")
+    return found[0] if found else None
 
 
 def staffing_plan_path(home: WindowWatchHome, hall_id: str) -> Path:

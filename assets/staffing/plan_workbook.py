@@ -28,7 +28,7 @@ DETAIL_COLUMNS = [
     ("actual_windows", "实际开窗（个）"),
     ("recommended_windows", "建议开窗（个）"),
     ("expected_wait_seconds", "预计平均等候（秒）"),
-    ("service_level", "预计20分钟内叫号比例"),
+    ("service_level", "预计{minutes}分钟内叫号比例"),
     ("status", "判断"),
 ]
 STATUS_ZH = {"under_staffed": "窗口不足", "over_staffed": "窗口富余", "ok": "适当", "unknown": "数据不足"}
@@ -63,10 +63,25 @@ def _cell(value):
     return value
 
 
+def detail_columns(target_minutes: float | None) -> list[tuple[str, str]]:
+    """DETAIL_COLUMNS with the wait target the advice was made for (the
+    config's ``staffing.target_wait_minutes``; None: not known)."""
+    minutes = "目标等候时间" if target_minutes is None else f"{target_minutes:g}"
+    return [(col, label.format(minutes=minutes)) for col, label in DETAIL_COLUMNS]
+
+
 def write_staffing_plan(
-    advice: pl.DataFrame, peaks: pl.DataFrame, hall_id: str, hall_name: str, weeks: tuple[date, date], path: Path
+    advice: pl.DataFrame,
+    peaks: pl.DataFrame,
+    hall_id: str,
+    hall_name: str,
+    weeks: tuple[date, date],
+    path: Path,
+    *,
+    target_minutes: float | None,
 ) -> Path:
-    """``weeks``: (first Monday, last Sunday) of the queue data the advice is made from."""
+    """``weeks``: (first Monday, last Sunday) of the queue data the advice is made from;
+    ``target_minutes``: the wait target its service level is measured against."""
     import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +117,7 @@ def write_staffing_plan(
         grid.set_column(1, 7, 12)
         grid.freeze_panes(3, 1)
 
-        _table_sheet(wb, "明细", advice, DETAIL_COLUMNS, head, plain, under)
+        _table_sheet(wb, "明细", advice, detail_columns(target_minutes), head, plain, under)
         _table_sheet(wb, "临时窗口", peaks, PEAK_COLUMNS, head, plain, under)
     finally:
         wb.close()

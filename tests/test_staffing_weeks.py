@@ -134,3 +134,24 @@ def test_plan_names_the_configured_wait_target(tmp_path):
 
     out = export_staffing(warehouse, tmp_path / "plan.xlsx", "H1")
     assert header_and_monday_10h(out) == ("预计10分钟内叫号比例", 0.96)
+
+
+def test_plan_writes_text_from_the_inbox_as_text(tmp_path):
+    # a service category and a hall name beginning with '=' come from the
+    # queue export and the halls file: the plan must show them, not run them
+    from assets.staffing.advice import advice_and_peaks
+    from assets.staffing.plan_workbook import write_staffing_plan
+
+    category = '=HYPERLINK("http://example.invalid","点我")'
+    tickets = pl.DataFrame(
+        [("H1", f"T{k}", datetime(2026, 3, 2 + 7 * k, 9, 0), datetime(2026, 3, 2 + 7 * k, 9, 1),
+          datetime(2026, 3, 2 + 7 * k, 9, 11), "W1", category, "served") for k in range(3)],
+        schema=TICKET_SCHEMA, orient="row",
+    )
+    advice, peaks = advice_and_peaks(tickets)
+    path = write_staffing_plan(advice, peaks, "H1", "=1+2", (date(2026, 2, 9), date(2026, 4, 5)),
+                               tmp_path / "plan.xlsx", target_minutes=20)
+    book = openpyxl.load_workbook(path)
+    detail, title = book["明细"]["A2"], book["每周建议"]["A1"]
+    assert (detail.value, detail.data_type) == (category, "s")
+    assert title.data_type == "s" and title.value.startswith("=1+2（H1）窗口排班建议")

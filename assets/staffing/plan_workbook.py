@@ -97,7 +97,7 @@ def write_staffing_plan(
         grid = wb.add_worksheet("每周建议")
         first, last = weeks
         n_weeks = ((last - first).days + 1) // 7
-        grid.write(0, 0, f"{hall_name}（{hall_id}）窗口排班建议，依据 {first:%Y年%m月%d日}—{last:%Y年%m月%d日}"
+        grid.write_string(0, 0, f"{hall_name}（{hall_id}）窗口排班建议，依据 {first:%Y年%m月%d日}—{last:%Y年%m月%d日}"
                          f"（{n_weeks} 个整周）的排队数据；格内为 建议开窗数（实际开窗数），红色为窗口不足", title)
         grid.write(2, 0, "时段", head)
         for j, name in enumerate(WEEKDAYS_ZH):
@@ -147,13 +147,15 @@ def _table_sheet(wb, name, frame, columns, head, plain, under):
 
 
 def _write(sheet, row: int, col: int, value, fmt) -> None:
-    """``sheet.write`` without its dispatch on the type for numbers and
-    blanks (a city's detail sheets hold ~200,000 cells); text still goes
-    through ``write``, which turns e.g. '=…' into a formula."""
+    """``sheet.write`` without its dispatch on the type (a city's detail
+    sheets hold ~200,000 cells). Text is written as text: a category named
+    '=…' in the queue export must not become a live formula."""
     kind = type(value)
     if kind is int or kind is float:
         sheet.write_number(row, col, value, fmt)
     elif value is None:
         sheet.write_blank(row, col, None, fmt)
+    elif kind is str:
+        sheet.write_string(row, col, value, fmt)
     else:
         sheet.write(row, col, value, fmt)

@@ -1101,6 +1101,30 @@ def test_a_city_ranking_names_windows_without_their_hall(city_site):
     # that the rankings then fit: test_every_city_table_fits_a_laptop_screen
 
 
+def test_a_city_staffing_page_names_each_rows_hall(city_site):
+    """At two halls the staffing page's tables of under-staffed slots and of
+    recurring peaks held both halls' rows with nothing to say whose they
+    were (two 企业开办 周六 10:00 rows could be either hall). Each row now
+    begins with its hall, and that hall's advice has the slot as shown."""
+    html = (city_site / "staffing.html").read_text(encoding="utf-8")
+    with duckdb.connect(str(city_site.parent / "warehouse.duckdb"), read_only=True) as con:
+        names = dict(con.execute("SELECT hall_name, hall_id FROM halls").fetchall())
+        under = set(con.execute(
+            "SELECT hall_id, service_category, weekday, hour FROM staffing_advice WHERE status = 'under_staffed'").fetchall())
+        peaks = set(con.execute("SELECT hall_id, service_category, weekday, hour FROM staffing_peaks").fetchall())
+    assert len(names) == 2 and under and peaks
+    tables = re.findall(r"<table\b.*?</table>", html, flags=re.S)
+    weekdays = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+    for table, slots in zip(tables, (under, peaks)):
+        assert _headers(table)[0][:4] == ["大厅", "业务类别", "星期", "时段"]
+        rows = [[_zh(td).strip() for td in re.findall(r"<td\b[^>]*>(.*?)</td>", tr, flags=re.S)]
+                for tr in re.findall(r"<tbody>.*?</tbody>", table, flags=re.S)[0].split("</tr>")[:-1]]
+        assert rows
+        for hall, category, weekday, hours, *_ in rows:
+            slot = (names[hall], category, weekdays.index(weekday) + 1, int(hours.split(":")[0]))
+            assert slot in slots, slot
+
+
 # every table box wider inside than it is, and the smallest type of any table
 
 

@@ -106,6 +106,13 @@ def build(ctx: SiteContext) -> list[Page]:
         ]
     )
 
+    # at a city the tables hold several halls' slots: each row says its hall
+    several_halls = advice["hall_id"].n_unique() > 1
+    hall_col = [Col(Bi("大厅", "Hall"))] if several_halls else []
+
+    def hall_cell(r) -> list:
+        return [ctx.hall_name(r["hall_id"])] if several_halls else []
+
     by_hour = _hall_by_weekday_hour(advice)
     page.h2(Bi("建议窗口数与实际开窗数", "Recommended against actual windows"))
     page.open("grid2")
@@ -123,6 +130,7 @@ def build(ctx: SiteContext) -> list[Page]:
     )
     page.table(
         [
+            *hall_col,
             Col(Bi("业务类别", "Category")), Col(Bi("星期", "Weekday")), Col(Bi("时段", "Hour")),
             Col(Bi("到达（张/时）", "Arrivals / h"), True), Col(Bi("过号率", "No-shows"), True),
             Col(Bi("办理时长", "Handling"), True), Col(Bi("实际窗口", "Actual"), True), Col(Bi("建议窗口", "Advised"), True),
@@ -130,6 +138,7 @@ def build(ctx: SiteContext) -> list[Page]:
         ],
         [
             [
+                *hall_cell(r),
                 r["service_category"], WEEKDAYS[r["weekday"] - 1], fmt_hour_range(r["hour"]),
                 fmt_num(r["arrivals_per_hour"], 1), fmt_pct(r["no_show_rate"]),
                 fmt_minutes(None if r["handling_seconds"] is None else r["handling_seconds"] / 60),
@@ -151,6 +160,7 @@ def build(ctx: SiteContext) -> list[Page]:
         peaks = peaks.sort(["share_under_staffed", "arrivals_per_hour"], descending=True)
         page.table(
             [
+                *hall_col,
                 Col(Bi("业务类别", "Category")), Col(Bi("星期", "Weekday")), Col(Bi("时段", "Hour")),
                 Col(Bi("窗口不足的周数", "Weeks under-staffed"), True), Col(Bi("占比", "Share"), True),
                 Col(Bi("到达（张/时）", "Arrivals / h"), True), Col(Bi("实际窗口", "Actual"), True),
@@ -158,6 +168,7 @@ def build(ctx: SiteContext) -> list[Page]:
             ],
             [
                 [
+                    *hall_cell(r),
                     r["service_category"], WEEKDAYS[r["weekday"] - 1], fmt_hour_range(r["hour"]),
                     Bi(f"{r['weeks_under_staffed']} / {r['weeks_observed']} 周", f"{r['weeks_under_staffed']} of {r['weeks_observed']}"),
                     fmt_pct(r["share_under_staffed"], 0), fmt_num(r["arrivals_per_hour"], 1), fmt_num(r["actual_windows"], 1),

@@ -63,14 +63,23 @@ Measures per slot
     * ``observed_wait_seconds`` / ``observed_service_level``: mean of
       (called_at − issued_at) and share ≤ target_seconds over called tickets
       of the slot — the real queue, to hold against the model.
+      ``observed_share_with_cancelled``: the same share with each cancelled
+      ticket counted as missed (it has no call time; its holder may have
+      given up waiting); null when the slot has neither.
+    * A weekday a hall opened on in fewer than half of the weeks it was open
+      at all (a make-up working Saturday) is no weekly pattern: its tickets
+      are left out before anything is counted.
 Recommendation (``staffing_advice``)
     * ``recommended_windows`` etc. = ``erlang.fewest_servers(offered_per_hour,
       handling_seconds, target_share, target_seconds, max_servers)``. No
       offered load → 0 windows. No handling time at all → nulls, status
       ``unknown``. ``target_reachable`` is false when even ``max_servers``
       windows miss the target (recommendation capped at ``max_servers``).
-    * ``status``: ``under_staffed`` if actual_windows < recommended_windows,
-      or if the waits actually measured in the slot missed the target
+    * ``status``: ``under_staffed`` if actual_windows < recommended_windows
+      unless observed_share_with_cancelled >= target_share (windows that
+      called are a lower bound of those open: an idle window calls nobody, so
+      a quiet slot averages under one window while everyone was served in
+      time), or if the waits actually measured in the slot missed the target
       (observed_service_level < target_share over at least
       ``MIN_OBSERVED_TICKETS`` tickets) even though the model finds the
       windows enough — what people lived through outranks the model, which
@@ -141,6 +150,7 @@ PROFILE_SCHEMA: dict[str, pl.DataType] = {
     "actual_windows": pl.Float64(),
     "observed_wait_seconds": pl.Float64(),
     "observed_service_level": pl.Float64(),
+    "observed_share_with_cancelled": pl.Float64(),
 }
 ADVICE_SCHEMA: dict[str, pl.DataType] = {
     **PROFILE_SCHEMA,
@@ -206,9 +216,9 @@ def _prepare(tickets: pl.DataFrame, by_category: bool) -> pl.DataFrame:
     )
 
 
-def _open_days(df: pl.DataFrame) -> pl.DataFrame:
-    """(hall_id, weekday) -> open_days: distinct dates with any ticket issued or called."""
-    dates = pl.concat(
+def _open_dates(df: pl.DataFrame) -> pl.DataFrame:
+    """(hall_id, date): the dates a hall issued or called any ticket."""
+    return pl.concat(
         [
             df.select("hall_id", pl.col("issued_at").dt.date().alias("date")),
             df.filter(pl.col("called_at").is_not_null()).select(
@@ -216,6 +226,32 @@ def _open_days(df: pl.DataFrame) -> pl.DataFrame:
             ),
         ]
     ).unique()
+
+
+def _on_regular_weekdays(df: pl.DataFrame) -> pl.DataFrame:
+    """The tickets of weekdays a hall opens on in at least half of the weeks
+    it was open at all: a make-up working Saturday (调休) or two in the
+    lookback is no weekly pattern to staff for."""
+    dates = _open_dates(df).with_columns(
+        pl.col("date").dt.weekday().cast(pl.Int8).alias("weekday"),
+        pl.col("date").dt.truncate("1w").alias("week"),
+    )
+    weeks = dates.group_by("hall_id").agg(pl.col("week").n_unique().alias("weeks"))
+    regular = (
+        dates.group_by("hall_id", "weekday").agg(pl.len().alias("days"))
+        .join(weeks, on="hall_id")
+        .filter(pl.col("days") * 2 >= pl.col("weeks"))
+        .select("hall_id", "weekday")
+    )
+    return df.join(
+        regular, left_on=["hall_id", pl.col("issued_at").dt.weekday().cast(pl.Int8)], right_on=["hall_id", "weekday"],
+        how="semi",
+    )
+
+
+def _open_days(df: pl.DataFrame) -> pl.DataFrame:
+    """(hall_id, weekday) -> open_days: distinct dates with any ticket issued or called."""
+    dates = _open_dates(df)
     return dates.group_by("hall_id", pl.col("date").dt.weekday().cast(pl.Int8).alias("weekday")).agg(
         pl.len().cast(pl.UInt32).alias("open_days")
     )
@@ -271,17 +307,28 @@ def _handling(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFram
 
 
 def _observed_waits(df: pl.DataFrame, target_seconds: float) -> pl.DataFrame:
-    called = df.with_columns(_seconds("called_at", "issued_at_raw").alias("w")).filter(
-        pl.col("w").is_not_null() & (pl.col("w") >= 0)
-    )
-    return called.group_by(
-        "hall_id",
-        "service_category",
-        pl.col("issued_at").dt.weekday().cast(pl.Int8).alias("weekday"),
-        pl.col("issued_at").dt.hour().cast(pl.Int8).alias("hour"),
-    ).agg(
-        pl.col("w").mean().alias("observed_wait_seconds"),
-        (pl.col("w") <= target_seconds).mean().alias("observed_service_level"),
+    waited = df.with_columns(_seconds("called_at", "issued_at_raw").alias("w"))
+    called = pl.col("w").is_not_null() & (pl.col("w") >= 0)
+    in_time = called & (pl.col("w") <= target_seconds)
+    # a cancelled ticket has no call time: someone who may have given up waiting
+    counted = called | (pl.col("status") == "cancelled")
+    return (
+        waited.filter(counted)
+        .group_by(
+            "hall_id",
+            "service_category",
+            pl.col("issued_at").dt.weekday().cast(pl.Int8).alias("weekday"),
+            pl.col("issued_at").dt.hour().cast(pl.Int8).alias("hour"),
+        )
+        .agg(
+            pl.col("w").filter(called).mean().alias("observed_wait_seconds"),
+            (in_time.sum() / called.sum()).alias("observed_service_level"),
+            (in_time.sum() / pl.len()).alias("observed_share_with_cancelled"),
+        )
+        .with_columns(  # a slot whose tickets were all cancelled was never measured
+            pl.when(pl.col("observed_service_level").is_nan()).then(None)
+            .otherwise(pl.col("observed_service_level")).alias("observed_service_level")
+        )
     )
 
 
@@ -324,7 +371,7 @@ def slot_profile(tickets: pl.DataFrame, target_seconds: float = 1200, *, by_cate
     Columns: see ``PROFILE_SCHEMA``; rules in the module docstring. Only slots
     with at least one ticket issued or called appear. Sorted by the keys.
     """
-    df = _prepare(tickets, by_category)
+    df = _on_regular_weekdays(_prepare(tickets, by_category))
     return _profile(df, _daily(df), target_seconds)
 
 
@@ -400,16 +447,13 @@ def _advice(prof: pl.DataFrame, target_share: float, staff: Callable[[float | No
         col(3, "expected_wait_seconds"),
     )
     rec, act = pl.col("recommended_windows"), pl.col("actual_windows")
+    measured_missed = (pl.col("observed_service_level") < target_share) & (pl.col("tickets") >= MIN_OBSERVED_TICKETS)
+    measured_met = (pl.col("observed_share_with_cancelled") >= target_share).fill_null(False)
     out = out.with_columns(
         (pl.col("service_level") >= target_share).alias("target_reachable"),
         pl.when(rec.is_null())
         .then(pl.lit("unknown"))
-        .when(act < rec)
-        .then(pl.lit("under_staffed"))
-        .when(
-            (pl.col("observed_service_level") < target_share)
-            & (pl.col("tickets") >= MIN_OBSERVED_TICKETS)
-        )
+        .when(measured_missed | ((act < rec) & ~measured_met))
         .then(pl.lit("under_staffed"))
         .when(act >= rec + 2)
         .then(pl.lit("over_staffed"))
@@ -461,7 +505,7 @@ def advice_and_peaks(
     _check_targets(target_share, target_seconds)
     if not (0 <= min_share < 1):
         raise ValueError(f"min_share must be in [0, 1), got {min_share!r}")
-    df = _prepare(tickets, by_category)
+    df = _on_regular_weekdays(_prepare(tickets, by_category))
     daily = _daily(df)
     staff = _staffer(target_share, target_seconds, max_servers)  # one memo for slots and days
     advice = _advice(_profile(df, daily, target_seconds), target_share, staff)

@@ -51,7 +51,7 @@ WHERE issued_at >= $since AND issued_at < $until
 STATE_TABLE = "staffing_state"
 # part of the input fingerprint: bump it when advice.py or plan_workbook.py
 # changes what they make, so kept tables and plans are made again once
-STAFFING_METHOD_VERSION = "2"
+STAFFING_METHOD_VERSION = "3"
 PLAN_STATE_FILE = ".plan_inputs.json"
 
 

@@ -34,6 +34,17 @@ MODEL_NOTE = Bi(
     "noisy. Treat it as a starting point for the rota discussion, not a verdict.",
 )
 
+UNDER_STAFFED_NOTE = Bi(
+    "窗口不足：叫过号的窗口少于建议数，且实测没有达到等候目标（取号后取消的票算没按时叫到）；或者不论模型怎么算，"
+    "实测按时叫号的比例低于目标（至少 20 张票）。开着但没人可叫的窗口数不到，所以人少的时段“实际窗口”常常不到 1 个，"
+    "这时群众都按时叫到就不算不足。调休上班的周六这类不是每周都开的日子不出建议。",
+    "Under-staffed: fewer windows called than recommended and the measured waits missed the target (a cancelled ticket "
+    "counts as not called in time); or, whatever the model says, the share called in time was below the target over at "
+    "least 20 tickets. An open window with nobody to call is not seen, so a quiet slot often shows under one 'actual' "
+    "window; it is not under-staffed when people were called in time. Days a hall does not open every week, such as a "
+    "make-up working Saturday, get no advice.",
+)
+
 
 def weeks_text(ctx: SiteContext) -> Bi | None:
     """'2026年10月12日至12月6日，共8周': the complete weeks the advice was
@@ -123,6 +134,7 @@ def build(ctx: SiteContext) -> list[Page]:
     page.chart(_wait_chart(advice))
 
     page.h2(Bi("窗口不足的时段", "Under-staffed slots"))
+    page.note(UNDER_STAFFED_NOTE)
     under = (
         advice.filter(pl.col("status") == "under_staffed")
         .with_columns((pl.col("recommended_windows") - pl.col("actual_windows")).alias("gap"))

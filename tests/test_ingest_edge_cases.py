@@ -505,6 +505,59 @@ def test_csv_rejected_through_staging_names_the_row(tmp_path):
     assert (row["status"], row["message"]) == ("rejected", "CSV 格式错误：第 3 行多出字段 (row 3: more fields than the header)")
 
 
+def _title_rows_then_punches(path, title_rows):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in title_rows:
+        ws.append(row)
+    ws.append(["工号", "打卡时间"])
+    ws.append(["S1", "2026-03-05 09:00:00"])
+    wb.save(path)
+
+
+def _notes_sheet_first(path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "填表说明"
+    wb.active.append(["本表由考勤机导出，请勿修改表头"])
+    data = wb.create_sheet("考勤")
+    data.append(["staff_id", "punch_at"])
+    data.append(["S1", "2026-03-05 09:00:00"])
+    wb.save(path)
+
+
+def _blank_rows_then_a_missing_column(path):
+    wb = openpyxl.Workbook()
+    wb.active["A3"] = "staff_id"  # rows 1-2 blank: read past, as the contract reads them
+    wb.active["A4"] = "S1"
+    wb.save(path)
+
+
+@pytest.mark.parametrize(
+    "name, make, message",
+    [
+        ("2026-03-05.csv",
+         lambda p: p.write_text("2026年3月5日考勤记录\nstaff_id,punch_at\nS1,2026-03-05 09:00\n", encoding="gb18030"),
+         "表头应在第 1 行：本文件的表头在第 2 行，请删去上面的 1 行 (the header must be on line 1; this file's header "
+         "is on line 2: delete the 1 line above it)（CSV 格式错误：第 1 行多出字段 (row 1: more fields than the header)）"),
+        ("2026-03-05.xlsx", lambda p: _title_rows_then_punches(p, [["考勤记录"], ["导出日期：2026-03-06"]]),
+         "表头应在第 1 行：本文件的表头在第 3 行，请删去上面的 2 行 (the header must be on line 1; this file's header "
+         "is on line 3: delete the 2 lines above it)（缺少必需列 missing required columns: staff_id（工号）、punch_at（打卡时间））"),
+        ("2026-03-05.xlsx", _notes_sheet_first,
+         "数据应在第一个工作表，表头在工作表“考勤”：请把它移到最前面，表头放在第 1 行 (the data must be on the first "
+         "sheet; the header is on sheet '考勤': move that sheet to the front, with the header on line 1)"
+         "（缺少必需列 missing required columns: staff_id（工号）、punch_at（打卡时间））"),
+        # nothing misplaced: the header is where the contract reads it, a column is missing
+        ("2026-03-05.xlsx", _blank_rows_then_a_missing_column, "缺少必需列 missing required columns: punch_at（打卡时间）"),
+    ],
+)
+def test_a_header_below_a_title_or_on_another_sheet_is_pointed_to(tmp_path, name, make, message):
+    inbox, store = tmp_path / "inbox", StagedStore(tmp_path / "staged")
+    (inbox / "attendance").mkdir(parents=True)
+    make(inbox / "attendance" / name)
+    row = stage_day(inbox, store, DAY)[name]
+    assert (row["status"], row["message"]) == ("rejected", message)
+
+
 # ---- times after the export day ------------------------------------------------
 
 def test_a_time_after_the_files_export_day_is_quarantined(tmp_path):

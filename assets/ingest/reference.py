@@ -17,7 +17,7 @@ import polars as pl
 
 from assets.atomic_files import write_text_atomic
 from assets.db import table_names, transaction
-from assets.ingest import contract as c, queries
+from assets.ingest import contract as c, header_hints, queries
 from assets.ingest.inbox import InboxFile, is_hidden, newest_first
 from assets.ingest.readers import ROW_NUMBER, FileRejected, read_text_frame
 from assets.ingest.staging import FILE_QUALITY_SCHEMA, write_parquet_atomic
@@ -80,6 +80,7 @@ def load_reference(ref_dir: Path) -> ReferenceData:
             text = read_text_frame(f.path, source)
             result = validate_file(source, text, ReferenceKeys.empty(), f.path.name, None)
         except FileRejected as exc:
+            exc = header_hints.explained(exc, f.path, source)
             quality.append(_row(f, "rejected", 0, 0, 0, 0, str(exc)))
             rejected[stem] = f"的文件 {f.path.name} 被拒收 (rejected): {exc}"
             continue

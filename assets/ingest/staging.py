@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from assets.atomic_files import temporary_beside, write_text_atomic
-from assets.ingest import contract as c
+from assets.ingest import contract as c, header_hints
 from assets.ingest.inbox import DELIVERY_NAME_FORM, InboxFile, delivery_name_for, newest_first
 from assets.ingest.readers import FileRejected, read_text_frame
 from assets.ingest.validate import QUARANTINE_SCHEMA, ReferenceKeys, validate_file
@@ -216,6 +216,7 @@ def stage_partition(
                 )
             )
         except FileRejected as exc:
+            exc = header_hints.explained(exc, delivery.path, source)
             quality_rows.append(_quality_row(delivery, day, "rejected", 0, 0, 0, 0, str(exc), reference_version))
 
     manifest = pl.DataFrame(quality_rows, schema=FILE_QUALITY_SCHEMA, orient="row")

@@ -108,12 +108,12 @@ def export_staffing(warehouse: Warehouse, out: Path, hall: str | None) -> Path:
     present = sorted(set(advice["hall_id"].to_list()))
     if hall is None:
         if len(present) > 1:
-            raise NothingToExport(f"有多个大厅，请用 --hall 指定其一: {', '.join(present)}")
+            raise NothingToExport(f"有多个大厅，请用 --hall 指定其一 (several halls: name one with --hall): {', '.join(present)}")
         hall = present[0] if present else "main"
     if hall not in present:
         raise NothingToExport(f"大厅 {hall} 没有排队数据 no queue data for hall {hall}")
     if out.suffix.lower() != ".xlsx":
-        raise NothingToExport(f"--out 应以 .xlsx 结尾: {out}")
+        raise NothingToExport(f"--out 应以 .xlsx 结尾 (--out must end in .xlsx): {out}")
     as_of = scores_as_of(warehouse)
     with warehouse.connect(read_only=True) as con:
         _, weeks = advice_weeks(con, as_of)

@@ -125,6 +125,9 @@ def test_scores_rectification_staffing_exports_and_rectify(tmp_path):
     plan = tmp_path / "plan.xlsx"
     assert cli("export", "staffing", "--out", str(plan), home=home).returncode == 0
     assert plan.exists()
+    wrong_suffix = cli("export", "staffing", "--out", str(tmp_path / "plan.csv"), home=home)
+    assert wrong_suffix.returncode == 2
+    assert one_clear_line(wrong_suffix).endswith(f"--out 应以 .xlsx 结尾 (--out must end in .xlsx): {tmp_path / 'plan.csv'}")
 
     item = items.filter(pl.col("rule") == "bad_rating")["item_id"][0]
     refused = cli("rectify", item, "--status", "resolved", "--note", "", "--by", "李四", home=home)

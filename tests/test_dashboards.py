@@ -1123,6 +1123,8 @@ def test_a_city_staffing_page_names_each_rows_hall(city_site):
         for hall, category, weekday, hours, *_ in rows:
             slot = (names[hall], category, weekdays.index(weekday) + 1, int(hours.split(":")[0]))
             assert slot in slots, slot
+    # the windows charts add the halls up too, and say so
+    assert html.count("各大厅、各业务类别合计") == 2 and html.count("all halls and categories summed") == 2
 
 
 # every table box wider inside than it is, and the smallest type of any table

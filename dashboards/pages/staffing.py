@@ -127,10 +127,10 @@ def build(ctx: SiteContext) -> list[Page]:
     by_hour = _hall_by_weekday_hour(advice)
     page.h2(Bi("建议窗口数与实际开窗数", "Recommended against actual windows"))
     page.open("grid2")
-    page.chart(_by_hour_chart(by_hour))
+    page.chart(_by_hour_chart(by_hour, several_halls))
     page.chart(_no_show_chart(advice))
     page.close()
-    page.chart(_gap_heatmap(by_hour))
+    page.chart(_gap_heatmap(by_hour, several_halls))
     page.chart(_wait_chart(advice))
 
     page.h2(Bi("窗口不足的时段", "Under-staffed slots"))
@@ -210,7 +210,14 @@ def _hall_by_weekday_hour(advice: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _by_hour_chart(by_wh: pl.DataFrame) -> Chart:
+def _summed(several_halls: bool) -> Bi:
+    """What the windows charts add up: at a city, every hall's too."""
+    if several_halls:
+        return Bi("各大厅、各业务类别合计", "all halls and categories summed")
+    return Bi("各业务类别合计", "all categories summed")
+
+
+def _by_hour_chart(by_wh: pl.DataFrame, several_halls: bool) -> Chart:
     h = by_wh.group_by("hour").agg(pl.col("recommended", "actual").mean()).sort("hour")
 
     def build(lang):
@@ -227,7 +234,7 @@ def _by_hour_chart(by_wh: pl.DataFrame) -> Chart:
                 Bi("各时段建议与实际窗口数", "Recommended vs actual windows by hour"),
                 Bi("取号时段（时）", "Hour"),
                 Bi("窗口数（个）", "Windows (count)"),
-                subtitle=Bi("各星期平均，各业务类别合计", "mean over weekdays, all categories summed"),
+                subtitle=Bi(f"各星期平均，{_summed(several_halls).zh}", f"mean over weekdays, {_summed(several_halls).en}"),
                 xaxis={"type": "category"},
                 yaxis={"rangemode": "tozero"},
                 hovermode="x unified",
@@ -267,7 +274,7 @@ def _no_show_chart(advice: pl.DataFrame) -> Chart:
     return Chart(build, height=440)
 
 
-def _gap_heatmap(by_wh: pl.DataFrame) -> Chart:
+def _gap_heatmap(by_wh: pl.DataFrame, several_halls: bool) -> Chart:
     days = sorted(by_wh["weekday"].unique().to_list())
     hours = sorted(by_wh["hour"].unique().to_list())
     lookup = {(r["weekday"], r["hour"]): (r["recommended"] or 0) - (r["actual"] or 0) for r in by_wh.iter_rows(named=True)}
@@ -289,7 +296,7 @@ def _gap_heatmap(by_wh: pl.DataFrame) -> Chart:
                 Bi("窗口缺口：建议窗口数 − 实际开窗数", "Window gap: advised − actual windows"),
                 Bi("取号时段（时）", "Hour"),
                 Bi("星期", "Weekday"),
-                subtitle=Bi("红色为不足，蓝色为富余；各业务类别合计", "red = short, blue = spare; all categories summed"),
+                subtitle=Bi(f"红色为不足，蓝色为富余；{_summed(several_halls).zh}", f"red = short, blue = spare; {_summed(several_halls).en}"),
                 xaxis={"type": "category"},
                 yaxis={"autorange": "reversed", "type": "category"},
             ),

@@ -70,6 +70,15 @@ def print_summary(home: Path, outcome) -> None:
             print(f"  - {line}", file=sys.stderr)
     if not Path(warehouse.path).exists():
         return
+    if not outcome.success:
+        # the steps after the failed one did not run: their tables and files
+        # are the last finished run's, which the office must not take for tonight's
+        print(
+            "本次运行未完成：以下是数据仓库现有的数字，失败步骤之后的部分（评分、整改、清单、看板）仍是上次完成的运行的结果"
+            " (this run did not finish: below is what the warehouse holds; what comes after the failed step"
+            " - scores, items, lists, dashboards - is still from the last finished run)",
+            file=out,
+        )
     with warehouse.connect(read_only=True) as con:
         tables = table_names(con)
         print(f"日期范围 partitions: {outcome.partition_start} … {outcome.partition_end} ({outcome.days_changed} 天有新文件)", file=out)
@@ -116,7 +125,7 @@ def print_summary(home: Path, outcome) -> None:
                         # department would otherwise take for the sheet's own row number
                         where = f" 表头下第{line}行" if line is not None else ""
                         print(f"  {file}{where} {item or ''}: {reason}", file=out)
-    print("输出 outputs:", file=out)
+    print("输出 outputs:" if outcome.success else "输出 outputs（上次完成的运行写的 as the last finished run left them）:", file=out)
     from assets.rectification.list_publish import DEPARTMENTS_DIR, LEDGER_CSV, LEDGER_MONTHS_DIR
 
     for label, path in [

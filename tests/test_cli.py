@@ -285,3 +285,21 @@ def test_summary_counts_the_items(tmp_path):
     assert _items_line(second) == (
         "整改 items: 共 total 8（本次新增 new 0）· 已整改 resolved 1 · 未到期 open 0 · 超期 overdue 2 · 通报 escalated 5"
     )
+
+
+def test_a_failed_run_says_its_figures_are_the_last_finished_runs(tmp_path):
+    """After a failed run the summary still shows the warehouse's figures and
+    the outputs; it says first that the parts after the failed step are the
+    last finished run's, so nobody takes last night's scores for tonight's."""
+    home = tmp_path / "home"
+    write_messy_inbox(home / "inbox")
+    good = cli("run", "--as-of", "2026-03-20", home=home)
+    assert good.returncode == 0 and "本次运行未完成" not in good.stdout
+    assert "输出 outputs:" in good.stdout.splitlines()
+    (home / "inbox" / "reference" / "windows.csv").unlink()
+    failed = cli("run", "--as-of", "2026-03-21", home=home)
+    assert failed.returncode == 1, failed.stderr
+    assert "Traceback" not in failed.stderr and "reference_data" in failed.stderr
+    lines = failed.stdout.splitlines()
+    assert lines[0].startswith("本次运行未完成：以下是数据仓库现有的数字，失败步骤之后的部分（评分、整改、清单、看板）仍是上次完成的运行的结果")
+    assert "输出 outputs（上次完成的运行写的 as the last finished run left them）:" in lines

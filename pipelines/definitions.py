@@ -36,16 +36,20 @@ def build_definitions(
     config_path: str = "",
     gx: InProcessGx | None = None,
     site: SiteInProcess | None = None,
+    hold_lock: bool = False,
 ) -> dg.Definitions:
     """``gx``: where the GX step validates (checks.gx_process); in-process
     unless the command line started a child process for it. ``site``: where
     the publication step builds the dashboards while it writes the lists
-    (dashboards/site_process.py); in-process unless given."""
+    (dashboards/site_process.py); in-process unless given. ``hold_lock``: each
+    run holds the home's lock itself (WindowWatchHome.hold_lock)."""
     # Every process that runs these assets (command line, web UI's run
     # workers, the benchmark) builds them here.
     write_run_logs_without_fsync()
     store_asset_events_in_batches()
-    home_resource = WindowWatchHome(home=str(Path(home).resolve()), inbox=inbox, as_of=as_of, config_path=config_path)
+    home_resource = WindowWatchHome(
+        home=str(Path(home).resolve()), inbox=inbox, as_of=as_of, config_path=config_path, hold_lock=hold_lock
+    )
     warehouse = warehouse_of(home_resource)
     return dg.Definitions(
         assets=all_assets(),
@@ -62,5 +66,9 @@ def build_definitions(
     )
 
 
-# the web UI's runs: a child process per site build, beside the lists
-defs = build_definitions(home_from_env(), inbox=os.environ.get("WINDOWWATCH_INBOX", ""), site=SiteChildPerBuild())
+# the web UI's runs (schedule, sensor, launched by hand): a child process per
+# site build, beside the lists; each holds the home's lock, so that a
+# `windowwatch run` meanwhile is refused and they run one after another
+defs = build_definitions(
+    home_from_env(), inbox=os.environ.get("WINDOWWATCH_INBOX", ""), site=SiteChildPerBuild(), hold_lock=True
+)

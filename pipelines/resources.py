@@ -25,6 +25,20 @@ class WindowWatchHome(dg.ConfigurableResource):
     inbox: str = ""  # default HOME/inbox
     as_of: str = ""  # YYYY-MM-DD; default yesterday in Asia/Shanghai
     config_path: str = ""  # the method config YAML; default HOME_CONFIG, else the shipped one
+    # Hold HOME/.run.lock (run_lock.py) for the whole run, waiting for it if
+    # another run has it: the runs the daemon and the web UI launch. The CLI
+    # holds the lock itself, before Dagster is imported, and leaves this off.
+    hold_lock: bool = False
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WindowWatchHome"]:
+        if not self.hold_lock:
+            yield self
+            return
+        from pipelines.run_lock import hold_home
+
+        with hold_home(self.home_dir, wait=True):
+            yield self
 
     @property
     def home_dir(self) -> Path:

@@ -26,7 +26,9 @@ def lock_path(home: Path) -> Path:
 
 
 @contextlib.contextmanager
-def hold_home(home: Path) -> Iterator[None]:
+def hold_home(home: Path, wait: bool = False) -> Iterator[None]:
+    """``wait``: wait for another run to let go of the home instead of
+    raising HomeBusy (the runs the daemon and the web UI launch)."""
     path = lock_path(home)
     try:
         home.mkdir(parents=True, exist_ok=True)
@@ -36,7 +38,7 @@ def hold_home(home: Path) -> Iterator[None]:
         reason = "不是文件夹 not a folder" if home.exists() and not home.is_dir() else exc.strerror or str(exc)
         raise HomeUnusable(f"无法使用 home cannot use home {home}: {reason}") from None
     try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:
         fh.seek(0)
         holder = fh.read().strip() or "?"

@@ -64,3 +64,63 @@ def test_daemon_runs_execute_in_one_process(home):
     with dg.instance_for_test() as instance:
         request = defs.resolve_sensor_def("inbox_files").evaluate_tick(dg.build_sensor_context(instance=instance)).run_requests[0]
     assert request.run_config == {"execution": {"config": {"in_process": {}}}}
+
+
+# A run the daemon (schedule, sensor) or the web UI launches, reduced to one
+# asset that needs the home resource of the web UI's Definitions, which it
+# holds until told to finish.
+UI_RUN = """
+import sys, time
+from pathlib import Path
+import dagster as dg
+from pipelines.definitions import defs
+from pipelines.resources import WindowWatchHome
+
+started, finish = Path(sys.argv[1]), Path(sys.argv[2])
+
+@dg.asset
+def probe(home: WindowWatchHome) -> None:
+    started.write_text("running")
+    while not finish.exists():
+        time.sleep(0.05)
+
+assert dg.materialize([probe], resources={"home": defs.resources["home"]}).success
+"""
+
+
+def test_a_run_the_web_ui_launches_holds_the_home(home, tmp_path):
+    """The schedule's, the sensor's and the web UI's runs hold HOME/.run.lock
+    for the whole run, as the command line's do: a `windowwatch run` meanwhile
+    is refused in one line (exit 2), and the sensor asks for no second run."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from pipelines.run_lock import home_is_busy
+    from tests.cli_runner import ROOT, cli, one_clear_line
+
+    write_messy_inbox(home / "inbox")
+    started, finish = tmp_path / "started", tmp_path / "finish"
+    env = {**os.environ, "WINDOWWATCH_HOME": str(home)}
+    log = (tmp_path / "ui_run.log").open("w")
+    ui_run = subprocess.Popen([sys.executable, "-c", UI_RUN, str(started), str(finish)], cwd=ROOT, env=env, stderr=log)
+    try:
+        deadline = time.monotonic() + 120
+        while not started.exists():
+            assert ui_run.poll() is None and time.monotonic() < deadline, (tmp_path / "ui_run.log").read_text()
+            time.sleep(0.05)
+        assert home_is_busy(home)
+        sensor = build_definitions(home).resolve_sensor_def("inbox_files")
+        with dg.instance_for_test() as instance:
+            assert not sensor.evaluate_tick(dg.build_sensor_context(instance=instance)).run_requests
+        proc = cli("run", "--as-of", "2026-03-06", home=home)
+        assert proc.returncode == 2, proc.stderr
+        assert "home is held by another run" in one_clear_line(proc)
+        assert not (home / "warehouse.duckdb").exists()
+    finally:
+        finish.write_text("done")
+        ui_run.wait(timeout=120)
+        log.close()
+    assert ui_run.returncode == 0, (tmp_path / "ui_run.log").read_text()
+    assert not home_is_busy(home)

@@ -333,7 +333,12 @@ def cmd_ui(args, home: Path) -> int:
 
     # the schedule's runs read the home's config: a bad one is refused now, not at 01:30
     check_config_of(home, "")
-    open_instance(home)
+    try:
+        open_instance(home)  # makes HOME/dagster and writes its dagster.yaml
+    except OSError as exc:
+        from pipelines.run_lock import home_unusable
+
+        raise UserError(str(home_unusable(home, exc))) from None
     env = {**os.environ, "DAGSTER_HOME": str(instance_dir(home)), "WINDOWWATCH_HOME": str(home)}
     workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
     cmd = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port)]

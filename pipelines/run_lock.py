@@ -21,6 +21,13 @@ class HomeUnusable(Exception):
     """The home cannot hold a lock: a file, or a place no folder can be made."""
 
 
+def home_unusable(home: Path, exc: OSError) -> HomeUnusable:
+    """The one line for a home where a folder or file cannot be made."""
+    # mkdir's "File exists" would not tell the user their home is a file
+    reason = "不是文件夹 not a folder" if home.exists() and not home.is_dir() else exc.strerror or str(exc)
+    return HomeUnusable(f"无法使用 home cannot use home {home}: {reason}")
+
+
 def lock_path(home: Path) -> Path:
     return home / ".run.lock"
 
@@ -34,9 +41,7 @@ def hold_home(home: Path, wait: bool = False) -> Iterator[None]:
         home.mkdir(parents=True, exist_ok=True)
         fh = open(path, "a+")
     except OSError as exc:
-        # mkdir's "File exists" would not tell the user their home is a file
-        reason = "不是文件夹 not a folder" if home.exists() and not home.is_dir() else exc.strerror or str(exc)
-        raise HomeUnusable(f"无法使用 home cannot use home {home}: {reason}") from None
+        raise home_unusable(home, exc) from None
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:

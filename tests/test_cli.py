@@ -224,8 +224,9 @@ def test_home_that_is_a_file_refused(tmp_path):
         ["run", "--inbox", str(inbox)],
         ["demo", "--as-of", "2026-03-06"],
         ["rectify", "RX-000000000000", "--status", "in_progress", "--note", "x", "--by", "李四"],
+        ["ui", "--port", "3999"],
     ):
-        proc = cli(*args, home=home)
+        proc = cli(*args, home=home, timeout=60)
         assert proc.returncode == 2, (args, proc.stderr)
         line = one_clear_line(proc)
         assert str(home) in line and "not a folder" in line, line

@@ -327,6 +327,7 @@ def cmd_rectify(args, home: Path) -> int:
 
 
 def cmd_ui(args, home: Path) -> int:
+    import signal
     import subprocess
 
     from pipelines.runner import instance_dir, open_instance
@@ -344,9 +345,15 @@ def cmd_ui(args, home: Path) -> int:
     cmd = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port)]
     cmd += ["-w", str(workspace)] if workspace.exists() else ["-m", "pipelines.definitions"]
     print(f"Dagster UI: http://127.0.0.1:{args.port}  (Ctrl-C 退出)", file=sys.stderr)
+    dev = subprocess.Popen(cmd, env=env)
+    # `kill` of this command (a service manager stopping it) stops dagster dev
+    # too, which stops its web server and daemon; left alone they would keep
+    # running the nightly schedule with no `windowwatch ui` to be seen.
+    signal.signal(signal.SIGTERM, lambda *_: dev.terminate())
     try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
+        return dev.wait()
+    except KeyboardInterrupt:  # Ctrl-C reached dagster dev as well: let it shut down
+        dev.wait()
         return 0
 
 

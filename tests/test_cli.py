@@ -304,3 +304,65 @@ def test_a_failed_run_says_its_figures_are_the_last_finished_runs(tmp_path):
     lines = failed.stdout.splitlines()
     assert lines[0].startswith("本次运行未完成：以下是数据仓库现有的数字，失败步骤之后的部分（评分、整改、清单、看板）仍是上次完成的运行的结果")
     assert "输出 outputs（上次完成的运行写的 as the last finished run left them）:" in lines
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            children = (task / "children").read_text().split() if (task / "children").exists() else []
+            for child in map(int, children):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+    return found
+
+
+def test_ui_stopped_with_sigterm_stops_the_web_ui_and_its_daemon(tmp_path):
+    """`kill PID` of `windowwatch ui` (what a service manager or an IT person
+    does) must not leave `dagster dev`, its daemon and the nightly schedule
+    running on their own."""
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    from tests.cli_runner import ROOT, WINDOWWATCH
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home = tmp_path / "home"
+    (home / "inbox").mkdir(parents=True)
+    log_path = tmp_path / "ui.log"
+    env = {k: v for k, v in os.environ.items() if k != "WINDOWWATCH_HOME"}
+    with log_path.open("w") as log:
+        ui = subprocess.Popen([*WINDOWWATCH, "ui", "--home", str(home), "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log)
+    children: set[int] = set()
+    try:
+        deadline = time.monotonic() + 180
+        while "Serving dagster-webserver" not in log_path.read_text():
+            assert ui.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        children = _descendants(ui.pid)
+        assert children  # dagster dev, its web server, daemon and code server
+        ui.send_signal(signal.SIGTERM)
+        ui.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while any(Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid) for pid in children):
+            assert time.monotonic() < deadline, f"left running: {sorted(children)}"
+            time.sleep(0.2)
+    finally:
+        for pid in [ui.pid, *children]:  # only this test's, should any be left
+            try:
+                if "dagster" in Path(f"/proc/{pid}/cmdline").read_text() or pid == ui.pid:
+                    os.kill(pid, signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                pass
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].splitlines()[0].lower()
+    except (OSError, IndexError):
+        return "zombie"

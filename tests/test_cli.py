@@ -366,3 +366,40 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/status").read_text().split("State:")[1].splitlines()[0].lower()
     except (OSError, IndexError):
         return "zombie"
+
+
+
+
+
+def test_summary_of_a_failed_run_does_not_pass_for_this_runs(tmp_path):
+    """A run that fails (a reference file removed) says on stdout too that it
+    did not finish, and does not count the previous run's new items as its own."""
+    home = tmp_path / "home"
+    inbox = write_messy_inbox(home / "inbox")
+    first = cli("run", "--as-of", "2026-03-20", home=home)
+    assert first.returncode == 0, first.stderr
+    assert "（本次新增 new 8）" in _items_line(first)
+    windows = next((inbox / "reference").glob("windows.*"))
+    windows.unlink()
+    failed = cli("run", "--as-of", "2026-03-20", home=home)
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr
+    assert failed.stdout.splitlines()[0].startswith("运行未完成 run did not finish")
+    assert "本次新增" not in failed.stdout, failed.stdout
+
+
+def test_a_run_that_upgrades_the_ledger_says_so(tmp_path):
+    """A home made by an older WindowWatch: the run migrates its ledger (a
+    backup beside it) and says so in its progress lines, naming the backup."""
+    from assets.rectification.ledger_store import LATEST_VERSION, MIGRATIONS, open_ledger
+
+    home = tmp_path / "home"
+    write_messy_inbox(home / "inbox")
+    open_ledger(home / "ledger" / "ledger.duckdb", migrations=MIGRATIONS[:1]).close()  # schema version 1
+    proc = cli("run", "--as-of", "2026-03-20", home=home)
+    assert proc.returncode == 0, proc.stderr
+    backups = list((home / "ledger").glob("ledger.v1.*.bak.duckdb"))
+    assert len(backups) == 1
+    said = [line for line in proc.stderr.splitlines() if "提醒 rectification_ledger" in line]
+    assert len(said) == 1, proc.stderr
+    assert f"从第 1 版升级到第 {LATEST_VERSION} 版" in said[0] and backups[0].name in said[0]

@@ -191,7 +191,14 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
     replies = read_update_files(home.inbox_dir / "rectification_updates")
     updates = replies.updates
     accepted, refused = pl.DataFrame(schema=UPDATE_COLUMNS), pl.DataFrame(schema=REFUSED_COLUMNS)
-    ledger = open_ledger(ledger_path(home))
+    def upgraded(old: int, new: int, backup: Path) -> None:
+        # a warning, so that the command line's progress lines show it too
+        context.log.warning(
+            f"整改台账已从第 {old} 版升级到第 {new} 版，升级前的台账备份在 {backup}"
+            f" (ledger upgraded from schema {old} to {new}; the file before is kept as {backup.name})"
+        )
+
+    ledger = open_ledger(ledger_path(home), on_upgrade=upgraded)
     try:
         with attached(ledger, warehouse.path, "wh", lock_timeout_s=warehouse.lock_timeout_s):
             found = found_items_sql(f"wh.{found_table(r)}" for r in finders.RULES)

@@ -227,9 +227,16 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), config={"memory_limit": LEDGER_MEMORY_LIMIT, "temp_directory": str(spill)})
 
 
-def open_ledger(path: str | Path, *, migrations: Iterable[Migration] = MIGRATIONS) -> duckdb.DuckDBPyConnection:
+def open_ledger(
+    path: str | Path,
+    *,
+    migrations: Iterable[Migration] = MIGRATIONS,
+    on_upgrade: Callable[[int, int, Path], None] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the ledger at ``path`` and bring it to the
     latest schema version. Returns the read-write connection (caller closes).
+    ``on_upgrade(old version, new version, backup)`` is told of an existing
+    file upgraded, once its migrations are in.
 
     An existing file that needs a migration is first backed up (see module
     docstring); each migration runs in its own transaction together with its
@@ -251,7 +258,7 @@ def open_ledger(path: str | Path, *, migrations: Iterable[Migration] = MIGRATION
         if version < latest and existed:
             _run(con, "CHECKPOINT")
             con.close()
-            backup_file(path, version)
+            backup = backup_file(path, version)
             con = _connect(path)
         if version < latest:
             _run(
@@ -267,6 +274,8 @@ def open_ledger(path: str | Path, *, migrations: Iterable[Migration] = MIGRATION
                         _run(con, stmt)
                     _run(con, "INSERT INTO schema_version VALUES (?, ?, ?)", [m.version, m.description, _now()])
             _run(con, "CHECKPOINT")
+            if existed and on_upgrade is not None:
+                on_upgrade(version, latest, backup)
     except BaseException:
         con.close()
         raise

@@ -107,8 +107,9 @@ def print_summary(home: Path, outcome) -> None:
                     " count(*) FILTER (status = 'overdue'), count(*) FILTER (status = 'escalated')"
                     " FROM rectification_items",
                 )
+                new_part = f"（本次新增 new {new:,}）" if outcome.success else " "
                 print(
-                    f"整改 items: 共 total {total:,}（本次新增 new {new:,}）· 已整改 resolved {resolved:,}"
+                    f"整改 items: 共 total {total:,}{new_part}· 已整改 resolved {resolved:,}"
                     f" · 未到期 open {open_:,} · 超期 overdue {overdue:,} · 通报 escalated {escalated:,}",
                     file=out,
                 )

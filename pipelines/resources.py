@@ -25,9 +25,12 @@ class WindowWatchHome(dg.ConfigurableResource):
     inbox: str = ""  # default HOME/inbox
     as_of: str = ""  # YYYY-MM-DD; default yesterday in Asia/Shanghai
     config_path: str = ""  # the method config YAML; default HOME_CONFIG, else the shipped one
-    # Hold HOME/.run.lock (run_lock.py) for the whole run, waiting for it if
-    # another run has it: the runs the daemon and the web UI launch. The CLI
-    # holds the lock itself, before Dagster is imported, and leaves this off.
+    # Hold HOME/.run.lock (run_lock.py) while the resource is in use, waiting
+    # for it if another run has it: the runs the daemon and the web UI launch.
+    # The schedule's and the sensor's runs execute in one process, so they
+    # hold it for the whole run; a run started by hand in the UI with the
+    # multiprocess executor holds it step by step. The CLI holds the lock
+    # itself, before Dagster is imported, and leaves this off.
     hold_lock: bool = False
 
     @contextlib.contextmanager

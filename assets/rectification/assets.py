@@ -191,6 +191,7 @@ def rectification_ledger(context: dg.AssetExecutionContext, home: WindowWatchHom
     replies = read_update_files(home.inbox_dir / "rectification_updates")
     updates = replies.updates
     accepted, refused = pl.DataFrame(schema=UPDATE_COLUMNS), pl.DataFrame(schema=REFUSED_COLUMNS)
+
     def upgraded(old: int, new: int, backup: Path) -> None:
         # a warning, so that the command line's progress lines show it too
         context.log.warning(

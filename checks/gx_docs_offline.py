@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from assets.atomic_files import write_text_atomic
 from assets.ingest.contract import DAILY_SOURCES
 
 OFFLINE_MARK = "<!-- windowwatch: offline -->"
@@ -56,7 +56,7 @@ def make_pages_offline(docs_dir: Path, since: float) -> int:
             text = path.read_text(encoding="utf-8")
             new = offline_page(text)
             if new != text:
-                _write(path, new)
+                write_text_atomic(path, new)
                 done += 1
     return done
 
@@ -95,7 +95,7 @@ def write_offline_index(docs_dir: Path, results_dir: Path, limit: int) -> Path:
         parts.append("</ul>")
     parts.append("</body></html>")
     index = docs_dir / "index.html"
-    _write(index, "\n".join(parts) + "\n")
+    write_text_atomic(index, "\n".join(parts) + "\n")
     return index
 
 
@@ -135,9 +135,3 @@ def _shown_time(run_time: str) -> str:
 def _href(docs_dir: Path, page: Path) -> str:
     return html.escape(page.relative_to(docs_dir).as_posix(), quote=True)
 
-
-def _write(path: Path, text: str) -> None:
-    # a page is replaced whole, so a browser never reads half of one
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
